@@ -1,0 +1,1 @@
+"""The ``seqcheck`` command line: a thin click layer over the library API."""

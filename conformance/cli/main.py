@@ -1,0 +1,70 @@
+"""The ``seqcheck`` click group.
+
+Subcommands are registered by import path in :data:`COMMANDS` and imported only when
+used, so ``seqcheck --help`` stays fast and one command's heavy imports never slow
+another. Each subcommand module is a thin layer over a library function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from conformance import __version__
+from conformance.cli.exit_codes import ExitCode
+
+#: name -> "module:attribute" of a click command.
+COMMANDS: dict[str, str] = {}
+
+ISSUE_URL = "https://github.com/seqcheck/seqcheck/issues"
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("seqcheck: interrupted", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
+        except Exception as exc:  # a bug in seqcheck: say so, briefly, and exit 3
+            tail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-4:])
+            click.echo(
+                f"seqcheck: internal error: {type(exc).__name__}: {exc}\n{tail}"
+                f"This is a bug in seqcheck {__version__}; please file it at {ISSUE_URL} "
+                "with the command you ran.",
+                err=True,
+            )
+            sys.exit(ExitCode.ERROR)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="seqcheck")
+def cli() -> None:
+    """Validate, migrate and certify StoryCore sequence files.
+
+    \b
+    seqcheck validate PROJECT     check a project folder (or many)
+    seqcheck migrate PROJECT      move legacy project.json shots into sequence files
+    seqcheck certify --adapter C  run the conformance suite against an implementation
+    """

@@ -1,0 +1,88 @@
+"""The one error type of seqcheck and its stable error codes.
+
+Every failure of the persistence API (reference store, adapters, migrator) is a
+:class:`SeqcheckError` with a :class:`ErrorCode`. Codes are part of the spec and the
+adapter protocol: never rename one, only add.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+class ErrorCode(str, Enum):
+    """Stable, protocol-visible error codes (spec section "Error model")."""
+
+    PROJECT_NOT_FOUND = "PROJECT_NOT_FOUND"
+    SEQUENCE_NOT_FOUND = "SEQUENCE_NOT_FOUND"
+    SHOT_NOT_FOUND = "SHOT_NOT_FOUND"
+    INVALID_ID = "INVALID_ID"
+    INVALID_UPDATE = "INVALID_UPDATE"
+    CORRUPT_FILE = "CORRUPT_FILE"
+    SCHEMA_VIOLATION = "SCHEMA_VIOLATION"
+    DUPLICATE_SEQUENCE_ID = "DUPLICATE_SEQUENCE_ID"
+    IO_ERROR = "IO_ERROR"
+    LOCK_TIMEOUT = "LOCK_TIMEOUT"
+    # Adapter protocol only: the implementation does not offer this operation.
+    UNSUPPORTED = "UNSUPPORTED"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SeqcheckError(Exception):
+    """A failure with a stable :attr:`code`, the file involved and a JSON pointer.
+
+    ``message`` says what was expected, what was found and what to do; ``file`` is
+    the path of the file concerned (when one is), ``pointer`` an RFC 6901 JSON
+    pointer into it (``""`` is the whole document).
+    """
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        pointer: str | None = None,
+    ) -> None:
+        self.code = ErrorCode(code)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.pointer = pointer
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = f" [{self.file}"
+            if self.pointer is not None:
+                where += f" at {self.pointer or '/'}"
+            where += "]"
+        return f"{self.code.value}: {self.message}{where}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as the adapter protocol's ``error`` object."""
+        out: dict[str, Any] = {"code": self.code.value, "message": self.message}
+        if self.file is not None:
+            out["file"] = self.file
+        if self.pointer is not None:
+            out["pointer"] = self.pointer
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SeqcheckError:
+        """Rebuild an error from the protocol's ``error`` object."""
+        return cls(
+            ErrorCode(data["code"]),
+            str(data.get("message", "")),
+            file=data.get("file"),
+            pointer=data.get("pointer"),
+        )
+
+
+def json_pointer(parts: tuple[str | int, ...] | list[str | int]) -> str:
+    """Build an RFC 6901 pointer from path parts (``("shots", 3, "id")`` -> ``/shots/3/id``)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)

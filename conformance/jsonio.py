@@ -1,0 +1,169 @@
+"""Strict JSON reading and the canonical byte form every seqcheck writer produces.
+
+Reading: UTF-8 with or without a byte-order mark; NaN/Infinity literals, duplicate
+keys, unpaired surrogates and non-UTF-8 bytes are errors (a rewrite would otherwise
+silently change the data). Writing: UTF-8 without BOM, 2-space indent, non-ASCII
+kept as is, trailing newline; integers stay integers and floats round-trip.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from conformance.errors import ErrorCode, SeqcheckError
+
+BOM = b"\xef\xbb\xbf"
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _pairs_no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(key)
+        out[key] = value
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def parse_bytes(data: bytes, *, file: str | Path | None = None) -> Any:
+    """Parse ``data`` strictly; raise ``CORRUPT_FILE`` naming ``file`` and the location.
+
+    Also returns documents that are not objects; callers check the shape they need.
+    """
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            f"expected UTF-8 text, found an invalid byte at offset {exc.start}. "
+            "Re-save the file as UTF-8.",
+            file=file,
+            pointer="",
+        ) from None
+    try:
+        doc = json.loads(
+            text, object_pairs_hook=_pairs_no_duplicates, parse_constant=_reject_constant
+        )
+    except _DuplicateKeyError as exc:
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            f"expected unique keys in every object, found key {exc.key!r} twice. "
+            "Remove one of the two entries (readers disagree on which one wins).",
+            file=file,
+            pointer="",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            f"expected valid JSON, found a syntax error at line {exc.lineno} column "
+            f"{exc.colno}: {exc.msg}. Restore the file from a backup or fix it by hand.",
+            file=file,
+            pointer="",
+        ) from None
+    except RecursionError:
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            "expected JSON nested to a sane depth, found nesting too deep to read.",
+            file=file,
+            pointer="",
+        ) from None
+    except ValueError as exc:  # NaN/Infinity literals, over-long integers
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            f"expected standard JSON, found {exc}.",
+            file=file,
+            pointer="",
+        ) from None
+    problem = find_unwritable(doc)
+    if problem is not None:
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            f"expected JSON representable in UTF-8, found {problem[1]}.",
+            file=file,
+            pointer=problem[0],
+        )
+    return doc
+
+
+def read_json(path: Path) -> tuple[Any, bytes]:
+    """Read and strictly parse ``path``; return the document and the raw bytes.
+
+    A missing file raises :class:`FileNotFoundError` (callers map it to their own
+    code); any other OS error is ``IO_ERROR``.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            "expected a JSON file, found a directory.",
+            file=path,
+        ) from None
+    except OSError as exc:
+        raise SeqcheckError(
+            ErrorCode.IO_ERROR,
+            f"could not read the file: {exc.strerror or exc}. Check its permissions.",
+            file=path,
+        ) from exc
+    return parse_bytes(data, file=path), data
+
+
+def find_unwritable(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str, str] | None:
+    """Find a value that has no canonical JSON form (NaN, infinity, lone surrogate,
+    non-string key, non-JSON type); return ``(pointer, description)`` or ``None``."""
+    from conformance.errors import json_pointer
+
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, bool) or item is None or isinstance(item, int):
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return json_pointer(where), f"a non-finite number ({item})"
+        elif isinstance(item, str):
+            if _has_lone_surrogate(item):
+                return json_pointer(where), "a string with an unpaired surrogate"
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if not isinstance(key, str):
+                    return json_pointer(where), f"a non-string object key {key!r}"
+                if _has_lone_surrogate(key):
+                    return json_pointer(where), "an object key with an unpaired surrogate"
+                stack.append((sub, (*where, key)))
+        elif isinstance(item, list):
+            stack.extend((sub, (*where, i)) for i, sub in enumerate(item))
+        else:
+            return json_pointer(where), f"a value of type {type(item).__name__}"
+    return None
+
+
+def dump_bytes(doc: Any) -> bytes:
+    """The canonical bytes of ``doc``: UTF-8, no BOM, 2-space indent, trailing newline."""
+    return (json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode(
+        "utf-8"
+    )

@@ -1,0 +1,176 @@
+"""Finding a sequence file by the id inside it without parsing every file on each call.
+
+The index remembers, for each sequence file name, the file's identity (inode, size,
+mtime) and the sequence id and shot ids read from it. A lookup lists the folder and
+stats each file (cheap), and re-reads only files that changed. The located file is
+always re-read and checked under the lock by the store, so a stale entry can cost a
+rescan, never a wrong write.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from conformance.errors import ErrorCode, SeqcheckError
+from conformance.ids import id_problem
+from conformance.jsonio import BOM
+from conformance.layout import is_sequence_file_name
+
+
+@dataclass(frozen=True)
+class _Entry:
+    signature: tuple[int, int, int]
+    sequence_id: str | None
+    shot_ids: frozenset[str]
+    problem: str | None
+
+
+def _signature(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _read_entry(path: Path, signature: tuple[int, int, int]) -> _Entry:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _Entry(signature, None, frozenset(), f"could not read it: {exc.strerror or exc}")
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return _Entry(signature, None, frozenset(), f"it is not valid JSON ({exc})")
+    if not isinstance(doc, dict):
+        return _Entry(signature, None, frozenset(), "it does not hold a JSON object")
+    seq_id = doc.get("id")
+    if seq_id is None:
+        return _Entry(
+            signature, None, frozenset(),
+            "it has no sequence 'id' (run 'seqcheck migrate --repair' on projects made "
+            "by the app's New Project dialog)",
+        )
+    problem = id_problem(seq_id)
+    if problem is not None:
+        return _Entry(
+            signature, None, frozenset(), f"its 'id' is not a valid identifier: {problem}"
+        )
+    shots = doc.get("shots")
+    shot_ids = frozenset(
+        s["id"] for s in shots if isinstance(s, dict) and isinstance(s.get("id"), str)
+    ) if isinstance(shots, list) else frozenset()
+    return _Entry(signature, seq_id, shot_ids, None)
+
+
+class SequenceIndex:
+    """Sequence id -> file name for one ``sequences/`` folder, kept fresh by stat."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._entries: dict[str, _Entry] = {}
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Bring the index up to date with the folder (re-read changed files only)."""
+        if force:
+            self._entries.clear()
+        try:
+            scan = list(os.scandir(self.folder))
+        except FileNotFoundError:
+            self._entries.clear()
+            return
+        except NotADirectoryError:
+            raise SeqcheckError(
+                ErrorCode.CORRUPT_FILE,
+                "expected 'sequences' to be a folder, found a file.",
+                file=self.folder,
+            ) from None
+        except OSError as exc:
+            raise SeqcheckError(
+                ErrorCode.IO_ERROR,
+                f"could not list the sequences folder: {exc.strerror or exc}.",
+                file=self.folder,
+            ) from exc
+        fresh: dict[str, _Entry] = {}
+        for entry in scan:
+            if not is_sequence_file_name(entry.name):
+                continue
+            try:
+                st = entry.stat()
+            except FileNotFoundError:
+                continue  # removed between listing and stat
+            sig = _signature(st)
+            old = self._entries.get(entry.name)
+            fresh[entry.name] = old if old is not None and old.signature == sig else _read_entry(
+                Path(entry.path), sig
+            )
+        self._entries = fresh
+
+    def _raise_problems(self) -> None:
+        for name in sorted(self._entries):
+            problem = self._entries[name].problem
+            if problem is not None:
+                raise SeqcheckError(
+                    ErrorCode.CORRUPT_FILE,
+                    f"expected every sequence file to name its sequence, but {problem}. "
+                    "Until it is fixed no sequence can be looked up safely (it could be "
+                    "a duplicate of any of them).",
+                    file=self.folder / name,
+                    pointer="",
+                )
+
+    def names(self) -> list[str]:
+        """Sequence file names seen by the last refresh, sorted."""
+        return sorted(self._entries)
+
+    def names_for(self, sequence_id: str) -> list[str]:
+        """File names whose id is ``sequence_id`` (after a refresh)."""
+        return sorted(n for n, e in self._entries.items() if e.sequence_id == sequence_id)
+
+    def locate(self, sequence_id: str) -> Path:
+        """The file holding ``sequence_id``.
+
+        Raises ``SEQUENCE_NOT_FOUND``, ``DUPLICATE_SEQUENCE_ID``, or ``CORRUPT_FILE``
+        when some sequence file cannot be identified at all.
+        """
+        self.refresh()
+        names = self.names_for(sequence_id)
+        if not names:
+            # Stat signatures can miss an in-place rewrite within one timestamp tick;
+            # before saying "not found", make sure by reading everything again.
+            self.refresh(force=True)
+            names = self.names_for(sequence_id)
+        self._raise_problems()
+        if len(names) > 1:
+            raise SeqcheckError(
+                ErrorCode.DUPLICATE_SEQUENCE_ID,
+                f"expected one file with sequence id {sequence_id!r}, found "
+                f"{len(names)}: {', '.join(names)}. Merge or renumber them; seqcheck "
+                "never guesses which one is meant.",
+                file=self.folder / names[1],
+                pointer="/id",
+            )
+        if not names:
+            raise SeqcheckError(
+                ErrorCode.SEQUENCE_NOT_FOUND,
+                f"expected a file in sequences/ whose id is {sequence_id!r}, found none "
+                f"among {len(self._entries)} sequence file(s).",
+                file=self.folder,
+            )
+        return self.folder / names[0]
+
+    def sequences_holding(self, shot_id: str) -> list[str]:
+        """Sequence ids of the files that hold a shot with ``shot_id``."""
+        self.refresh()
+        self._raise_problems()
+        return sorted(
+            e.sequence_id
+            for e in self._entries.values()
+            if e.sequence_id is not None and shot_id in e.shot_ids
+        )
+
+    def forget(self, name: str) -> None:
+        """Drop ``name`` so the next lookup re-reads it."""
+        self._entries.pop(name, None)

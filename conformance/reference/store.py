@@ -1,0 +1,362 @@
+"""The reference implementation of the sequence-file persistence API.
+
+Everything the spec (``conformance/SPEC.md``) requires, done right: strict errors with
+stable codes, atomic and durable writes, a per-file lock around read-modify-write,
+ids checked before any file is touched, and unknown fields preserved byte for byte
+in value and key order.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from conformance import schema_registry
+from conformance.atomic import LOCK_TIMEOUT_SECONDS, atomic_write_bytes, file_lock
+from conformance.documents import (
+    LEGACY_ARRAYS,
+    MEMBERSHIP_FIELDS,
+    load_project_file,
+    load_sequence_file,
+    membership_problems,
+    schema_error,
+    shot_sequence_id,
+)
+from conformance.errors import ErrorCode, SeqcheckError, json_pointer
+from conformance.ids import check_id
+from conformance.jsonio import dump_bytes, find_unwritable
+from conformance.layout import project_file, sequences_dir
+from conformance.reference.index import SequenceIndex
+
+Shot = dict[str, Any]
+
+
+def utc_now_iso() -> str:
+    """Current time as ISO 8601 UTC with milliseconds and a ``Z`` (like JS toISOString)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _check_updates(updates: Any) -> dict[str, Any]:
+    if not isinstance(updates, dict):
+        raise SeqcheckError(
+            ErrorCode.INVALID_UPDATE,
+            f"expected updates to be a JSON object, found {type(updates).__name__}.",
+        )
+    problem = find_unwritable(updates)
+    if problem is not None:
+        raise SeqcheckError(
+            ErrorCode.INVALID_UPDATE,
+            f"expected updates made of JSON values, found {problem[1]} at "
+            f"{problem[0] or '/'} in the updates.",
+        )
+    return updates
+
+
+class ReferenceStore:
+    """Sequence-file persistence for one project folder.
+
+    >>> store = ReferenceStore("path/to/project")          # doctest: +SKIP
+    >>> store.update_shot("001", "shot-1", {"notes": "x"})  # doctest: +SKIP
+
+    Every method raises :class:`conformance.errors.SeqcheckError` on failure and
+    leaves every file unchanged when it does.
+    """
+
+    def __init__(
+        self,
+        project_dir: str | os.PathLike[str],
+        *,
+        lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+        clock: Callable[[], str] = utc_now_iso,
+    ) -> None:
+        self.project = Path(project_dir)
+        self.lock_timeout = lock_timeout
+        self._clock = clock
+        self._index = SequenceIndex(sequences_dir(self.project))
+
+    # -- helpers -----------------------------------------------------------------
+    def _check_project(self) -> None:
+        if not self.project.is_dir():
+            found = "nothing" if not self.project.exists() else "a file"
+            raise SeqcheckError(
+                ErrorCode.PROJECT_NOT_FOUND,
+                f"expected a project folder, found {found}. Pass the folder that holds "
+                "project.json.",
+                file=self.project,
+            )
+
+    def _load_at(self, sequence_id: str, path: Path) -> dict[str, Any] | None:
+        """Strictly load ``path``; ``None`` when it vanished or now holds another id."""
+        try:
+            doc, _ = load_sequence_file(path)
+        except FileNotFoundError:
+            doc = None
+        if doc is None or doc["id"] != sequence_id:
+            self._index.forget(path.name)  # rewritten or removed since indexed
+            return None
+        return doc
+
+    def _moved(self, sequence_id: str) -> SeqcheckError:
+        return SeqcheckError(
+            ErrorCode.SEQUENCE_NOT_FOUND,
+            f"sequence {sequence_id!r} kept moving between files while being looked up; "
+            "another program is renaming sequence files. Retry.",
+            file=self._index.folder,
+        )
+
+    def _load_located(self, sequence_id: str) -> tuple[Path, dict[str, Any]]:
+        for _ in range(3):
+            path = self._index.locate(sequence_id)
+            doc = self._load_at(sequence_id, path)
+            if doc is not None:
+                return path, doc
+        raise self._moved(sequence_id)
+
+    @staticmethod
+    def _find_shot(doc: dict[str, Any], shot_id: str, path: Path, where: str) -> int:
+        for i, shot in enumerate(doc["shots"]):
+            if shot.get("id") == shot_id:
+                return int(i)
+        raise SeqcheckError(
+            ErrorCode.SHOT_NOT_FOUND,
+            f"expected a shot with id {shot_id!r} in {where}, found none among "
+            f"{len(doc['shots'])} shot(s).",
+            file=path,
+            pointer="/shots",
+        )
+
+    @staticmethod
+    def _merge(
+        shot: Shot, updates: dict[str, Any], pointer: str, path: Path, sequence_id: str | None
+    ) -> Shot:
+        if "id" in updates and updates["id"] != shot.get("id"):
+            raise SeqcheckError(
+                ErrorCode.INVALID_UPDATE,
+                f"expected updates to leave the shot id {shot.get('id')!r} alone, found "
+                f"id {updates['id']!r}. Shot ids are immutable.",
+                file=path,
+                pointer=pointer + "/id",
+            )
+        for field in MEMBERSHIP_FIELDS:
+            if field not in updates:
+                continue
+            current = shot.get(field, sequence_id)
+            if updates[field] != current:
+                raise SeqcheckError(
+                    ErrorCode.INVALID_UPDATE,
+                    f"expected {field} to stay {current!r}, found {updates[field]!r}. "
+                    "Moving a shot to another sequence is not an update; use 'seqcheck "
+                    "migrate' or edit both files.",
+                    file=path,
+                    pointer=pointer + "/" + field,
+                )
+        return {**shot, **copy.deepcopy(updates)}
+
+    # -- sequence files ------------------------------------------------------------
+    def update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> Shot:
+        """Shallow-merge ``updates`` into a shot of a sequence file; return the stored shot.
+
+        Sets ``metadata.modified_at`` (and ``metadata.updated_at`` where the file
+        already has it). Raises INVALID_ID, INVALID_UPDATE, PROJECT_NOT_FOUND,
+        SEQUENCE_NOT_FOUND, DUPLICATE_SEQUENCE_ID, SHOT_NOT_FOUND, CORRUPT_FILE,
+        SCHEMA_VIOLATION, LOCK_TIMEOUT or IO_ERROR, and then changes nothing.
+        """
+        check_id("sequence id", sequence_id)
+        check_id("shot id", shot_id)
+        _check_updates(updates)
+        self._check_project()
+        for _ in range(3):
+            path = self._index.locate(sequence_id)
+            with file_lock(path, self.lock_timeout):
+                doc = self._load_at(sequence_id, path)
+                if doc is None:
+                    continue
+                return self._update_locked(path, doc, sequence_id, shot_id, updates)
+        raise self._moved(sequence_id)
+
+    def _update_locked(
+        self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
+        updates: dict[str, Any],
+    ) -> Shot:
+        index = self._find_shot(doc, shot_id, path, f"sequence {sequence_id!r}")
+        pointer = json_pointer(["shots", index])
+        new_shot = self._merge(doc["shots"][index], updates, pointer, path, sequence_id)
+        doc["shots"][index] = new_shot
+        self._touch_metadata(doc)
+        err = schema_error(
+            ErrorCode.SCHEMA_VIOLATION, schema_registry.SEQUENCE, doc, path,
+            "the updated sequence",
+        )
+        if err is not None:
+            raise err
+        for bad_pointer, message in membership_problems(doc):
+            raise SeqcheckError(ErrorCode.SCHEMA_VIOLATION, message, file=path, pointer=bad_pointer)
+        atomic_write_bytes(path, dump_bytes(doc))
+        return copy.deepcopy(new_shot)
+
+    def _touch_metadata(self, doc: dict[str, Any]) -> None:
+        now = self._clock()
+        metadata = doc.get("metadata")
+        if not isinstance(metadata, dict):
+            doc["metadata"] = {"modified_at": now}
+            return
+        metadata["modified_at"] = now
+        if "updated_at" in metadata:
+            metadata["updated_at"] = now
+
+    def get_shots(self, sequence_id: str) -> list[Shot]:
+        """The shots of sequence ``sequence_id`` in file order (SEQUENCE_NOT_FOUND if none)."""
+        check_id("sequence id", sequence_id)
+        self._check_project()
+        _, doc = self._load_located(sequence_id)
+        shots: list[Shot] = doc["shots"]
+        return shots
+
+    def get_all_sequences(self) -> list[dict[str, Any]]:
+        """Every sequence of the project, sorted by ``order`` (missing last), then id.
+
+        No ``sequences/`` folder means ``[]``. A corrupt or schema-invalid sequence
+        file is CORRUPT_FILE; two files with one id are DUPLICATE_SEQUENCE_ID.
+        """
+        self._check_project()
+        self._index.refresh()
+        folder = self._index.folder
+        seen: dict[str, str] = {}
+        sequences: list[dict[str, Any]] = []
+        for name in self._index.names():
+            path = folder / name
+            try:
+                doc, _ = load_sequence_file(path)
+            except FileNotFoundError:
+                continue  # removed since the listing: it no longer exists
+            if doc["id"] in seen:
+                raise SeqcheckError(
+                    ErrorCode.DUPLICATE_SEQUENCE_ID,
+                    f"expected one file with sequence id {doc['id']!r}, found two: "
+                    f"{seen[doc['id']]} and {name}. Merge or renumber them.",
+                    file=path,
+                    pointer="/id",
+                )
+            seen[doc["id"]] = name
+            sequences.append(doc)
+        sequences.sort(
+            key=lambda d: (0, d["order"], d["id"]) if "order" in d else (1, 0, d["id"])
+        )
+        return sequences
+
+    # -- legacy project.json -------------------------------------------------------
+    def _project_json(self) -> Path:
+        self._check_project()
+        path = project_file(self.project)
+        if not path.is_file():
+            raise SeqcheckError(
+                ErrorCode.PROJECT_NOT_FOUND,
+                "expected project.json at the project root, found none.",
+                file=path,
+            )
+        return path
+
+    def update_legacy_shot(self, shot_id: str, updates: dict[str, Any]) -> Shot:
+        """Shallow-merge ``updates`` into a shot held in project.json; return it.
+
+        The shot is looked up in ``shots`` then ``storyboard``; every copy with that id
+        is updated, the first is returned. Nothing else in project.json changes and no
+        sequence file is touched.
+        """
+        check_id("shot id", shot_id)
+        _check_updates(updates)
+        path = self._project_json()
+        with file_lock(path, self.lock_timeout):
+            try:
+                doc, _ = load_project_file(path)
+            except FileNotFoundError:
+                raise SeqcheckError(
+                    ErrorCode.PROJECT_NOT_FOUND, "project.json disappeared.", file=path
+                ) from None
+            result: Shot | None = None
+            for array in LEGACY_ARRAYS:
+                shots = doc.get(array)
+                if not isinstance(shots, list):
+                    continue
+                for i, shot in enumerate(shots):
+                    if isinstance(shot, dict) and shot.get("id") == shot_id:
+                        merged = self._merge(
+                            shot, updates, json_pointer([array, i]), path, shot_sequence_id(shot)
+                        )
+                        shots[i] = merged
+                        result = merged if result is None else result
+            if result is None:
+                raise SeqcheckError(
+                    ErrorCode.SHOT_NOT_FOUND,
+                    f"expected a shot with id {shot_id!r} in project.json 'shots' or "
+                    "'storyboard', found none.",
+                    file=path,
+                )
+            err = schema_error(
+                ErrorCode.SCHEMA_VIOLATION, schema_registry.PROJECT, doc, path,
+                "the updated project.json",
+            )
+            if err is not None:
+                raise err
+            atomic_write_bytes(path, dump_bytes(doc))
+        return copy.deepcopy(result)
+
+    def save_shot(self, shot_id: str, updates: dict[str, Any]) -> Shot:
+        """The editor's save path: update a shot wherever it lives, never falling back.
+
+        A shot held by a sequence file is updated there. A shot found only in
+        project.json is updated there when it names no sequence; when it names one,
+        it is routed to that sequence, and if that sequence's file is missing or
+        corrupt (or lacks the shot) the error is raised and nothing is written.
+        """
+        check_id("shot id", shot_id)
+        _check_updates(updates)
+        self._check_project()
+        holders = self._index.sequences_holding(shot_id)
+        if len(holders) > 1:
+            raise SeqcheckError(
+                ErrorCode.CORRUPT_FILE,
+                f"expected shot id {shot_id!r} to be unique in the project, found it in "
+                f"sequences {', '.join(map(repr, holders))}. Run 'seqcheck validate'.",
+                file=self._index.folder,
+            )
+        if holders:
+            return self.update_shot(holders[0], shot_id, updates)
+        path = project_file(self.project)
+        if path.is_file():
+            try:
+                doc, _ = load_project_file(path)
+            except FileNotFoundError:
+                doc = {}
+            for array in LEGACY_ARRAYS:
+                for shot in doc.get(array) or []:
+                    if not (isinstance(shot, dict) and shot.get("id") == shot_id):
+                        continue
+                    named = shot_sequence_id(shot)
+                    if named is None:
+                        return self.update_legacy_shot(shot_id, updates)
+                    check_id("sequence id", named)
+                    # Route to the sequence the shot names; a missing file or a file
+                    # without the shot is the caller's error, never a silent fallback.
+                    seq_path = self._index.locate(named)
+                    raise SeqcheckError(
+                        ErrorCode.SHOT_NOT_FOUND,
+                        f"shot {shot_id!r} names sequence {named!r}, whose file does not "
+                        "hold it (it is still only in project.json). Run 'seqcheck "
+                        "migrate' to move legacy shots into their sequence files.",
+                        file=seq_path,
+                        pointer="/shots",
+                    )
+        raise SeqcheckError(
+            ErrorCode.SHOT_NOT_FOUND,
+            f"expected shot {shot_id!r} in a sequence file or in project.json, found it "
+            "in neither.",
+            file=self.project,
+        )
+
+
+__all__ = ["ReferenceStore", "utc_now_iso"]

@@ -1,0 +1,103 @@
+"""The one place that loads seqcheck's JSON Schemas.
+
+Schemas ship inside the ``schemas`` package and are read with importlib.resources.
+Two validators per schema, deliberately: a compiled one (jsonschema-rs) decides
+validity fast, and the pure-Python ``jsonschema`` one, the source of truth for error
+reporting, explains why a document that failed is invalid. Tests check both agree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import jsonschema_rs
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+#: Schema names (file stem without ``.schema.json``) of the persisted formats.
+SHOT = "shot"
+SEQUENCE = "sequence"
+PROJECT = "project"
+
+
+def schema_names() -> list[str]:
+    """Every schema shipped in the ``schemas`` package."""
+    names = []
+    for entry in resources.files("schemas").iterdir():
+        if entry.name.endswith(".schema.json"):
+            names.append(entry.name[: -len(".schema.json")])
+    return sorted(names)
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The parsed schema ``schemas/<name>.schema.json``."""
+    text = resources.files("schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def schema_id(name: str) -> str:
+    """The ``$id`` of schema ``name``."""
+    return str(load_schema(name)["$id"])
+
+
+@cache
+def _registry() -> Registry[Any]:
+    resources_ = [
+        (schema_id(n), Resource.from_contents(load_schema(n), default_specification=DRAFT202012))
+        for n in schema_names()
+    ]
+    registry: Registry[Any] = Registry().with_resources(resources_)
+    return registry
+
+
+@cache
+def _rs_registry() -> Any:
+    return jsonschema_rs.Registry([(schema_id(n), load_schema(n)) for n in schema_names()])
+
+
+@cache
+def detailed_validator(name: str) -> jsonschema.protocols.Validator:
+    """A ``jsonschema`` validator for ``name`` (formats asserted), for error reports."""
+    cls = jsonschema.validators.validator_for(load_schema(name))
+    validator: jsonschema.protocols.Validator = cls(
+        load_schema(name),
+        registry=_registry(),
+        format_checker=cls.FORMAT_CHECKER,
+    )
+    return validator
+
+
+@cache
+def fast_validator(name: str) -> Any:
+    """A compiled jsonschema-rs validator for ``name`` (formats asserted)."""
+    return jsonschema_rs.validator_for(
+        load_schema(name), registry=_rs_registry(), validate_formats=True
+    )
+
+
+def is_valid(name: str, instance: Any) -> bool:
+    """Whether ``instance`` is valid against schema ``name`` (fast path)."""
+    return bool(fast_validator(name).is_valid(instance))
+
+
+def iter_errors(name: str, instance: Any) -> Iterator[jsonschema.ValidationError]:
+    """Every violation of schema ``name`` in ``instance``, in document order."""
+    errors = detailed_validator(name).iter_errors(instance)
+    return iter(sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]))
+
+
+def first_error(name: str, instance: Any) -> jsonschema.ValidationError | None:
+    """The most relevant violation (``jsonschema.exceptions.best_match``), or ``None``."""
+    if is_valid(name, instance):
+        return None
+    best: jsonschema.ValidationError | None = jsonschema.exceptions.best_match(
+        detailed_validator(name).iter_errors(instance)
+    )
+    return best
