@@ -27,6 +27,9 @@ class ErrorCode(str, Enum):
     LOCK_TIMEOUT = "LOCK_TIMEOUT"
     # Adapter protocol only: the implementation does not offer this operation.
     UNSUPPORTED = "UNSUPPORTED"
+    # Adapter protocol only: the implementation failed with an error that carries no
+    # spec code (a plain thrown Error). Never accepted where the spec demands a code.
+    INTERNAL_ERROR = "INTERNAL_ERROR"
 
     def __str__(self) -> str:
         return self.value
