@@ -28,8 +28,9 @@ from conformance.layout import lock_path
 
 #: Default bound on waiting for a lock, in seconds.
 LOCK_TIMEOUT_SECONDS = 10.0
-# On Windows os.replace fails with PermissionError while another process holds the
-# target open; that clears quickly, so retry with backoff for about a second.
+# On Windows os.replace fails with PermissionError while another process (a virus
+# scanner, an indexer, the app itself) holds the target open; that usually clears
+# quickly, so retry with doubling delays: 8 retries, 0.01 s .. 1.28 s, 2.55 s in all.
 _REPLACE_RETRIES = 8
 _REPLACE_FIRST_DELAY = 0.01
 
@@ -40,10 +41,15 @@ except ImportError:  # pragma: no cover - Windows
 
 
 def _io_error(action: str, path: Path, exc: OSError) -> SeqcheckError:
-    if exc.errno == errno.ENOSPC:
+    if isinstance(exc, _ReplaceRefused):
+        hint = (
+            "another program kept the file open for the whole retry budget (Windows "
+            "refuses to replace an open file); close it and try again"
+        )
+    elif exc.errno == errno.ENOSPC:
         hint = "the disk is full; free some space and try again"
     elif exc.errno in (errno.EACCES, errno.EPERM):
-        hint = "permission denied; check the folder's permissions"
+        hint = "permission denied; check the permissions of the file and its folder"
     elif exc.errno == errno.EROFS:
         hint = "the file system is read-only"
     else:
@@ -71,17 +77,38 @@ def temp_path_for(target: Path) -> Path:
     return target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
 
 
+class _ReplaceRefused(OSError):
+    """os.replace kept failing with PermissionError for the whole retry budget."""
+
+
 def _replace_with_retry(src: Path, dst: Path) -> None:
     delay = _REPLACE_FIRST_DELAY
     for attempt in range(_REPLACE_RETRIES + 1):
         try:
             os.replace(src, dst)
             return
-        except PermissionError:
+        except PermissionError as exc:
             if attempt == _REPLACE_RETRIES:
-                raise
+                raise _ReplaceRefused(exc.errno, exc.strerror) from exc
             time.sleep(delay)
             delay *= 2
+
+
+def _check_writable(target: Path) -> int | None:
+    """The permission bits of an existing ``target`` (``None`` if there is none).
+
+    A rename replaces a read-only file as easily as any other on POSIX, so a file the
+    user (or a tool) made read-only is refused explicitly, as an in-place write would be.
+    """
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _io_error("inspect the file", target, exc) from exc
+    if not os.access(target, os.W_OK):
+        raise _io_error("replace the file", target, PermissionError(errno.EACCES, "read-only"))
+    return st.st_mode & 0o7777
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:
@@ -91,6 +118,7 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
     open on Windows past the retry budget) with the target unchanged and no temp file
     left behind.
     """
+    mode = _check_writable(target)
     tmp = temp_path_for(target)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
@@ -98,6 +126,8 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
         raise _io_error("create a temp file beside the target", target, exc) from exc
     try:
         try:
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)  # the replacement keeps the original's permissions
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)

@@ -27,6 +27,8 @@ class _Entry:
     sequence_id: str | None
     shot_ids: frozenset[str]
     problem: str | None
+    #: The error code of ``problem``: an unreadable file is an I/O failure, not corruption.
+    problem_code: ErrorCode = ErrorCode.CORRUPT_FILE
 
 
 def _signature(st: os.stat_result) -> tuple[int, int, int]:
@@ -37,7 +39,10 @@ def _read_entry(path: Path, signature: tuple[int, int, int]) -> _Entry:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return _Entry(signature, None, frozenset(), f"could not read it: {exc.strerror or exc}")
+        return _Entry(
+            signature, None, frozenset(), f"could not read it: {exc.strerror or exc}",
+            ErrorCode.IO_ERROR,
+        )
     if data.startswith(BOM):
         data = data[len(BOM):]
     try:
@@ -110,10 +115,11 @@ class SequenceIndex:
 
     def _raise_problems(self) -> None:
         for name in sorted(self._entries):
-            problem = self._entries[name].problem
+            entry = self._entries[name]
+            problem = entry.problem
             if problem is not None:
                 raise SeqcheckError(
-                    ErrorCode.CORRUPT_FILE,
+                    entry.problem_code,
                     f"expected every sequence file to name its sequence, but {problem}. "
                     "Until it is fixed no sequence can be looked up safely (it could be "
                     "a duplicate of any of them).",
