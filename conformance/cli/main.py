@@ -18,7 +18,9 @@ from conformance import __version__
 from conformance.cli.exit_codes import ExitCode
 
 #: name -> "module:attribute" of a click command.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "certify": "conformance.cli.certify_cmd:certify",
+}
 
 ISSUE_URL = "https://github.com/seqcheck/seqcheck/issues"
 
