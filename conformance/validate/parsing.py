@@ -1,0 +1,172 @@
+"""File level: read one file's bytes as a strict JSON document, or say why not.
+
+The fast path is one orjson parse plus a colon count (duplicate keys, below). Only a
+file that orjson rejects goes through the slow path, which finds out exactly why
+(invalid UTF-8, NaN/Infinity, nesting, syntax, unpaired surrogates) and where.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from conformance.jsonio import BOM, find_unwritable
+from conformance.validate.finding import FileRef, Finding
+from conformance.validate.positions import MAX_DEPTH, LineIndex, scan
+
+
+@dataclass
+class Parsed:
+    """The outcome of :func:`parse`: the document (when one could be built) and the
+    file-level findings. ``usable`` is False when there is no document to check."""
+
+    doc: Any = None
+    usable: bool = False
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _may_hold_duplicate_keys(body: bytes, doc: Any) -> bool:
+    """Cheap test for duplicate keys, which orjson silently collapses (last wins).
+
+    Every key is followed by exactly one ':' and orjson's output escapes no ':', so
+    re-serialising the parsed document gives as many colons as the file has unless a
+    key (with its value) was dropped. The one way the file can hold fewer colons than
+    its content is a ':' written as the escape \\u003a; then we cannot tell and say
+    "maybe" (the exact scanner decides). Cost: one orjson.dumps and two byte counts.
+    """
+    if b"\\u003" in body or b"\\U003" in body:
+        return True
+    return body.count(b":") != orjson.dumps(doc).count(b":")
+
+
+def _duplicate_findings(text: str, ref: FileRef) -> list[Finding]:
+    result = scan(text, wanted=())
+    index = LineIndex(text)
+    out = []
+    for pointer, key, offset in result.duplicates:
+        line, col = index.line_col(offset)
+        out.append(
+            ref.finding(
+                "SC105",
+                pointer,
+                f"expected unique keys in every object, found key {key!r} again "
+                f"at {pointer or '/'}.",
+                line=line,
+                column=col,
+            )
+        )
+    return out
+
+
+def parse(raw: bytes, ref: FileRef) -> Parsed:
+    """Parse ``raw`` (the whole file) strictly and report every file-level problem."""
+    out = Parsed()
+    body = raw
+    if raw.startswith(BOM):
+        out.findings.append(
+            ref.finding(
+                "SC103", "", "expected UTF-8 without byte-order mark, found a BOM.",
+                line=1, column=1,
+            )
+        )
+        body = raw[len(BOM):]
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit exceeded"):
+            out.findings.append(
+                ref.finding(
+                    "SC107", "",
+                    f"expected nesting of at most {MAX_DEPTH} levels, found deeper "
+                    f"nesting at line {exc.lineno} column {exc.colno}.",
+                    line=exc.lineno, column=exc.colno,
+                )
+            )
+            return out
+        return _slow_parse(body, ref, out)
+    out.doc, out.usable = doc, True
+    if _may_hold_duplicate_keys(body, doc):
+        out.findings.extend(_duplicate_findings(body.decode("utf-8"), ref))
+    return out
+
+
+class _Collect:
+    """object_pairs_hook / parse_constant for the slow path: note, never raise, so
+    one parse reports every duplicate and non-finite literal."""
+
+    def __init__(self) -> None:
+        self.duplicates = False
+        self.non_finite = False
+
+    def pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            self.duplicates = True
+        return obj
+
+    def constant(self, name: str) -> float:
+        self.non_finite = True
+        return float(name)
+
+
+def _slow_parse(body: bytes, ref: FileRef, out: Parsed) -> Parsed:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = body[: exc.start].decode("utf-8", errors="replace")
+        line, col = LineIndex(prefix).line_col(len(prefix))
+        out.findings.append(
+            ref.finding(
+                "SC102", "",
+                f"expected UTF-8 text, found the invalid byte 0x{body[exc.start]:02x} "
+                f"at byte offset {exc.start}.",
+                line=line, column=col,
+            )
+        )
+        return out
+    hooks = _Collect()
+    try:
+        doc = json.loads(text, object_pairs_hook=hooks.pairs, parse_constant=hooks.constant)
+    except json.JSONDecodeError as exc:
+        out.findings.append(
+            ref.finding(
+                "SC104", "",
+                f"expected valid JSON, found a syntax error: {exc.msg} "
+                f"(line {exc.lineno} column {exc.colno}).",
+                line=exc.lineno, column=exc.colno,
+            )
+        )
+        return out
+    except RecursionError:
+        out.findings.append(
+            ref.finding(
+                "SC107", "", "expected nesting of a sane depth, found nesting too deep to read."
+            )
+        )
+        return out
+    if hooks.duplicates:
+        out.findings.extend(_duplicate_findings(text, ref))
+    if hooks.non_finite:
+        result = scan(text, wanted=())
+        index = LineIndex(text)
+        for pointer, literal, offset in result.non_finite:
+            line, col = index.line_col(offset)
+            out.findings.append(
+                ref.finding(
+                    "SC106", pointer,
+                    f"expected a JSON number, found the literal {literal}.",
+                    line=line, column=col,
+                )
+            )
+    problem = find_unwritable(doc)
+    if problem is not None and not hooks.non_finite:
+        # A number literal too large for a float (1e400) reads as infinity.
+        code = "SC106" if problem[1].startswith("a non-finite") else "SC109"
+        out.findings.append(
+            ref.finding(code, problem[0], f"expected a value with a JSON form, found {problem[1]}.")
+        )
+    out.doc, out.usable = doc, True
+    return out

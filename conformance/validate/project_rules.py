@@ -1,0 +1,176 @@
+"""Project level: rules across files (duplicate ids, copies of a shot in project.json
+and a sequence file, legacy shots, duplicate order).
+
+Sequence files stream through :meth:`ProjectRules.add_sequence` one at a time; only
+what the rules need is kept: each sequence id and order with its file, each shot id
+with where it was first seen (packed in one int), and the legacy shots of
+project.json (needed whole, to compare copies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance import layout
+from conformance.documents import LEGACY_ARRAYS, shot_sequence_id
+from conformance.errors import json_pointer
+from conformance.validate.finding import FileRef, Finding
+from conformance.validate.shot_rules import timing_findings
+
+_SHOT_BITS = 32  # shot index within a file; the file index goes above it
+
+
+@dataclass
+class _LegacyShot:
+    pointer: str
+    shot: dict[str, Any]
+    names_sequence: str | None
+    matched: bool = False
+
+
+def _named_sequence(shot: dict[str, Any]) -> str | None:
+    """The sequence a legacy shot is meant for: sequencePlanId / sequence_id, else the
+    New Project dialog's ``metadata.sequence_id``."""
+    named = shot_sequence_id(shot)
+    if named is None and isinstance(shot.get("metadata"), dict):
+        value = shot["metadata"].get("sequence_id")
+        named = value if isinstance(value, str) and value else None
+    return named
+
+
+class ProjectRules:
+    """Cross-file state of one project. Feed project.json (if any) first, then every
+    sequence file, then call :meth:`finish`."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        self._project_ref = FileRef(project, layout.PROJECT_FILE)
+        self._files: list[str] = []
+        self._sequence_ids: dict[str, int] = {}
+        self._orders: dict[int, int] = {}
+        self._shot_ids: dict[str, int] = {}
+        self._legacy: dict[str, _LegacyShot] = {}
+
+    def _where(self, packed: int) -> str:
+        file = self._files[packed >> _SHOT_BITS]
+        return f"{file} at /shots/{packed & ((1 << _SHOT_BITS) - 1)}"
+
+    def add_project(self, doc: dict[str, Any]) -> list[Finding]:
+        """Index project.json's legacy shots; check their timing and in-file ids."""
+        out: list[Finding] = []
+        ref = self._project_ref
+        for array in LEGACY_ARRAYS:
+            shots = doc.get(array)
+            if not isinstance(shots, list):
+                continue
+            for index, shot in enumerate(shots):
+                pointer = json_pointer([array, index])
+                out.extend(timing_findings(shot, pointer, ref))
+                if not isinstance(shot, dict) or not isinstance(shot.get("id"), str):
+                    continue
+                shot_id = shot["id"]
+                first = self._legacy.get(shot_id)
+                if first is not None:
+                    out.append(
+                        ref.finding(
+                            "SC303",
+                            f"{pointer}/id",
+                            f"expected unique shot ids, found {shot_id!r} again "
+                            f"(first at {first.pointer} in project.json).",
+                        )
+                    )
+                    continue
+                self._legacy[shot_id] = _LegacyShot(pointer, shot, _named_sequence(shot))
+        return out
+
+    def add_sequence(self, file: str, doc: dict[str, Any]) -> list[Finding]:
+        """Cross-file rules for one sequence document (``file`` relative to the
+        project). Findings about project.json copies name project.json."""
+        out: list[Finding] = []
+        ref = FileRef(self.project, file)
+        file_index = len(self._files)
+        self._files.append(file)
+        seq_id = doc.get("id")
+        if isinstance(seq_id, str):
+            first = self._sequence_ids.setdefault(seq_id, file_index)
+            if first != file_index:
+                out.append(
+                    ref.finding(
+                        "SC302",
+                        "/id",
+                        f"expected each sequence id in one file only, found {seq_id!r} "
+                        f"here and in {self._files[first]}.",
+                    )
+                )
+        order = doc.get("order")
+        if isinstance(order, int) and not isinstance(order, bool):
+            first = self._orders.setdefault(order, file_index)
+            if first != file_index:
+                out.append(
+                    ref.finding(
+                        "SC309",
+                        "/order",
+                        f"expected a distinct order per sequence, found order {order} "
+                        f"here and in {self._files[first]}.",
+                    )
+                )
+        shots = doc.get("shots")
+        if not isinstance(shots, list):
+            return out
+        for index, shot in enumerate(shots):
+            if not isinstance(shot, dict) or not isinstance(shot.get("id"), str):
+                continue
+            shot_id = shot["id"]
+            packed = (file_index << _SHOT_BITS) | index
+            seen = self._shot_ids.setdefault(shot_id, packed)
+            if seen != packed:
+                out.append(
+                    ref.finding(
+                        "SC303",
+                        f"/shots/{index}/id",
+                        f"expected unique shot ids, found {shot_id!r} here and in "
+                        f"{self._where(seen)}.",
+                    )
+                )
+            legacy = self._legacy.get(shot_id)
+            if legacy is not None:
+                out.append(self._copy_finding(legacy, shot, f"{file} at /shots/{index}"))
+        return out
+
+    def _copy_finding(self, legacy: _LegacyShot, shot: dict[str, Any], where: str) -> Finding:
+        legacy.matched = True
+        shot_id = shot["id"]
+        if legacy.shot == shot:
+            return self._project_ref.finding(
+                "SC306",
+                legacy.pointer,
+                f"expected shot {shot_id!r} in one place, found an identical copy in "
+                f"project.json and in {where}.",
+            )
+        differing = sorted(
+            k for k in legacy.shot.keys() | shot.keys() if legacy.shot.get(k) != shot.get(k)
+        )
+        return self._project_ref.finding(
+            "SC305",
+            legacy.pointer,
+            f"expected shot {shot_id!r} in one place, found different copies in "
+            f"project.json and in {where} (differing fields: {', '.join(differing)}).",
+        )
+
+    def finish(self) -> list[Finding]:
+        """Rules that need every file seen: legacy shots that belong in sequences/."""
+        out = []
+        for shot_id, legacy in self._legacy.items():
+            if legacy.matched or legacy.names_sequence is None:
+                continue
+            out.append(
+                self._project_ref.finding(
+                    "SC307",
+                    legacy.pointer,
+                    f"expected shot {shot_id!r} of sequence {legacy.names_sequence!r} in a "
+                    "sequence file, found it only in project.json.",
+                )
+            )
+        return out
