@@ -1,0 +1,378 @@
+#!/usr/bin/env node
+// seqcheck adapter protocol v1 over stdio for any JavaScript module shaped like StoryCore's
+// ProjectService. Node 20 standard library only; see README.md beside this file.
+//
+//   node adapter.mjs --module PATH --export NAME [--name N] [--version V]
+//                    [--capabilities a,b] [--ipc-envelope]
+//
+// One JSON request per stdin line, exactly one JSON response line per request on stdout.
+// Everything the service prints goes to stderr, so it can never corrupt the protocol.
+
+import fs from 'node:fs';
+import { Console } from 'node:console';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import readline from 'node:readline';
+import { pathToFileURL } from 'node:url';
+
+const PROTOCOL_VERSION = 1;
+// conformance.errors.ErrorCode: codes a service may throw, passed through unchanged.
+const ERROR_CODES = new Set([
+  'PROJECT_NOT_FOUND', 'SEQUENCE_NOT_FOUND', 'SHOT_NOT_FOUND', 'INVALID_ID', 'INVALID_UPDATE',
+  'CORRUPT_FILE', 'SCHEMA_VIOLATION', 'DUPLICATE_SEQUENCE_ID', 'IO_ERROR', 'LOCK_TIMEOUT',
+  'UNSUPPORTED', 'INTERNAL_ERROR',
+]);
+// Node fs error codes that are an I/O failure in the spec's sense (disk full, denied, read-only).
+const IO_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EROFS', 'EPERM']);
+// conformance.requirements.Capability.
+const CAPABILITIES = new Set(['legacy-fallback', 'save-shot', 'concurrent-writers']);
+// Protocol op -> service method and the request args passed to it, in order.
+const OPS = {
+  update_shot: { method: 'updateShotInSequence', args: ['project', 'sequence_id', 'shot_id', 'updates'] },
+  get_shots: { method: 'getShotsFromSequence', args: ['project', 'sequence_id'] },
+  get_all_sequences: { method: 'getAllSequences', args: ['project'] },
+  update_legacy_shot: { method: 'updateShot', args: ['project', 'shot_id', 'updates'] },
+  save_shot: { method: 'saveShot', args: ['project', 'shot_id', 'updates'] },
+};
+// Result keys an IPC envelope {success: true, ...} may carry the value under (--ipc-envelope).
+const ENVELOPE_KEYS = ['data', 'shot', 'shots', 'sequences', 'result'];
+// Lossless-JSON conventions a service may use (examples/node-service does): an object carrying
+// its exact number text, and an object carrying its key order where JS would reorder keys.
+const RAW_NUMBER = Symbol.for('seqcheck.rawNumber');
+const KEY_ORDER = Symbol.for('seqcheck.keyOrder');
+const NUMBER_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+const USAGE = `usage: node adapter.mjs --module PATH --export NAME [--name N] [--version V]
+                        [--capabilities a,b] [--ipc-envelope]
+
+  --module PATH        the JS module (ESM or CommonJS), relative to the current directory
+  --export NAME        the export to drive: a class (instantiated with no arguments), an
+                       object (used as is) or a function returning one; 'default' for the
+                       default export
+  --name N             name reported by hello (default: package.json name + export name)
+  --version V          version reported by hello (default: the nearest package.json version)
+  --capabilities a,b   capabilities to declare (legacy-fallback, save-shot, concurrent-writers);
+                       overrides the module's seqcheckCapabilities and the method-based default
+  --ipc-envelope       unwrap {success, data|shot|shots|sequences, error} return values`;
+
+// -- stdout belongs to the protocol ------------------------------------------------------------
+const protocolWrite = process.stdout.write.bind(process.stdout);
+const toStderr = new Console({ stdout: process.stderr, stderr: process.stderr });
+for (const method of ['log', 'info', 'debug', 'warn', 'error', 'dir', 'dirxml', 'table', 'trace', 'group', 'groupCollapsed', 'groupEnd', 'count', 'countReset', 'time', 'timeEnd', 'timeLog', 'assert']) {
+  console[method] = toStderr[method].bind(toStderr);
+}
+process.stdout.write = (chunk, encoding, callback) => process.stderr.write(chunk, encoding, callback);
+process.stdout.on('error', () => process.exit(1)); // the harness went away
+
+function fatal(message, exitCode) {
+  process.stderr.write(`seqcheck node adapter: ${message}\n`);
+  process.exit(exitCode);
+}
+
+// -- command line ------------------------------------------------------------------------------
+function parseArgs(argv) {
+  const opts = { ipcEnvelope: false };
+  const valued = { '--module': 'module', '--export': 'export', '--name': 'name', '--version': 'version', '--capabilities': 'capabilities' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') {
+      process.stderr.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    if (arg === '--ipc-envelope') {
+      opts.ipcEnvelope = true;
+      continue;
+    }
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const key = valued[flag];
+    if (key === undefined) fatal(`unknown option ${JSON.stringify(arg)}\n${USAGE}`, 2);
+    const value = inline ?? argv[++i];
+    if (value === undefined) fatal(`option ${flag} needs a value\n${USAGE}`, 2);
+    opts[key] = value;
+  }
+  if (!opts.module || !opts.export) fatal(`--module and --export are required\n${USAGE}`, 2);
+  if (opts.capabilities !== undefined) {
+    opts.capabilities = opts.capabilities.split(',').map((c) => c.trim()).filter((c) => c !== '');
+    const unknown = opts.capabilities.filter((c) => !CAPABILITIES.has(c));
+    if (unknown.length > 0) fatal(`unknown capability ${unknown.join(', ')}; known: ${[...CAPABILITIES].join(', ')}`, 2);
+  }
+  return opts;
+}
+
+// -- loading the service -----------------------------------------------------------------------
+// Import errors after which require() may still succeed: extension-less paths, folders with
+// an index.js, extensions import() does not know but a registered require hook does.
+const RETRY_WITH_REQUIRE = new Set(['ERR_MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPORT', 'ERR_UNKNOWN_FILE_EXTENSION']);
+
+async function loadModule(file) {
+  try {
+    return await import(pathToFileURL(file).href);
+  } catch (err) {
+    if (!RETRY_WITH_REQUIRE.has(err && err.code)) throw err;
+    const require = createRequire(path.join(process.cwd(), 'noop.js'));
+    try {
+      const exported = require(file);
+      return { ...exported, default: exported };
+    } catch (requireErr) {
+      throw new Error(`import() failed: ${err.message}\nrequire() failed too: ${requireErr.message}`);
+    }
+  }
+}
+
+function isClass(fn) {
+  if (/^class[\s{]/.test(Function.prototype.toString.call(fn))) return true;
+  // ES5-compiled classes: a function whose prototype has methods besides the constructor.
+  return fn.prototype !== undefined && Object.getOwnPropertyNames(fn.prototype).length > 1;
+}
+
+async function makeService(namespace, exportName, modulePath) {
+  let exported = namespace[exportName];
+  if (exported === undefined && namespace.default && typeof namespace.default === 'object') {
+    exported = namespace.default[exportName]; // CommonJS exports seen through import()
+  }
+  if (exported === undefined) {
+    const names = Object.keys(namespace).concat(namespace.default && typeof namespace.default === 'object' ? Object.keys(namespace.default) : []);
+    throw new Error(`module ${modulePath} has no export ${JSON.stringify(exportName)} (it exports: ${[...new Set(names)].join(', ') || 'nothing'})`);
+  }
+  if (typeof exported === 'function') {
+    const service = isClass(exported) ? new exported() : await exported();
+    if (service === null || typeof service !== 'object') {
+      throw new Error(`export ${exportName} returned ${service === null ? 'null' : typeof service}, expected a service object`);
+    }
+    return { service, owner: exported };
+  }
+  if (exported !== null && typeof exported === 'object') return { service: exported, owner: null };
+  throw new Error(`export ${exportName} is a ${typeof exported}; expected a class, an object or a function returning an object`);
+}
+
+function declaredCapabilities(service, owner, namespace) {
+  const sources = [service.seqcheckCapabilities, owner && owner.seqcheckCapabilities, service.constructor && service.constructor.seqcheckCapabilities, namespace.seqcheckCapabilities];
+  const declared = sources.find((c) => c !== undefined);
+  if (declared === undefined) return null;
+  const list = [...declared].map(String);
+  const unknown = list.filter((c) => !CAPABILITIES.has(c));
+  if (unknown.length > 0) throw new Error(`seqcheckCapabilities names unknown capability ${unknown.join(', ')}; known: ${[...CAPABILITIES].join(', ')}`);
+  return list;
+}
+
+function nearestPackageJson(file) {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'package.json');
+    if (fs.existsSync(candidate)) {
+      try {
+        return JSON.parse(fs.readFileSync(candidate, 'utf8'));
+      } catch {
+        return null;
+      }
+    }
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+// -- encoding responses ------------------------------------------------------------------------
+function asciiString(text) {
+  // ASCII-only lines, like the Python side: framing never depends on the reader's decoder.
+  return JSON.stringify(text).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function orderedKeys(obj) {
+  const own = Object.keys(obj);
+  const order = obj[KEY_ORDER];
+  if (!Array.isArray(order)) return own;
+  const present = new Set(own);
+  const out = order.filter((k) => present.has(k));
+  const seen = new Set(out);
+  return out.concat(own.filter((k) => !seen.has(k)));
+}
+
+function encode(value, key, out, stack) {
+  if (value !== null && typeof value === 'object' && typeof value[RAW_NUMBER] === 'string') {
+    if (!NUMBER_TEXT.test(value[RAW_NUMBER])) throw new TypeError(`raw number text ${JSON.stringify(value[RAW_NUMBER])} is not a JSON number`);
+    out.push(value[RAW_NUMBER]);
+    return;
+  }
+  if (value !== null && (typeof value === 'object' || typeof value === 'bigint') && typeof value.toJSON === 'function') value = value.toJSON(key);
+  if (value === null || value === undefined || typeof value === 'function' || typeof value === 'symbol') return void out.push('null');
+  switch (typeof value) {
+    case 'boolean':
+      return void out.push(String(value));
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`the non-finite number ${value} has no JSON form`);
+      return void out.push(JSON.stringify(value));
+    case 'string':
+      return void out.push(asciiString(value));
+    case 'bigint':
+      throw new TypeError('a BigInt has no JSON form');
+    default:
+      break;
+  }
+  if (stack.includes(value)) throw new TypeError('the value is circular');
+  stack.push(value);
+  if (Array.isArray(value)) {
+    out.push('[');
+    value.forEach((item, n) => {
+      if (n > 0) out.push(',');
+      encode(item, String(n), out, stack);
+    });
+    out.push(']');
+  } else {
+    out.push('{');
+    let first = true;
+    for (const k of orderedKeys(value)) {
+      const v = value[k];
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+      out.push(first ? '' : ',', asciiString(k), ':');
+      first = false;
+      encode(v, k, out, stack);
+    }
+    out.push('}');
+  }
+  stack.pop();
+}
+
+function encodeLine(message) {
+  const out = [];
+  encode(message, '', out, []);
+  return `${out.join('')}\n`;
+}
+
+// -- mapping results and errors ----------------------------------------------------------------
+function where(err) {
+  const frame = typeof err.stack === 'string' ? err.stack.split('\n').find((l) => /^\s+at /.test(l)) : undefined;
+  const m = frame && /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(frame.trim());
+  return m ? ` (at ${path.basename(m[1])}:${m[2]})` : '';
+}
+
+function protocolError(err) {
+  if (err !== null && typeof err === 'object') {
+    if (typeof err.code === 'string' && ERROR_CODES.has(err.code)) {
+      const out = { code: err.code, message: typeof err.message === 'string' && err.message ? err.message : err.code };
+      if (typeof err.file === 'string') out.file = err.file;
+      if (typeof err.pointer === 'string') out.pointer = err.pointer;
+      return out;
+    }
+    if (typeof err.code === 'string' && IO_ERRNOS.has(err.code)) {
+      const out = { code: 'IO_ERROR', message: `${err.code}: ${err.message}` };
+      if (typeof err.path === 'string') out.file = err.path;
+      return out;
+    }
+    if (err instanceof Error) {
+      process.stderr.write(`seqcheck node adapter: the service threw an error without a spec code:\n${err.stack}\n`);
+      const code = err.code !== undefined ? ` [code ${String(err.code)}]` : '';
+      return { code: 'INTERNAL_ERROR', message: `${err.name}: ${err.message}${code}${where(err)}` };
+    }
+  }
+  let text;
+  try {
+    text = typeof err === 'string' ? err : JSON.stringify(err);
+  } catch {
+    text = String(err);
+  }
+  return { code: 'INTERNAL_ERROR', message: `the service threw a non-Error value: ${text}` };
+}
+
+class EnvelopeError extends Error {}
+
+function unwrapEnvelope(result) {
+  if (result === null || typeof result !== 'object' || typeof result.success !== 'boolean') return result;
+  if (!result.success) {
+    const error = result.error;
+    const err = error !== null && typeof error === 'object' ? error : { message: String(error ?? 'IPC call failed'), code: result.code };
+    const mapped = protocolError(err.code === undefined && result.code !== undefined ? { ...err, code: result.code, message: err.message } : err);
+    throw Object.assign(new EnvelopeError(mapped.message), mapped);
+  }
+  const key = ENVELOPE_KEYS.find((k) => Object.prototype.hasOwnProperty.call(result, k));
+  return key === undefined ? null : result[key];
+}
+
+// -- serving -----------------------------------------------------------------------------------
+function requestProblem(request) {
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) return 'a request must be a JSON object';
+  if (!Number.isInteger(request.id) || request.id < 0) return "'id' must be a non-negative integer";
+  if (typeof request.op !== 'string' || request.op === '') return "'op' must be a non-empty string";
+  if (request.args === null || typeof request.args !== 'object' || Array.isArray(request.args)) return "'args' must be a JSON object";
+  const spec = OPS[request.op];
+  const missing = spec ? spec.args.filter((a) => !Object.prototype.hasOwnProperty.call(request.args, a)) : [];
+  if (missing.length > 0) return `${request.op} needs args ${missing.join(', ')}`;
+  return null;
+}
+
+function makeHandler(service, hello, opts) {
+  return async function handle(request) {
+    const problem = requestProblem(request);
+    const id = request !== null && Number.isInteger(request?.id) && request.id >= 0 ? request.id : null;
+    if (problem !== null) return { id, ok: false, error: { code: 'INTERNAL_ERROR', message: `malformed request: ${problem}` } };
+    if (request.op === 'hello') return { id, ok: true, result: hello };
+    if (request.op === 'shutdown') return { id, ok: true, result: null };
+    const spec = OPS[request.op];
+    if (spec === undefined) {
+      return { id, ok: false, error: { code: 'UNSUPPORTED', message: `operation ${JSON.stringify(request.op)} is not supported: protocol v1 has no such operation.` } };
+    }
+    if (typeof service[spec.method] !== 'function') {
+      const owner = service.constructor && service.constructor !== Object ? service.constructor.name : 'the service';
+      return { id, ok: false, error: { code: 'UNSUPPORTED', message: `operation ${JSON.stringify(request.op)} is not supported: ${owner} has no method ${spec.method}.` } };
+    }
+    try {
+      let result = await service[spec.method](...spec.args.map((a) => request.args[a]));
+      if (opts.ipcEnvelope) result = unwrapEnvelope(result);
+      return { id, ok: true, result: result === undefined ? null : result };
+    } catch (err) {
+      return { id, ok: false, error: protocolError(err) };
+    }
+  };
+}
+
+function send(message) {
+  let line;
+  try {
+    line = encodeLine(message);
+  } catch (err) {
+    line = encodeLine({ id: message.id, ok: false, error: { code: 'INTERNAL_ERROR', message: `the service returned a value with no JSON form: ${err.message}` } });
+  }
+  return new Promise((resolve) => protocolWrite(line, () => resolve()));
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const modulePath = path.resolve(process.cwd(), opts.module);
+  let namespace;
+  let made;
+  let capabilities;
+  try {
+    namespace = await loadModule(modulePath);
+    made = await makeService(namespace, opts.export, modulePath);
+    capabilities = opts.capabilities ?? declaredCapabilities(made.service, made.owner, namespace);
+  } catch (err) {
+    fatal(`could not load ${opts.export} from ${modulePath}:\n${err && err.stack ? err.stack : String(err)}`, 1);
+  }
+  const { service } = made;
+  if (capabilities === null) {
+    capabilities = [];
+    if (typeof service.updateShot === 'function') capabilities.push('legacy-fallback');
+    if (typeof service.saveShot === 'function') capabilities.push('save-shot');
+  }
+  const pkg = nearestPackageJson(modulePath);
+  const hello = {
+    name: opts.name ?? (pkg && typeof pkg.name === 'string' ? `${pkg.name}:${opts.export}` : opts.export),
+    version: opts.version ?? (pkg && typeof pkg.version === 'string' ? pkg.version : 'unknown'),
+    protocol: PROTOCOL_VERSION,
+    capabilities: [...new Set(capabilities)],
+  };
+  const handle = makeHandler(service, hello, opts);
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    let request;
+    try {
+      request = JSON.parse(line);
+    } catch (err) {
+      await send({ id: null, ok: false, error: { code: 'INTERNAL_ERROR', message: `malformed request: not valid JSON (${err.message})` } });
+      continue;
+    }
+    await send(await handle(request));
+    if (request.op === 'shutdown' && requestProblem(request) === null) process.exit(0);
+  }
+  process.exit(0); // stdin closed: the harness is done
+}
+
+main();

@@ -1,0 +1,150 @@
+// Finding a sequence file by the id inside it without parsing every file on each call
+// (SEQ-SCALE-1), as conformance/reference/index.py does: remember each file's identity
+// (inode, size, mtime) with the id and shot ids read from it; a lookup lists the folder,
+// stats each file and re-reads only files that changed. The located file is re-read
+// strictly by the service before any write, so a stale entry costs a rescan, never a
+// wrong write.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { ErrorCode, ServiceError } from './errors.mjs';
+import { idProblem } from './ids.mjs';
+
+/** A sequence file name: sequence_ + at least three digits + .json (spec SEQ-LAYOUT-1). */
+export const SEQUENCE_FILE_RE = /^sequence_(\d{3,})\.json$/;
+
+function signature(st) {
+  return `${st.ino}:${st.size}:${st.mtimeNs}`;
+}
+
+function readEntry(file, sig) {
+  const entry = (sequenceId, shotIds, problem, problemCode = ErrorCode.CORRUPT_FILE) => ({ sig, sequenceId, shotIds, problem, problemCode });
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err.code === 'EISDIR') return entry(null, new Set(), 'it is a folder, not a file');
+    return entry(null, new Set(), `could not read it: ${err.message}`, ErrorCode.IO_ERROR);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let doc;
+  try {
+    doc = JSON.parse(text); // a quick look for the id; the strict parse happens before use
+  } catch (err) {
+    return entry(null, new Set(), `it is not valid JSON (${err.message})`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return entry(null, new Set(), 'it does not hold a JSON object');
+  if (doc.id === undefined || doc.id === null) {
+    return entry(null, new Set(), "it has no sequence 'id' (run 'seqcheck migrate --repair' on projects made by the app's New Project dialog)");
+  }
+  const problem = idProblem(doc.id);
+  if (problem !== null) return entry(null, new Set(), `its 'id' is not a valid identifier: ${problem}`);
+  const shots = Array.isArray(doc.shots) ? doc.shots : [];
+  const shotIds = new Set(shots.filter((s) => s && typeof s === 'object' && typeof s.id === 'string').map((s) => s.id));
+  return entry(doc.id, shotIds, null);
+}
+
+/** Sequence id -> file name for one sequences/ folder, kept fresh by stat. */
+export class SequenceIndex {
+  constructor(folder) {
+    this.folder = folder;
+    this.entries = new Map();
+  }
+
+  /** Bring the index up to date with the folder (re-read changed files only). */
+  refresh(force = false) {
+    if (force) this.entries.clear();
+    let names;
+    try {
+      names = fs.readdirSync(this.folder);
+    } catch (err) {
+      if (err.code === 'ENOENT') {
+        this.entries.clear();
+        return;
+      }
+      if (err.code === 'ENOTDIR') {
+        throw new ServiceError(ErrorCode.CORRUPT_FILE, "expected 'sequences' to be a folder, found a file.", { file: this.folder });
+      }
+      throw new ServiceError(ErrorCode.IO_ERROR, `could not list the sequences folder: ${err.message}.`, { file: this.folder });
+    }
+    const fresh = new Map();
+    for (const name of names) {
+      if (!SEQUENCE_FILE_RE.test(name)) continue;
+      const file = path.join(this.folder, name);
+      let st;
+      try {
+        st = fs.statSync(file, { bigint: true });
+      } catch (err) {
+        if (err.code === 'ENOENT') continue; // removed between listing and stat
+        throw new ServiceError(ErrorCode.IO_ERROR, `could not inspect the file: ${err.message}.`, { file });
+      }
+      const sig = signature(st);
+      const old = this.entries.get(name);
+      fresh.set(name, old !== undefined && old.sig === sig ? old : readEntry(file, sig));
+    }
+    this.entries = fresh;
+  }
+
+  raiseProblems() {
+    for (const name of this.names()) {
+      const entry = this.entries.get(name);
+      if (entry.problem !== null) {
+        throw new ServiceError(
+          entry.problemCode,
+          `expected every sequence file to name its sequence, but ${entry.problem}. Until it is fixed no ` +
+            'sequence can be looked up safely (it could be a duplicate of any of them).',
+          { file: path.join(this.folder, name), pointer: '' },
+        );
+      }
+    }
+  }
+
+  /** Sequence file names seen by the last refresh, sorted. */
+  names() {
+    return [...this.entries.keys()].sort();
+  }
+
+  namesFor(sequenceId) {
+    return this.names().filter((n) => this.entries.get(n).sequenceId === sequenceId);
+  }
+
+  /** The file holding `sequenceId`; SEQUENCE_NOT_FOUND, DUPLICATE_SEQUENCE_ID or CORRUPT_FILE otherwise. */
+  locate(sequenceId) {
+    this.refresh();
+    let names = this.namesFor(sequenceId);
+    if (names.length === 0) {
+      // Stat signatures can miss an in-place rewrite within one timestamp tick; make sure.
+      this.refresh(true);
+      names = this.namesFor(sequenceId);
+    }
+    this.raiseProblems();
+    if (names.length > 1) {
+      throw new ServiceError(
+        ErrorCode.DUPLICATE_SEQUENCE_ID,
+        `expected one file with sequence id ${JSON.stringify(sequenceId)}, found ${names.length}: ${names.join(', ')}. ` +
+          'Merge or renumber them; never guess which one is meant.',
+        { file: path.join(this.folder, names[1]), pointer: '/id' },
+      );
+    }
+    if (names.length === 0) {
+      throw new ServiceError(
+        ErrorCode.SEQUENCE_NOT_FOUND,
+        `expected a file in sequences/ whose id is ${JSON.stringify(sequenceId)}, found none among ${this.entries.size} sequence file(s).`,
+        { file: this.folder },
+      );
+    }
+    return path.join(this.folder, names[0]);
+  }
+
+  /** Sequence ids of the files that hold a shot with `shotId`. */
+  sequencesHolding(shotId) {
+    this.refresh();
+    this.raiseProblems();
+    return [...this.entries.values()].filter((e) => e.sequenceId !== null && e.shotIds.has(shotId)).map((e) => e.sequenceId).sort();
+  }
+
+  /** Drop `name` so the next lookup re-reads it. */
+  forget(name) {
+    this.entries.delete(name);
+  }
+}
