@@ -90,7 +90,7 @@ def validate(
         if changed_files:
             projects = project_roots_for_changed(paths)
         else:
-            projects = resolve_projects(paths or (Path("."),), recursive=recursive)
+            projects = resolve_projects(paths or (Path(),), recursive=recursive)
     except SeqcheckError as exc:
         click.echo(f"seqcheck validate: {exc.message}", err=True)
         sys.exit(ExitCode.USAGE)

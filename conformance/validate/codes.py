@@ -41,10 +41,14 @@ class CodeInfo:
     severity: Severity
     meaning: str
     hint: str
+    #: The spec requirement (conformance/requirements.py) the code checks, or "".
+    requirement: str = ""
 
 
-def _c(code: str, name: str, severity: Severity, meaning: str, hint: str) -> CodeInfo:
-    return CodeInfo(code, name, severity, meaning, hint)
+def _c(
+    code: str, name: str, severity: Severity, meaning: str, hint: str, requirement: str = ""
+) -> CodeInfo:
+    return CodeInfo(code, name, severity, meaning, hint, requirement)
 
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -57,76 +61,83 @@ CODES: dict[str, CodeInfo] = {
         _c("SC101", "unreadable-file", E,
            "The file cannot be read: permission denied, an I/O error, or a folder where a "
            "file should be.",
-           "Check the path and its permissions; restore the file from a backup."),
+           "Check the path and its permissions; restore the file from a backup.", "SEQ-ALL-2"),
         _c("SC102", "invalid-utf8", E,
            "The file is not valid UTF-8.",
-           "Re-save the file as UTF-8."),
+           "Re-save the file as UTF-8.", "SEQ-ALL-2"),
         _c("SC103", "byte-order-mark", W,
            "The file starts with a UTF-8 byte-order mark. Readers accept it, writers never "
            "produce it, and some JSON tools reject it.",
-           "Re-save the file as UTF-8 without BOM (any seqcheck write does this)."),
+           "Re-save the file as UTF-8 without BOM (any seqcheck write does this).", "SEQ-ENC-1"),
         _c("SC104", "json-syntax", E,
            "The file is not valid JSON (a syntax error at the given line and column).",
-           "Fix the JSON by hand or restore the file from a backup."),
+           "Fix the JSON by hand or restore the file from a backup.", "SEQ-ALL-2"),
         _c("SC105", "duplicate-key", E,
            "An object holds the same key twice; readers disagree on which value wins.",
-           "Remove one of the two entries."),
+           "Remove one of the two entries.", "SEQ-ALL-2"),
         _c("SC106", "non-finite-number", E,
            "A NaN, Infinity or -Infinity literal: not JSON, and rejected by strict readers.",
-           "Replace the literal with a number or null."),
+           "Replace the literal with a number or null.", "SEQ-ALL-2"),
         _c("SC107", "nesting-too-deep", E,
            "Arrays and objects are nested deeper than the bound of 1024 levels.",
-           "Flatten the data; no StoryCore document nests this deep."),
+           "Flatten the data; no StoryCore document nests this deep.", "SEQ-ALL-2"),
         _c("SC108", "not-an-object", E,
            "The top level of the file is not a JSON object.",
-           "A project.json or sequence file must hold one JSON object."),
+           "A project.json or sequence file must hold one JSON object.", "SEQ-ALL-2"),
         _c("SC109", "unpaired-surrogate", E,
            "A string holds an unpaired UTF-16 surrogate escape (such as \\ud800), which has "
            "no UTF-8 form: any rewrite would change or lose it.",
-           "Remove the escape or complete the surrogate pair."),
+           "Remove the escape or complete the surrogate pair.", "SEQ-ALL-2"),
         # Schema level: does the document match schemas/<name>.schema.json?
         _c("SC201", "schema-violation", E,
            "The document violates its JSON Schema (schemas/project.schema.json or "
            "schemas/sequence.schema.json) at the given location.",
-           "Change the value so that it satisfies the schema rule named in the finding."),
+           "Change the value so that it satisfies the schema rule named in the finding.",
+           "SEQ-ALL-2"),
         _c("SC202", "missing-sequence-id", E,
            "A sequence file has no 'id'. Files written by the app's New Project dialog lack "
            "it, so no reader can find the sequence.",
-           "Run 'seqcheck migrate --repair' to split the file into proper sequences."),
+           "Run 'seqcheck migrate --repair' to split the file into proper sequences.",
+           "SEQ-ID-1"),
         # Project level: rules across files that no schema can say.
         _c("SC301", "missing-project-file", E,
            "The project has a sequences/ folder but no project.json.",
-           "Restore project.json from a backup, or recreate the project in the app."),
+           "Restore project.json from a backup, or recreate the project in the app.",
+           "SEQ-LAYOUT-1"),
         _c("SC302", "duplicate-sequence-id", E,
            "Two sequence files hold the same sequence id; the spec forbids choosing one.",
-           "Give one of the sequences a new id (and update its shots' sequencePlanId)."),
+           "Give one of the sequences a new id (and update its shots' sequencePlanId).",
+           "SEQ-ID-3"),
         _c("SC303", "duplicate-shot-id", E,
            "Two shots have the same id: in sequence files, or twice within project.json.",
-           "Give one of the shots a new id; shot ids are unique within a project."),
+           "Give one of the shots a new id; shot ids are unique within a project.",
+           "SEQ-MEMBER-2"),
         _c("SC304", "membership-mismatch", E,
            "A shot's sequencePlanId or sequence_id names a sequence other than the one whose "
            "file holds it.",
-           "Move the shot with 'seqcheck migrate', or correct the field."),
+           "Move the shot with 'seqcheck migrate', or correct the field.", "SEQ-MEMBER-1"),
         _c("SC305", "split-brain", E,
            "A shot is in project.json and in a sequence file, with different content: "
            "the app shows one copy or the other depending on the code path.",
            "Decide which copy is right, then run 'seqcheck migrate' to keep only the "
-           "sequence-file copy."),
+           "sequence-file copy.", "SEQ-SAVE-1"),
         _c("SC306", "leftover-copy", W,
            "A shot is in project.json and in a sequence file with identical content: a "
            "leftover copy that will drift on the next edit.",
-           "Run 'seqcheck migrate' to remove the project.json copy."),
+           "Run 'seqcheck migrate' to remove the project.json copy.", "SEQ-SAVE-1"),
         _c("SC307", "legacy-shot", N,
            "A shot in project.json names a sequence but is in no sequence file: a legacy "
            "shot that belongs in sequences/.",
-           "Run 'seqcheck migrate' to move legacy shots into their sequence files."),
+           "Run 'seqcheck migrate' to move legacy shots into their sequence files.",
+           "SEQ-SAVE-1"),
         _c("SC308", "file-name-id-mismatch", N,
            "A sequence file's name does not match its numeric id (the id, not the name, "
            "identifies the sequence, so this only misleads humans).",
-           "Rename the file to sequence_<id>.json if nothing else refers to the name."),
+           "Rename the file to sequence_<id>.json if nothing else refers to the name.",
+           "SEQ-ID-2"),
         _c("SC309", "duplicate-order", W,
            "Two sequences have the same 'order'; readers then sort them by id.",
-           "Give each sequence its own 'order'."),
+           "Give each sequence its own 'order'.", "SEQ-ALL-1"),
         _c("SC310", "out-point-before-in-point", E,
            "A shot's timing.outPoint is smaller than its timing.inPoint.",
            "Swap or correct inPoint and outPoint."),
@@ -139,10 +150,10 @@ CODES: dict[str, CodeInfo] = {
         _c("SC313", "stray-file", W,
            "A file or folder in sequences/ that is not a sequence file (a temp file, a "
            "backup, an editor's copy). Readers ignore it; it may hold lost edits.",
-           "Check it for data you still need, then move it out of sequences/."),
+           "Check it for data you still need, then move it out of sequences/.", "SEQ-LAYOUT-2"),
         _c("SC314", "sequences-not-a-folder", E,
            "'sequences' exists in the project but is not a folder.",
-           "Rename or remove the file named 'sequences'."),
+           "Rename or remove the file named 'sequences'.", "SEQ-LAYOUT-3"),
     )
 }
 
