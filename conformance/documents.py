@@ -41,7 +41,7 @@ def schema_error(
         return None
     return SeqcheckError(
         code,
-        f"{what} does not match {schema}.schema.json: {describe_schema_error(err)}.",
+        f"expected {what} to match {schema}.schema.json, but {describe_schema_error(err)}.",
         file=file,
         pointer=json_pointer(list(err.absolute_path)),
     )

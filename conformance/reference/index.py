@@ -17,7 +17,7 @@ import orjson
 
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.ids import id_problem
-from conformance.jsonio import BOM
+from conformance.jsonio import BOM, parse_bytes
 from conformance.layout import is_sequence_file_name
 
 
@@ -29,6 +29,8 @@ class _Entry:
     problem: str | None
     #: The error code of ``problem``: an unreadable file is an I/O failure, not corruption.
     problem_code: ErrorCode = ErrorCode.CORRUPT_FILE
+    #: Where in the file the problem is.
+    pointer: str = ""
 
 
 def _signature(st: os.stat_result) -> tuple[int, int, int]:
@@ -38,17 +40,27 @@ def _signature(st: os.stat_result) -> tuple[int, int, int]:
 def _read_entry(path: Path, signature: tuple[int, int, int]) -> _Entry:
     try:
         data = path.read_bytes()
+    except IsADirectoryError:
+        return _Entry(signature, None, frozenset(), "it is a folder, not a file")
     except OSError as exc:
         return _Entry(
             signature, None, frozenset(), f"could not read it: {exc.strerror or exc}",
-            ErrorCode.IO_ERROR,
+            problem_code=ErrorCode.IO_ERROR,
         )
     if data.startswith(BOM):
         data = data[len(BOM):]
     try:
         doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        return _Entry(signature, None, frozenset(), f"it is not valid JSON ({exc})")
+    except orjson.JSONDecodeError:
+        # Rare: re-read strictly for the precise message and location (a lone
+        # surrogate, a number too large for a double, a syntax error).
+        try:
+            doc = parse_bytes(data, file=path)
+        except SeqcheckError as err:
+            return _Entry(
+                signature, None, frozenset(),
+                f"it cannot be read: {err.message.rstrip('.')}", pointer=err.pointer or "",
+            )
     if not isinstance(doc, dict):
         return _Entry(signature, None, frozenset(), "it does not hold a JSON object")
     seq_id = doc.get("id")
@@ -124,7 +136,7 @@ class SequenceIndex:
                     "Until it is fixed no sequence can be looked up safely (it could be "
                     "a duplicate of any of them).",
                     file=self.folder / name,
-                    pointer="",
+                    pointer=entry.pointer,
                 )
 
     def names(self) -> list[str]:

@@ -345,9 +345,10 @@ class ReferenceStore:
                     seq_path = self._index.locate(named)
                     raise SeqcheckError(
                         ErrorCode.SHOT_NOT_FOUND,
-                        f"shot {shot_id!r} names sequence {named!r}, whose file does not "
-                        "hold it (it is still only in project.json). Run 'seqcheck "
-                        "migrate' to move legacy shots into their sequence files.",
+                        f"expected shot {shot_id!r} in the file of sequence {named!r}, "
+                        "which the shot names, found it only in project.json (nothing was "
+                        "written). Run 'seqcheck migrate' to move legacy shots into their "
+                        "sequence files.",
                         file=seq_path,
                         pointer="/shots",
                     )
