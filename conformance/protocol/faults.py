@@ -1,0 +1,50 @@
+"""AdapterFault: the implementation misbehaved at the protocol level.
+
+Distinct from :class:`conformance.errors.SeqcheckError`, which is a *valid* error
+answer. A fault means the adapter crashed, hung, answered something that is not a
+protocol message, answered the wrong request, could not start, or broke the protocol's
+rules; the suite reports it as an error of the test in progress, never as a crash of
+the harness.
+"""
+
+from __future__ import annotations
+
+#: Every fault kind, with what it means (also documented in the protocol spec).
+FAULT_KINDS: dict[str, str] = {
+    "crash": "the adapter process died (or closed its stdout) before answering",
+    "timeout": "no complete response line within the per-request timeout; the process was killed",
+    "malformed": "a response line that is not JSON or does not match the protocol schema",
+    "wrong-id": "a response whose id is not the id of the request in flight",
+    "start-failed": "the adapter could not be run, or died or hung before answering hello",
+    "protocol": "a protocol rule was broken (hello refused, wrong protocol version, "
+    "no clean exit after shutdown)",
+}
+
+
+class AdapterFault(Exception):
+    """The implementation misbehaved at the protocol level (see :data:`FAULT_KINDS`).
+
+    ``stderr_tail`` holds the last ~2 KB the adapter wrote to stderr and ``exit_code``
+    its exit status when it is known to have exited (negative: killed by that signal).
+    """
+
+    def __init__(
+        self, kind: str, detail: str, *, stderr_tail: str = "", exit_code: int | None = None
+    ) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(
+                f"unknown AdapterFault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}"
+            )
+        self.kind = kind
+        self.detail = detail
+        self.stderr_tail = stderr_tail
+        self.exit_code = exit_code
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        text = f"adapter {self.kind}: {self.detail}"
+        if self.exit_code is not None:
+            text += f" (exit code {self.exit_code})"
+        if self.stderr_tail:
+            text += "\n--- adapter stderr (tail) ---\n" + self.stderr_tail.rstrip("\n")
+        return text
