@@ -1,0 +1,24 @@
+"""Certification: run the conformance suite and issue a per-requirement certificate.
+
+>>> from conformance.certify import certify, Target        # doctest: +SKIP
+>>> report = certify(Target(impl="reference", adapter=None))  # doctest: +SKIP
+>>> report.verdict                                          # doctest: +SKIP
+'certified'
+
+The report (:class:`~conformance.certify.model.Report`) is the one source of the
+table, JSON, JUnit and markdown renderings and of ``seqcheck certify``'s exit code.
+"""
+
+from conformance.certify.model import Report, RequirementResult, build_report
+from conformance.certify.runner import SuiteRunError, certify, run_suite
+from conformance.suite.state import Target
+
+__all__ = [
+    "Report",
+    "RequirementResult",
+    "SuiteRunError",
+    "Target",
+    "build_report",
+    "certify",
+    "run_suite",
+]

@@ -1,0 +1,66 @@
+"""Assertions that name the requirement they prove.
+
+A suite test may be tagged with several requirement IDs. When one of its checks
+fails, :class:`RequirementFailure` says which requirement the failure belongs to, so
+the certificate fails exactly that requirement (a plain ``AssertionError`` fails every
+ID the test is tagged with).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from conformance import requirements
+from conformance.errors import ErrorCode, SeqcheckError
+
+
+class RequirementFailure(AssertionError):
+    """A check of requirement :attr:`requirement` failed."""
+
+    def __init__(self, requirement: str, message: str) -> None:
+        requirements.get(requirement)  # unknown IDs are a bug in the suite: fail loudly
+        super().__init__(f"[{requirement}] {message}")
+        self.requirement = requirement
+        self.message = message
+
+
+def require(requirement: str, condition: object, message: str) -> None:
+    """Raise :class:`RequirementFailure` for ``requirement`` unless ``condition``."""
+    if not condition:
+        raise RequirementFailure(requirement, message)
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def expect_error(
+    requirement: str,
+    code: ErrorCode | tuple[ErrorCode, ...],
+    call: Callable[..., Any],
+    *args: Any,
+) -> SeqcheckError:
+    """Call ``call(*args)``; it must raise a :class:`SeqcheckError` with ``code``.
+
+    A returned value (for instance ``[]`` standing in for an error) or another code
+    fails ``requirement`` with a message saying what came back instead.
+    """
+    codes = code if isinstance(code, tuple) else (code,)
+    wanted = " or ".join(c.value for c in codes)
+    try:
+        result = call(*args)
+    except SeqcheckError as exc:
+        require(
+            requirement,
+            exc.code in codes,
+            f"expected error {wanted}, got {exc.code.value}: {exc.message}",
+        )
+        return exc
+    raise RequirementFailure(
+        requirement, f"expected error {wanted}, but the call returned {_short(result)}"
+    )
+
+
+__all__ = ["RequirementFailure", "expect_error", "require"]

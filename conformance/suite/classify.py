@@ -1,0 +1,81 @@
+"""Turning one pytest test phase into a suite outcome with a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.suite.checks import RequirementFailure
+from conformance.suite.results import NOT_CLAIMED_PREFIX
+
+
+def _adapter_fault_type() -> type[BaseException] | None:
+    try:
+        from conformance.protocol import AdapterFault
+    except ImportError:  # the protocol package is part of seqcheck; guard anyway
+        return None
+    fault: type[BaseException] = AdapterFault
+    return fault
+
+
+def _describe_fault(exc: BaseException) -> str:
+    kind = getattr(exc, "kind", "fault")
+    detail = getattr(exc, "detail", str(exc))
+    text = f"adapter {kind}: {detail}"
+    code = getattr(exc, "exit_code", None)
+    if code is not None:
+        text += f" (exit code {code})"
+    tail = str(getattr(exc, "stderr_tail", "") or "").strip()
+    if tail:
+        text += "\nadapter stderr (tail):\n" + tail[-800:]
+    return text
+
+
+def _find(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
+    """``exc``, an exception it was raised from or during, or a member of an exception
+    group (hypothesis reports flaky failures as groups), if of ``kind``."""
+    pending = [exc]
+    seen = 0
+    while pending and seen < 50:
+        current = pending.pop(0)
+        seen += 1
+        if current is None:
+            continue
+        if isinstance(current, kind):
+            return current
+        pending.extend(getattr(current, "exceptions", ()) or ())
+        pending.append(current.__cause__ or current.__context__)
+    return None
+
+
+def classify(
+    report: pytest.TestReport, call: pytest.CallInfo[Any], ids: list[str]
+) -> tuple[str, str, list[str]]:
+    """``(outcome, reason, failed requirement IDs)`` for one phase of a test."""
+    if report.passed:
+        return "passed", "", []
+    if report.skipped:
+        reason = ""
+        if call.excinfo is not None:
+            reason = str(call.excinfo.value.msg if hasattr(call.excinfo.value, "msg")
+                         else call.excinfo.value)
+        if reason.startswith(NOT_CLAIMED_PREFIX):
+            return "not-claimed", reason[len(NOT_CLAIMED_PREFIX):], []
+        return "skipped", reason, []
+    exc = call.excinfo.value if call.excinfo is not None else None
+    fault_type = _adapter_fault_type()
+    fault = _find(exc, fault_type) if fault_type is not None else None
+    if fault is not None:
+        return "error", _describe_fault(fault), list(ids)
+    if report.when != "call":
+        text = call.excinfo.exconly() if call.excinfo is not None else str(report.longrepr)
+        return "error", f"{report.when} failed: {text}", list(ids)
+    failure = _find(exc, RequirementFailure)
+    if isinstance(failure, RequirementFailure) and failure.requirement in ids:
+        return "failed", failure.message, [failure.requirement]
+    text = call.excinfo.exconly() if call.excinfo is not None else str(report.longrepr)
+    return "failed", text, list(ids)
+
+
+__all__ = ["classify"]

@@ -1,0 +1,196 @@
+"""The pytest plugin of the conformance suite (entry point ``pytest11: seqcheck``).
+
+Inert unless ``--seqcheck-impl`` or ``--seqcheck-adapter`` is given: it then opens the
+implementation, collects the suite's own test modules (when no path is given on the
+command line), gates capability tests, classifies outcomes and, with
+``--seqcheck-results FILE``, writes them for ``seqcheck certify``. Without those
+options it only keeps pytest from collecting the suite modules by accident.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import requirements
+from conformance.suite import CASES_DIR
+from conformance.suite.profiles import PROFILES
+
+_STATE_KEY = pytest.StashKey["Any"]()
+MARKER = "requirement"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("seqcheck", "seqcheck conformance suite")
+    group.addoption(
+        "--seqcheck-impl", metavar="IMPL", default=None,
+        help="certify a Python implementation: 'reference' or 'module:factory' "
+        "(factory(project_dir) returns an object with the reference store's methods)",
+    )
+    group.addoption(
+        "--seqcheck-adapter", metavar="CMD", default=None,
+        help="certify any implementation through adapter protocol v1: the command "
+        "(shell-style quoting) that starts its stdio adapter",
+    )
+    group.addoption(
+        "--seqcheck-depth", choices=sorted(PROFILES), default=None,
+        help="quick (default) or full: the full profile runs every kill point, 3x100 "
+        "concurrent cycles on a 1 MB file and longer state-machine runs",
+    )
+    group.addoption(
+        "--seqcheck-results", metavar="FILE", default=None,
+        help="write per-test outcomes as JSON (read by 'seqcheck certify')",
+    )
+
+
+def _state(config: pytest.Config) -> Any:
+    return config.stash.get(_STATE_KEY, None)
+
+
+def suite_state(config: pytest.Config) -> Any:
+    """The session's :class:`~conformance.suite.state.SuiteState` (None when inactive)."""
+    return _state(config)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(*ids): seqcheck requirement IDs (conformance.requirements) a test proves",
+    )
+    impl = config.getoption("seqcheck_impl")
+    adapter = config.getoption("seqcheck_adapter")
+    extra = [
+        name for name in ("seqcheck_depth", "seqcheck_results") if config.getoption(name)
+    ]
+    if impl is None and adapter is None:
+        if extra:
+            raise pytest.UsageError(
+                "seqcheck: --seqcheck-depth/--seqcheck-results need an implementation: "
+                "add --seqcheck-impl IMPL or --seqcheck-adapter CMD."
+            )
+        return
+    if impl is not None and adapter is not None:
+        raise pytest.UsageError(
+            "seqcheck: give either --seqcheck-impl or --seqcheck-adapter, not both."
+        )
+    from conformance.suite.state import SuiteState, Target
+
+    depth = config.getoption("seqcheck_depth") or "quick"
+    config.stash[_STATE_KEY] = SuiteState(Target(impl, adapter), PROFILES[depth])
+    config.pluginmanager.register(
+        importlib.import_module("conformance.suite.fixtures"), "seqcheck-fixtures"
+    )
+    # Run the suite itself unless the user named test paths explicitly.
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args = [str(CASES_DIR)]
+
+
+def _in_cases(path: Path) -> bool:
+    try:
+        path.resolve().relative_to(CASES_DIR)
+    except ValueError:
+        return False
+    return True
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    # Without a target the suite's modules have nothing to test: never collect them.
+    if _state(config) is None and _in_cases(collection_path):
+        return True
+    return None
+
+
+def requirement_ids(item: pytest.Item) -> list[str]:
+    """The requirement IDs ``item`` is tagged with, in order, without repeats."""
+    ids: list[str] = []
+    for mark in item.iter_markers(MARKER):
+        for value in mark.args:
+            if value not in ids:
+                ids.append(str(value))
+    return ids
+
+
+def _tag_problems(item: pytest.Item) -> list[str]:
+    ids = requirement_ids(item)
+    if not ids:
+        return ["has no @pytest.mark.requirement(...)"] if _in_cases(item.path) else []
+    unknown = [i for i in ids if i not in requirements.BY_ID]
+    if unknown:
+        return [f"unknown requirement id(s) {', '.join(unknown)} (see conformance.requirements)"]
+    capabilities = {requirements.BY_ID[i].capability for i in ids}
+    if len(capabilities) > 1:
+        return ["mixes requirements of different capabilities (split the test)"]
+    return []
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if _state(config) is None:
+        return
+    problems = [f"{item.nodeid}: {p}" for item in items for p in _tag_problems(item)]
+    if problems:
+        raise pytest.UsageError(
+            "seqcheck: badly tagged suite tests:\n  " + "\n  ".join(problems)
+        )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = _state(item.config)
+    if state is None:
+        return
+    ids = requirement_ids(item)
+    gated = {requirements.BY_ID[i].capability for i in ids if i in requirements.BY_ID}
+    gated.discard(None)
+    if not gated:
+        return
+    declared = state.capabilities()
+    if declared is None:
+        return  # the implementation does not start: the fixture reports the error
+    for capability in gated:
+        if capability.value not in declared:
+            from conformance.suite.results import NOT_CLAIMED_PREFIX
+
+            pytest.skip(
+                f"{NOT_CLAIMED_PREFIX}the implementation does not declare capability "
+                f"'{capability.value}' in hello"
+            )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    state = _state(item.config)
+    if state is None:
+        return
+    from conformance.suite.classify import classify
+
+    report = outcome.get_result()
+    ids = requirement_ids(item)
+    verdict, reason, failed = classify(report, call, ids)
+    state.recorder.phase(item.nodeid, ids, report.when, verdict, reason, failed, report.duration)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = _state(session.config)
+    if state is None:
+        return
+    state.close()
+    path = session.config.getoption("seqcheck_results")
+    if path:
+        state.recorder.write(Path(path), state.header())
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = _state(config)
+    if state is None or not state.recorder.records:
+        return
+    from conformance.certify.model import build_report
+    from conformance.certify.render_text import render_table
+
+    report = build_report(state.recorder.to_document(state.header()))
+    terminalreporter.write_sep("=", "seqcheck requirements")
+    terminalreporter.write(render_table(report, color=False) + "\n")

@@ -1,0 +1,115 @@
+"""The implementation under test for one pytest session, opened once and shared."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from conformance import requirements
+from conformance.suite import SUITE_VERSION
+from conformance.suite.profiles import Profile
+from conformance.suite.results import Recorder
+
+if TYPE_CHECKING:
+    from conformance.protocol import Implementation
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which implementation the session certifies: ``--seqcheck-impl`` or ``-adapter``."""
+
+    impl: str | None
+    adapter: str | None
+
+    @property
+    def kind(self) -> str:
+        """``reference``, ``python`` or ``adapter``."""
+        if self.adapter is not None:
+            return "adapter"
+        return "reference" if self.impl == "reference" else "python"
+
+    @property
+    def spec(self) -> str:
+        """The option value that names the implementation."""
+        return self.adapter if self.adapter is not None else str(self.impl)
+
+
+@dataclass
+class SuiteState:
+    """Session state of the plugin: target, profile, outcomes, the open implementation."""
+
+    target: Target
+    profile: Profile
+    recorder: Recorder = field(default_factory=Recorder)
+    notes: list[str] = field(default_factory=list)
+    _impl: Implementation | None = None
+    _open_error: BaseException | None = None
+
+    def implementation(self) -> Implementation:
+        """The implementation under test, started on first use.
+
+        A start failure is remembered and re-raised for every test, so each test is an
+        error and the certificate can say "adapter broken".
+        """
+        if self._open_error is not None:
+            raise self._open_error
+        if self._impl is None:
+            from conformance.protocol import open_implementation
+
+            try:
+                self._impl = open_implementation(impl=self.target.impl, adapter=self.target.adapter)
+            except Exception as exc:
+                self._open_error = exc
+                raise
+        return self._impl
+
+    def capabilities(self) -> frozenset[str] | None:
+        """Declared capabilities, or ``None`` when the implementation cannot start."""
+        try:
+            return frozenset(self.implementation().info.capabilities)
+        except Exception:
+            return None
+
+    def close(self) -> None:
+        """Stop the implementation (if it was started)."""
+        if self._impl is not None:
+            with contextlib.suppress(Exception):
+                self._impl.close()
+
+    def note(self, text: str) -> None:
+        """Add a session-wide note to the certificate (once)."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def header(self) -> dict[str, Any]:
+        """The raw-results header: suite, target, implementation info or start error."""
+        info: dict[str, Any] | None = None
+        error: str | None = None
+        stderr_tail = ""
+        if self._impl is not None:
+            i = self._impl.info
+            info = {
+                "name": i.name,
+                "version": i.version,
+                "protocol": i.protocol,
+                "capabilities": sorted(i.capabilities),
+            }
+            with contextlib.suppress(Exception):
+                stderr_tail = self._impl.stderr_tail
+        elif self._open_error is not None:
+            error = f"{type(self._open_error).__name__}: {self._open_error}"
+            stderr_tail = str(getattr(self._open_error, "stderr_tail", "") or "")
+        return {
+            "suite_version": SUITE_VERSION,
+            "requirements_known": len(requirements.REQUIREMENTS),
+            "depth": self.profile.name,
+            "target": {"kind": self.target.kind, "spec": self.target.spec},
+            "implementation": info,
+            "implementation_error": error,
+            "stderr_tail": stderr_tail[-2000:],
+            "notes": list(self.notes),
+        }
+
+
+__all__ = ["SuiteState", "Target"]
