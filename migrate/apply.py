@@ -1,0 +1,185 @@
+"""Applying a plan: back up, then write step by step under the journal; resume after a crash.
+
+Order of durability (conformance/spec/migration.md, "Safety"):
+
+1. under project.json's lock, plan from the files as they are;
+2. copy every input into ``.seqcheck/runs/N/backup`` and write the manifest (hashes,
+   the steps and their result hashes) and a journal at 0 - all fsynced;
+3. for each step: under the file's lock, check the file still holds its original (or
+   already its result), write the result atomically, then advance the journal.
+
+A second invocation that finds a journal not ``done`` resumes: it plans again from
+the backup (same bytes, same options, the run's recorded time), checks the plan
+reproduces the manifest's result hashes, and continues after the last journalled
+step. Every step writes fixed bytes, so redoing one is harmless.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from conformance.atomic import LOCK_TIMEOUT_SECONDS, atomic_write_bytes, file_lock
+from conformance.errors import ErrorCode, SeqcheckError
+from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
+from migrate import journal, runs
+from migrate.clock import migration_time
+from migrate.errors import MigrateCode, MigrateError, interrupted
+from migrate.model import ApplyResult, FileChange, Options, Plan
+from migrate.planner import make_plan
+from migrate.snapshot import project_root, read_snapshot
+from migrate.verify import verify
+
+#: Called after each durable step with (completed, total).
+StepCallback = Callable[[int, int], None]
+
+
+def read_or_none(path: Path) -> bytes | None:
+    """The bytes of ``path``, or ``None`` when it does not exist."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SeqcheckError(
+            ErrorCode.IO_ERROR, f"could not read the file: {exc.strerror or exc}.", file=path
+        ) from exc
+
+
+def conflict_error(plan: Plan) -> MigrateError:
+    """The stop-before-writing error for a plan with unresolved conflicts."""
+    stopped = [c for c in plan.conflicts if c.resolution == "stop"]
+    listed = "; ".join(f"{c.message} (project.json at {c.legacy_pointer})" for c in stopped[:5])
+    more = f"; and {len(stopped) - 5} more" if len(stopped) > 5 else ""
+    first = stopped[0]
+    return MigrateError(
+        MigrateCode.CONFLICT, ErrorCode.INVALID_UPDATE,
+        f"{len(stopped)} conflict(s): {listed}{more}. Nothing was changed. Choose the "
+        "winner with --on-conflict keep-sequence or --on-conflict keep-legacy (preview "
+        "with --dry-run).",
+        file=plan.project / first.sequence_file,
+        pointer=first.sequence_pointer,
+    )
+
+
+def _write_step(root: Path, step: FileChange, lock_timeout: float) -> None:
+    path = root / step.path
+    # project.json's lock is held for the whole migration; sequence files are locked
+    # per step so a concurrent writer's read-modify-write cannot interleave with ours.
+    lock = (contextlib.nullcontext() if step.path == PROJECT_FILE
+            else file_lock(path, lock_timeout))
+    with lock:
+        current = read_or_none(path)
+        if current == step.data:
+            return  # already written before an interruption
+        if current != step.original:
+            raise MigrateError(
+                MigrateCode.EDITED_SINCE, ErrorCode.INVALID_UPDATE,
+                "the file changed while the migration was running (it holds neither its "
+                "original content nor the migrated one). Run 'seqcheck migrate PROJECT "
+                "--rollback --force' to restore the originals, then migrate again.",
+                file=path,
+            )
+        atomic_write_bytes(path, step.data)
+
+
+def _execute(root: Path, run: runs.Run, plan: Plan, start: int, lock_timeout: float,
+             on_step: StepCallback | None) -> int:
+    total = len(plan.steps)
+    done = start
+    try:
+        if run.created_dirs:
+            runs.make_dirs(root / SEQUENCES_DIR)
+        for step in plan.steps[start:]:
+            _write_step(root, step, lock_timeout)
+            done += 1
+            # The step is durable (atomic_write_bytes fsyncs file and folder) before
+            # the journal says so.
+            journal.write(run.folder, done, total, done=done == total)
+            if on_step is not None:
+                on_step(done, total)
+        if start == total:
+            journal.write(run.folder, done, total, done=True)
+    except SeqcheckError as exc:
+        raise interrupted(exc, done, total, "migration") from exc
+    return done - start
+
+
+def _resume(root: Path, run: runs.Run, options: Options, lock_timeout: float,
+            on_step: StepCallback | None) -> ApplyResult:
+    if run.options != options:
+        raise MigrateError(
+            MigrateCode.OPTIONS_MISMATCH, ErrorCode.INVALID_UPDATE,
+            f"an interrupted migration (run {run.number}) was started with options "
+            f"{run.options.to_dict()}, not {options.to_dict()}. Run the same command "
+            "again to finish it, or --rollback to undo it.",
+            file=run.folder,
+        )
+    snap = read_snapshot(run.backup)
+    for rel in run.manifest["inputs"]:
+        run.backup_bytes(rel)  # checks each backup against its recorded hash
+    if set(snap.raw_files()) != set(run.manifest["inputs"]):
+        raise MigrateError(
+            MigrateCode.BAD_RECORD, ErrorCode.CORRUPT_FILE,
+            "the backup folder does not hold exactly the files its manifest lists. "
+            "Inspect .seqcheck/; the project was not touched by this attempt.",
+            file=run.backup,
+        )
+    plan = make_plan(snap, root, options, run.migrated_at)
+    planned = [(s.path, runs.sha256(s.data)) for s in plan.steps]
+    recorded = [(s["path"], s["result_sha256"]) for s in run.steps]
+    if planned != recorded:
+        raise MigrateError(
+            MigrateCode.BAD_RECORD, ErrorCode.CORRUPT_FILE,
+            "re-planning the interrupted migration from its backup does not reproduce "
+            "the recorded steps (was it started by another seqcheck version?). Use the "
+            "same version, or --rollback to undo it.",
+            file=run.folder / runs.MANIFEST,
+        )
+    progress = run.progress()
+    written = _execute(root, run, plan, progress.completed, lock_timeout, on_step)
+    return ApplyResult(root, "migrated", plan, resumed=True, steps_written=written,
+                       run_dir=run.folder)
+
+
+def apply(
+    project: str | os.PathLike[str],
+    options: Options | None = None,
+    *,
+    now: str | None = None,
+    verify_after: bool = True,
+    lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+    on_step: StepCallback | None = None,
+) -> ApplyResult:
+    """Migrate ``project`` (or finish its interrupted migration); return what happened.
+
+    ``now`` fixes the migration time (default: ``$SEQCHECK_MIGRATE_NOW`` or the
+    clock). With ``verify_after`` the result carries :func:`migrate.verify`'s report.
+    Raises :class:`~conformance.errors.SeqcheckError` /
+    :class:`~migrate.errors.MigrateError` before any write for bad input, conflicts
+    (``MIGRATE_CONFLICT``), a born-broken project without ``repair``, a newer record;
+    ``MIGRATE_INCOMPLETE`` (with ``completed``/``total``) when a write failed
+    part-way - the same call then resumes.
+    """
+    options = options or Options()
+    root = project_root(project)
+    with file_lock(root / PROJECT_FILE, lock_timeout):
+        run = runs.latest_run(root)
+        if run is not None and not run.progress().done:
+            result = _resume(root, run, options, lock_timeout, on_step)
+        else:
+            snap = read_snapshot(root)
+            plan = make_plan(snap, root, options, migration_time(now))
+            if plan.blocked:
+                raise conflict_error(plan)
+            if not plan.has_work:
+                return ApplyResult(root, plan.state, plan)
+            run = runs.start_run(root, plan, snap.raw_files(), snap.had_sequences_dir)
+            written = _execute(root, run, plan, 0, lock_timeout, on_step)
+            result = ApplyResult(root, "migrated", plan, steps_written=written,
+                                 run_dir=run.folder)
+    if verify_after:
+        result.verification = verify(root)
+    return result

@@ -1,0 +1,135 @@
+"""Recognising projects born broken by the app's New Project dialog.
+
+Shape (see storycore-notes.md): one ``sequences/sequence_NNN.json`` without an ``id``
+holding every shot of every intended sequence, each shot naming the sequence it was
+meant for in ``metadata.sequence_id``; project.json ``shots`` holds copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance import schema_registry
+from conformance.documents import MEMBERSHIP_FIELDS, schema_error
+from conformance.errors import ErrorCode, SeqcheckError, json_pointer
+from conformance.ids import id_problem
+from migrate.errors import MigrateCode, MigrateError
+from migrate.snapshot import SequenceInput, Snapshot
+
+#: Stand-in id used only to check an id-less file against the sequence schema.
+_PLACEHOLDER_ID = "born-broken"
+
+
+@dataclass(frozen=True)
+class BornBroken:
+    """A born-broken file and its intended sequences, by first appearance."""
+
+    source: SequenceInput
+    groups: tuple[tuple[str, tuple[int, ...]], ...]  # (sequence id, shot indexes)
+
+    def explanation(self) -> str:
+        """What is wrong and what ``--repair`` will do, in plain words."""
+        total = len(self.source.doc.get("shots", []))
+        names = ", ".join(repr(g[0]) for g in self.groups)
+        return (
+            f"{self.source.path} has no sequence 'id' and holds all {total} shot(s) of "
+            f"{len(self.groups)} intended sequence(s) ({names}): the app's New Project "
+            "dialog put each shot's sequence in metadata.sequence_id, then grouped by a "
+            "top-level sequence_id the shots do not have. --repair splits it into one "
+            "file per intended sequence (ids kept, names 'Sequence N' and order by first "
+            "appearance, every shot and field kept, sequencePlanId added) and drops the "
+            "copies of those shots from project.json (where a copy differs, the sequence "
+            "file's version wins: it is the one the editor edited)."
+        )
+
+
+def find_born_broken(snap: Snapshot, root: Path) -> BornBroken | None:
+    """The born-broken file of ``snap``, or ``None``; refuse shapes that cannot be repaired."""
+    broken = [s for s in snap.sequences if not s.has_id]
+    if not broken:
+        return None
+    if len(broken) > 1:
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            f"expected at most one sequence file without an 'id' (the New Project "
+            f"dialog makes one), found {len(broken)}: "
+            f"{', '.join(s.name for s in broken)}. Give each an 'id' by hand; nothing "
+            "was changed.",
+            file=root / broken[1].path,
+            pointer="",
+        )
+    source = broken[0]
+    return BornBroken(source, _groups(source, root / source.path))
+
+
+def _groups(source: SequenceInput, file: Path) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    doc = source.doc
+    err = schema_error(
+        ErrorCode.CORRUPT_FILE, schema_registry.SEQUENCE, {"id": _PLACEHOLDER_ID, **doc},
+        file, "the id-less sequence file",
+    )
+    if err is not None:
+        raise err
+    order: dict[str, list[int]] = {}
+    seen: set[str] = set()
+    for index, shot in enumerate(doc["shots"]):
+        for member in MEMBERSHIP_FIELDS:
+            if member in shot:
+                raise _unrepairable(
+                    f"expected the shots of an id-less file to name their sequence only "
+                    f"in metadata.sequence_id, found a top-level {member}",
+                    file, ["shots", index, member],
+                )
+        if shot["id"] in seen:
+            raise _unrepairable(
+                f"expected unique shot ids, found {shot['id']!r} twice", file,
+                ["shots", index, "id"],
+            )
+        seen.add(shot["id"])
+        metadata = shot.get("metadata")
+        target: Any = metadata.get("sequence_id") if isinstance(metadata, dict) else None
+        if target is None:
+            raise _unrepairable(
+                "expected every shot to name its intended sequence in "
+                "metadata.sequence_id, found none", file, ["shots", index, "metadata"],
+            )
+        problem = id_problem(target)
+        if problem is not None:
+            raise SeqcheckError(
+                ErrorCode.INVALID_ID,
+                f"expected metadata.sequence_id to be a safe identifier (it becomes a "
+                f"sequence id), but {target!r}: {problem}. Fix it by hand; nothing was "
+                "changed.",
+                file=file,
+                pointer=json_pointer(["shots", index, "metadata", "sequence_id"]),
+            )
+        order.setdefault(target, []).append(index)
+    if not order:
+        raise _unrepairable("expected shots to split, found an empty 'shots' array", file,
+                            ["shots"])
+    return tuple((seq_id, tuple(indexes)) for seq_id, indexes in order.items())
+
+
+def _unrepairable(what: str, file: Path, where: list[str | int]) -> MigrateError:
+    return MigrateError(
+        MigrateCode.NEEDS_REPAIR,
+        ErrorCode.CORRUPT_FILE,
+        f"this sequence file has no 'id' and cannot be repaired automatically: {what}. "
+        "Give the file an 'id' by hand (and make its shots name it); nothing was changed.",
+        file=file,
+        pointer=json_pointer(where),
+    )
+
+
+def needs_repair_error(found: BornBroken, root: Path) -> MigrateError:
+    """The stop-and-explain error for a born-broken project run without ``--repair``."""
+    return MigrateError(
+        MigrateCode.NEEDS_REPAIR,
+        ErrorCode.CORRUPT_FILE,
+        found.explanation() + " Nothing was changed; run the same command with --repair "
+        "(preview it with --dry-run --repair).",
+        file=root / found.source.path,
+        pointer="",
+    )

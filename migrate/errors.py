@@ -1,0 +1,96 @@
+"""Migration-specific failures, layered on the core error model.
+
+The core :class:`~conformance.errors.ErrorCode` set is part of the spec and the
+adapter protocol, so the migrator does not add to it. A :class:`MigrateError` is a
+:class:`~conformance.errors.SeqcheckError` with the closest core code (what a generic
+caller switches on) plus a :class:`MigrateCode` saying precisely what went wrong.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from conformance.errors import ErrorCode, SeqcheckError
+
+
+class MigrateCode(str, Enum):
+    """Stable codes of the migrator's own failures (documented in spec/migration.md)."""
+
+    #: A legacy shot and a sequence file disagree about a shot's content.
+    CONFLICT = "MIGRATE_CONFLICT"
+    #: A legacy shot names two different sequences (sequencePlanId vs sequence_id).
+    AMBIGUOUS_SEQUENCE = "MIGRATE_AMBIGUOUS_SEQUENCE"
+    #: Two copies of one shot id in project.json differ.
+    LEGACY_DUPLICATE = "MIGRATE_LEGACY_DUPLICATE"
+    #: A project made by the New Project dialog; needs ``--repair``.
+    NEEDS_REPAIR = "MIGRATE_NEEDS_REPAIR"
+    #: project.json carries a migration record of a newer seqcheck.
+    NEWER_VERSION = "MIGRATE_NEWER_VERSION"
+    #: An interrupted migration exists and was started with other options.
+    OPTIONS_MISMATCH = "MIGRATE_OPTIONS_MISMATCH"
+    #: A file changed after (or during) the migration; resume/rollback refuses.
+    EDITED_SINCE = "MIGRATE_EDITED_SINCE"
+    #: A migration stopped part-way; the same command resumes it.
+    INCOMPLETE = "MIGRATE_INCOMPLETE"
+    #: The migrated layout failed verification.
+    VERIFY_FAILED = "MIGRATE_VERIFY_FAILED"
+    #: ``--rollback`` on a project without a migration to roll back.
+    NOTHING_TO_ROLL_BACK = "MIGRATE_NOTHING_TO_ROLL_BACK"
+    #: The ``.seqcheck/`` records are unreadable or inconsistent.
+    BAD_RECORD = "MIGRATE_BAD_RECORD"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class MigrateError(SeqcheckError):
+    """A migration failure: core ``code`` plus the precise ``migrate_code``.
+
+    ``completed`` / ``total`` are set when the failure interrupted an apply or a
+    rollback part-way (the same command then resumes it).
+    """
+
+    def __init__(
+        self,
+        migrate_code: MigrateCode,
+        code: ErrorCode,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        pointer: str | None = None,
+        completed: int | None = None,
+        total: int | None = None,
+    ) -> None:
+        self.migrate_code = migrate_code
+        self.completed = completed
+        self.total = total
+        super().__init__(code, message, file=file, pointer=pointer)
+
+    def __str__(self) -> str:
+        return f"{self.migrate_code.value}: " + super().__str__().split(": ", 1)[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The core error object plus ``migrate_code`` (and progress, when known)."""
+        out = super().to_dict()
+        out["migrate_code"] = self.migrate_code.value
+        if self.completed is not None:
+            out["completed"] = self.completed
+            out["total"] = self.total
+        return out
+
+
+def interrupted(cause: SeqcheckError, completed: int, total: int, what: str) -> MigrateError:
+    """Wrap ``cause`` that stopped ``what`` ("migration", "rollback") after step k of n."""
+    return MigrateError(
+        MigrateCode.INCOMPLETE,
+        cause.code,
+        f"the {what} stopped: {cause.message} Every file is entirely old or entirely "
+        f"new and no shot is lost; completed {completed} of {total}; run the same command "
+        "to resume once the cause is fixed.",
+        file=cause.file,
+        pointer=cause.pointer,
+        completed=completed,
+        total=total,
+    )

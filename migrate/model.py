@@ -1,0 +1,301 @@
+"""The migrator's data: options, the plan (what will happen, file by file) and results.
+
+A :class:`Plan` is computed from the project's files without touching the disk and
+holds the exact bytes every step will write, so ``--dry-run`` shows precisely what
+``apply`` does and a resumed migration redoes exactly the same steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: ``--on-conflict`` values: stop before writing, or let one side win.
+ON_CONFLICT_CHOICES = ("stop", "keep-sequence", "keep-legacy")
+
+#: Plan states.
+LEGACY = "legacy"  # legacy shots to move
+BORN_BROKEN = "born-broken"  # New Project dialog shape, to split (with --repair)
+ALREADY_MIGRATED = "already-migrated"  # carries a migration record, nothing left to do
+NOTHING_TO_DO = "nothing-to-do"  # never migrated and nothing to move
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for; part of a run's identity (a resume must match it)."""
+
+    orphans: str | None = None
+    repair: bool = False
+    on_conflict: str = "stop"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form, as stored in the run manifest and shown in the plan."""
+        return {"orphans": self.orphans, "repair": self.repair, "on_conflict": self.on_conflict}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Options:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            orphans=data.get("orphans"),
+            repair=bool(data.get("repair", False)),
+            on_conflict=str(data.get("on_conflict", "stop")),
+        )
+
+
+@dataclass(frozen=True)
+class ShotMove:
+    """One legacy shot (all its copies in project.json) and what happens to it.
+
+    ``action``: ``append`` (added to the target file), ``dedupe`` (the target already
+    holds it; the project.json copies are dropped), ``replace`` (keep-legacy: the
+    file's differing copy is replaced in place), ``relocate`` (keep-legacy: removed
+    from another sequence file and appended to the target), ``drop`` (keep-sequence:
+    the file's differing copy wins).
+    """
+
+    shot_id: str
+    sources: tuple[str, ...]  # JSON pointers into project.json, e.g. "/shots/3"
+    sequence_id: str
+    target_file: str  # project-relative posix path
+    action: str
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for ``--format json``."""
+        return {
+            "shot_id": self.shot_id,
+            "from": list(self.sources),
+            "sequence_id": self.sequence_id,
+            "to": self.target_file,
+            "action": self.action,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A legacy shot that stays in project.json, and why."""
+
+    shot_id: str
+    pointer: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for ``--format json``."""
+        return {"shot_id": self.shot_id, "at": self.pointer, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A shot id held by a sequence file with content differing from the legacy copy."""
+
+    shot_id: str
+    legacy_pointer: str
+    sequence_file: str
+    sequence_pointer: str
+    sequence_id: str  # the sequence the legacy shot names
+    resolution: str  # "stop" (unresolved), "keep-sequence" or "keep-legacy"
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for ``--format json``."""
+        return {
+            "shot_id": self.shot_id,
+            "legacy": {"file": "project.json", "pointer": self.legacy_pointer},
+            "sequence": {"file": self.sequence_file, "pointer": self.sequence_pointer},
+            "sequence_id": self.sequence_id,
+            "resolution": self.resolution,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class SplitPart:
+    """One sequence carved out of a born-broken file by ``--repair``."""
+
+    sequence_id: str
+    name: str
+    order: int
+    file: str
+    shot_ids: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for ``--format json``."""
+        return {
+            "sequence_id": self.sequence_id,
+            "name": self.name,
+            "order": self.order,
+            "file": self.file,
+            "shots": list(self.shot_ids),
+        }
+
+
+@dataclass(frozen=True)
+class Repair:
+    """How a born-broken sequence file is split (shown before it happens)."""
+
+    source_file: str
+    explanation: str
+    parts: tuple[SplitPart, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for ``--format json``."""
+        return {
+            "source_file": self.source_file,
+            "explanation": self.explanation,
+            "parts": [p.to_dict() for p in self.parts],
+        }
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One step: write ``data`` to ``path`` (project-relative posix path).
+
+    ``original`` is the file's bytes before the migration (``None``: created).
+    ``action``: ``create``, ``merge``, ``split`` (the born-broken file rewritten as its
+    first sequence) or ``rewrite-project`` (project.json, always the last step).
+    """
+
+    path: str
+    action: str
+    sequence_id: str | None
+    shots_before: int
+    shots_after: int
+    data: bytes = field(repr=False)
+    original: bytes | None = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for ``--format json`` (without the bytes)."""
+        return {
+            "path": self.path,
+            "action": self.action,
+            "sequence_id": self.sequence_id,
+            "shots_before": self.shots_before,
+            "shots_after": self.shots_after,
+            "bytes": len(self.data),
+        }
+
+
+@dataclass
+class Plan:
+    """Everything a migration will do, computed without writing anything."""
+
+    project: Path
+    state: str
+    options: Options
+    migrated_at: str
+    moves: list[ShotMove] = field(default_factory=list)
+    stays: list[Stay] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    steps: list[FileChange] = field(default_factory=list)
+    repair: Repair | None = None
+    record: dict[str, Any] | None = None  # migration record already in project.json
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        """True when an unresolved conflict stops the migration before any write."""
+        return any(c.resolution == "stop" for c in self.conflicts)
+
+    @property
+    def has_work(self) -> bool:
+        """True when applying the plan would change at least one file."""
+        return bool(self.steps)
+
+    def counts(self) -> dict[str, int]:
+        """Summary figures (also written into the migration record)."""
+        by_action: dict[str, int] = {}
+        for move in self.moves:
+            by_action[move.action] = by_action.get(move.action, 0) + 1
+        return {
+            "moved_shots": by_action.get("append", 0) + by_action.get("relocate", 0),
+            "replaced_shots": by_action.get("replace", 0),
+            "deduplicated_shots": by_action.get("dedupe", 0),
+            "dropped_legacy_copies": by_action.get("drop", 0),
+            "kept_in_project": len(self.stays),
+            "conflicts": len(self.conflicts),
+            "sequence_files_created": sum(1 for s in self.steps if s.action == "create"),
+            "sequence_files_merged": sum(1 for s in self.steps if s.action in ("merge", "split")),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as ``schemas/migration-plan.schema.json`` describes it."""
+        return {
+            "project": str(self.project),
+            "state": self.state,
+            "options": self.options.to_dict(),
+            "migrated_at": self.migrated_at,
+            "blocked": self.blocked,
+            "counts": self.counts(),
+            "steps": [s.to_dict() for s in self.steps],
+            "moves": [m.to_dict() for m in self.moves],
+            "stays": [s.to_dict() for s in self.stays],
+            "conflicts": [c.to_dict() for c in self.conflicts],
+            "repair": self.repair.to_dict() if self.repair is not None else None,
+            "previous_migration": self.record,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class ApplyResult:
+    """What :func:`migrate.apply` did."""
+
+    project: Path
+    state: str  # "migrated", ALREADY_MIGRATED or NOTHING_TO_DO
+    plan: Plan
+    resumed: bool = False
+    steps_written: int = 0
+    run_dir: Path | None = None
+    verification: VerifyReport | None = None
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    """One reason a migrated layout is not right."""
+
+    kind: str
+    message: str
+    file: str | None = None
+    pointer: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"kind": self.kind, "message": self.message, "file": self.file,
+                "pointer": self.pointer}
+
+
+@dataclass
+class VerifyReport:
+    """Result of :func:`migrate.verify`."""
+
+    project: Path
+    checked_shots: int
+    validator: str  # which validation was used: "seqcheck validate" or "core checks"
+    problems: list[VerifyProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every original shot is present once, unchanged, and valid."""
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "project": str(self.project),
+            "ok": self.ok,
+            "checked_shots": self.checked_shots,
+            "validator": self.validator,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass
+class RollbackResult:
+    """What :func:`migrate.rollback` did."""
+
+    project: Path
+    restored: list[str]
+    removed: list[str]
+    forced_over: list[str]

@@ -1,0 +1,431 @@
+"""Turning a project snapshot into a :class:`~migrate.model.Plan` (pure: no I/O).
+
+Rules (conformance/spec/migration.md, "What moves where"):
+
+* Legacy shots are read from ``shots`` then ``storyboard``, in array order; copies
+  with one id are one shot (identical copies are deduplicated; differing ones stop).
+* A shot's sequence: ``sequencePlanId``, else ``sequence_id`` (both present and
+  different: stop); in a repair, ``metadata.sequence_id``; else ``--orphans``; else it
+  stays in project.json.
+* A moved shot is appended, in legacy order, to the file whose ``id`` is its
+  sequence; a missing file is created (name from
+  :func:`conformance.layout.canonical_sequence_file_name`, ``order`` = highest
+  existing order + rank of first appearance, ``name`` "Sequence <order>").
+  ``sequencePlanId`` is added where missing; every other field is kept as is.
+* A shot id a sequence file already holds: identical content is deduplicated,
+  different content is a conflict (``--on-conflict`` decides or the plan is blocked).
+* Steps: created files, then rewritten files (by name), then project.json last, so
+  until the final step every shot is still in project.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.documents import LEGACY_ARRAYS, MEMBERSHIP_FIELDS, shot_sequence_id
+from conformance.errors import ErrorCode, SeqcheckError, json_pointer
+from conformance.ids import check_id, id_problem
+from conformance.jsonio import dump_bytes
+from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, canonical_sequence_file_name
+from migrate import model
+from migrate.detect import BornBroken, find_born_broken, needs_repair_error
+from migrate.errors import MigrateCode, MigrateError
+from migrate.record import RECORD_KEY, build_record, existing_record
+from migrate.snapshot import Snapshot
+
+Shot = dict[str, Any]
+
+
+def shot_duration(shot: Shot) -> float:
+    """Seconds a shot lasts: ``timing.duration``, else ``duration``, else 0."""
+    timing = shot.get("timing")
+    for value in (timing.get("duration") if isinstance(timing, dict) else None,
+                  shot.get("duration")):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+    return 0
+
+
+def _with_plan_id(shot: Shot, sequence_id: str) -> Shot:
+    """The shot as stored in its sequence file: ``sequencePlanId`` added when missing."""
+    if "sequencePlanId" in shot:
+        return shot
+    return {**shot, "sequencePlanId": sequence_id}
+
+
+def _touched_metadata(metadata: Any, now: str) -> dict[str, Any]:
+    # Same convention as the reference store: always modified_at, and updated_at
+    # where the file already spells it that way.
+    out = dict(metadata) if isinstance(metadata, dict) else {}
+    out["modified_at"] = now
+    if "updated_at" in out:
+        out["updated_at"] = now
+    return out
+
+
+@dataclass
+class _WorkFile:
+    """A sequence file being planned: its working document and what changed."""
+
+    name: str
+    sequence_id: str
+    doc: dict[str, Any]
+    original: bytes | None
+    action: str  # "create", "merge" or "split"
+    shots_before: int
+    by_id: dict[str, Shot] = field(default_factory=dict)
+    delta: float = 0
+    dirty: bool = False
+    fresh: bool = False  # created for legacy shots: duration is the sum of its shots
+
+    @property
+    def path(self) -> str:
+        return f"{SEQUENCES_DIR}/{self.name}"
+
+    def shots(self) -> list[Shot]:
+        shots: list[Shot] = self.doc["shots"]
+        return shots
+
+    def append(self, shot: Shot) -> None:
+        self.shots().append(shot)
+        self.by_id[shot["id"]] = shot
+        self.delta += shot_duration(shot)
+        self.dirty = True
+
+    def replace(self, shot: Shot) -> None:
+        shots = self.shots()
+        index = next(i for i, s in enumerate(shots) if s.get("id") == shot["id"])
+        self.delta += shot_duration(shot) - shot_duration(shots[index])
+        shots[index] = shot
+        self.by_id[shot["id"]] = shot
+        self.dirty = True
+
+    def remove(self, shot_id: str) -> None:
+        shots = self.shots()
+        index = next(i for i, s in enumerate(shots) if s.get("id") == shot_id)
+        self.delta -= shot_duration(shots[index])
+        del shots[index]
+        del self.by_id[shot_id]
+        self.dirty = True
+
+    def pointer_of(self, shot_id: str) -> str:
+        index = next(i for i, s in enumerate(self.shots()) if s.get("id") == shot_id)
+        return json_pointer(["shots", index])
+
+
+@dataclass
+class _Copy:
+    pointer: str
+    array: str
+    index: int
+    shot: Shot
+
+
+class _Planner:
+    def __init__(
+        self, snap: Snapshot, root: Path, options: model.Options, now: str,
+        broken: BornBroken | None,
+    ) -> None:
+        self.snap = snap
+        self.root = root
+        self.options = options
+        self.now = now
+        self.broken = broken
+        self.files: dict[str, _WorkFile] = {}
+        self.by_sequence: dict[str, str] = {}  # sequence id -> file name
+        self.holders: dict[str, str] = {}  # shot id -> file name
+        self.split_shots: set[str] = set()
+        self.removed: set[tuple[str, int]] = set()
+        self.plan = model.Plan(root, model.LEGACY, options, now)
+        self.next_order = 1
+        self.created_rank = 0
+
+    # -- inputs ----------------------------------------------------------------------
+    def load_existing(self) -> None:
+        orders = []
+        for seq in self.snap.sequences:
+            if not seq.has_id:
+                continue
+            doc = dict(seq.doc)
+            doc["shots"] = list(seq.doc["shots"])
+            work = _WorkFile(seq.name, doc["id"], doc, seq.raw, "merge", len(doc["shots"]))
+            self._register(work)
+            order = doc.get("order")
+            if isinstance(order, int) and not isinstance(order, bool):
+                orders.append(order)
+        self.next_order = max(orders, default=0) + 1
+
+    def _register(self, work: _WorkFile) -> None:
+        self.files[work.name] = work
+        self.by_sequence[work.sequence_id] = work.name
+        for shot in work.shots():
+            work.by_id[shot["id"]] = shot
+            self.holders.setdefault(shot["id"], work.name)
+
+    def split_broken(self, broken: BornBroken) -> None:
+        src = broken.source
+        parts = []
+        taken = {s.name for s in self.snap.sequences}
+        for rank, (seq_id, indexes) in enumerate(broken.groups, start=1):
+            if seq_id in self.by_sequence:
+                raise SeqcheckError(
+                    ErrorCode.DUPLICATE_SEQUENCE_ID,
+                    f"expected the sequence {seq_id!r} named by the id-less file's shots to "
+                    f"be new, but {self.by_sequence[seq_id]} already has that id. Merge "
+                    "them by hand; nothing was changed.",
+                    file=self.root / src.path,
+                    pointer="",
+                )
+            name = src.name if rank == 1 else canonical_sequence_file_name(seq_id, taken)
+            taken.add(name)
+            shots = [_with_plan_id(src.doc["shots"][i], seq_id) for i in indexes]
+            doc = self._split_doc(src.doc, seq_id, rank, shots)
+            work = _WorkFile(
+                name, seq_id, doc, src.raw if rank == 1 else None,
+                "split" if rank == 1 else "create", len(src.doc["shots"]) if rank == 1 else 0,
+            )
+            work.dirty = True
+            self._register(work)
+            self.split_shots.update(s["id"] for s in shots)
+            parts.append(model.SplitPart(seq_id, doc["name"], rank, work.path,
+                                         tuple(s["id"] for s in shots)))
+        self.next_order = max(self.next_order, len(broken.groups) + 1)
+        self.plan.repair = model.Repair(src.path, broken.explanation(), tuple(parts))
+        self.plan.state = model.BORN_BROKEN
+
+    def _split_doc(
+        self, src: dict[str, Any], seq_id: str, rank: int, shots: list[Shot]
+    ) -> dict[str, Any]:
+        replaced: dict[str, Any] = {
+            "name": f"Sequence {rank}",
+            "order": rank,
+            "shots": shots,
+            "metadata": _touched_metadata(src.get("metadata"), self.now),
+        }
+        if "duration" in src:
+            replaced["duration"] = sum(shot_duration(s) for s in shots)
+        doc: dict[str, Any] = {"id": seq_id}
+        for key, value in src.items():
+            doc[key] = replaced.pop(key, value)
+        doc.update(replaced)  # name/order/shots/metadata the source lacked
+        return doc
+
+    # -- legacy shots ----------------------------------------------------------------
+    def legacy_copies(self) -> dict[str, list[_Copy]]:
+        copies: dict[str, list[_Copy]] = {}
+        for array in LEGACY_ARRAYS:
+            shots = self.snap.project.get(array)
+            if not isinstance(shots, list):
+                continue
+            for index, shot in enumerate(shots):
+                copies.setdefault(shot["id"], []).append(
+                    _Copy(json_pointer([array, index]), array, index, shot)
+                )
+        return copies
+
+    def target_of(self, copy: _Copy) -> str | None:
+        shot = copy.shot
+        named = [shot[f] for f in MEMBERSHIP_FIELDS if f in shot]
+        if len(set(named)) > 1:
+            raise MigrateError(
+                MigrateCode.AMBIGUOUS_SEQUENCE, ErrorCode.CORRUPT_FILE,
+                f"expected one sequence per shot, but sequencePlanId says "
+                f"{shot['sequencePlanId']!r} and sequence_id says {shot['sequence_id']!r}. "
+                "Make them agree; nothing was changed.",
+                file=self.root / PROJECT_FILE, pointer=copy.pointer,
+            )
+        target = shot_sequence_id(shot)
+        if target is None and self.broken is not None:
+            metadata = shot.get("metadata")
+            meta_target = metadata.get("sequence_id") if isinstance(metadata, dict) else None
+            if meta_target is not None:
+                problem = id_problem(meta_target)
+                if problem is not None:
+                    raise SeqcheckError(
+                        ErrorCode.INVALID_ID,
+                        f"expected metadata.sequence_id to be a safe identifier, but "
+                        f"{meta_target!r}: {problem}. Fix it; nothing was changed.",
+                        file=self.root / PROJECT_FILE,
+                        pointer=copy.pointer + "/metadata/sequence_id",
+                    )
+                target = meta_target
+        if target is None:
+            target = self.options.orphans
+        return target
+
+    def route(self, shot_id: str, copies: list[_Copy]) -> None:
+        first = copies[0]
+        differing = next((c for c in copies[1:] if c.shot != first.shot), None)
+        in_split = shot_id in self.split_shots
+        if differing is not None and not in_split:
+            raise MigrateError(
+                MigrateCode.LEGACY_DUPLICATE, ErrorCode.CORRUPT_FILE,
+                f"expected copies of shot {shot_id!r} in project.json to be identical, but "
+                f"the copy at {differing.pointer} differs from the one at {first.pointer}. "
+                "--on-conflict only decides between project.json and a sequence file; "
+                "remove the stale copy by hand. Nothing was changed.",
+                file=self.root / PROJECT_FILE, pointer=differing.pointer,
+            )
+        target = self.target_of(first)
+        pointers = tuple(c.pointer for c in copies)
+        if target is None:
+            for c in copies:
+                self.plan.stays.append(model.Stay(
+                    shot_id, c.pointer,
+                    "names no sequence (use --orphans SEQUENCE_ID to assign it)",
+                ))
+            return
+        new_shot = _with_plan_id(first.shot, target)
+        holder_name = self.holders.get(shot_id)
+        if holder_name is None:
+            work = self.file_for(target)
+            work.append(new_shot)
+            self.move(shot_id, pointers, target, work.path, "append", "", copies)
+            return
+        holder = self.files[holder_name]
+        held = holder.by_id[shot_id]
+        if held in (first.shot, new_shot):
+            self.move(shot_id, pointers, target, holder.path, "dedupe",
+                      f"identical copy already in {holder.path}", copies)
+        elif in_split:
+            self.move(shot_id, pointers, target, holder.path, "dedupe",
+                      "project.json copy differs; the sequence file's version is kept",
+                      copies)
+        else:
+            self.conflict(shot_id, first, holder, target, new_shot, pointers, copies)
+
+    def conflict(
+        self, shot_id: str, first: _Copy, holder: _WorkFile, target: str, new_shot: Shot,
+        pointers: tuple[str, ...], copies: list[_Copy],
+    ) -> None:
+        same_file = holder.sequence_id == target
+        where = "its target sequence" if same_file else f"sequence {holder.sequence_id!r}"
+        resolution = self.options.on_conflict
+        self.plan.conflicts.append(model.Conflict(
+            shot_id, first.pointer, holder.path, holder.pointer_of(shot_id), target,
+            resolution,
+            f"shot {shot_id!r} is already in {where} ({holder.path}) with different "
+            "content",
+        ))
+        if resolution == "keep-sequence":
+            self.move(shot_id, pointers, holder.sequence_id, holder.path, "drop",
+                      "conflict: the sequence file's version is kept", copies)
+        elif resolution == "keep-legacy" and same_file:
+            holder.replace(new_shot)
+            self.move(shot_id, pointers, target, holder.path, "replace",
+                      "conflict: the project.json version replaces the file's", copies)
+        elif resolution == "keep-legacy":
+            holder.remove(shot_id)
+            work = self.file_for(target)
+            work.append(new_shot)
+            self.holders[shot_id] = work.name
+            self.move(shot_id, pointers, target, work.path, "relocate",
+                      f"conflict: removed from {holder.path}, the project.json version "
+                      "is appended here", copies)
+
+    def move(
+        self, shot_id: str, pointers: tuple[str, ...], sequence_id: str, path: str,
+        action: str, detail: str, copies: list[_Copy],
+    ) -> None:
+        self.plan.moves.append(model.ShotMove(shot_id, pointers, sequence_id, path, action,
+                                              detail))
+        self.removed.update((c.array, c.index) for c in copies)
+
+    def file_for(self, sequence_id: str) -> _WorkFile:
+        name = self.by_sequence.get(sequence_id)
+        if name is not None:
+            return self.files[name]
+        name = canonical_sequence_file_name(sequence_id, self.files.keys() | {
+            s.name for s in self.snap.sequences})
+        order = self.next_order + self.created_rank
+        self.created_rank += 1
+        doc = {
+            "id": sequence_id,
+            "name": f"Sequence {order}",
+            "description": "",
+            "duration": 0,
+            "order": order,
+            "shots": [],
+            "metadata": {"created_at": self.now, "modified_at": self.now},
+        }
+        work = _WorkFile(name, sequence_id, doc, None, "create", 0, fresh=True)
+        self._register(work)
+        return work
+
+    # -- output ----------------------------------------------------------------------
+    def sequence_steps(self) -> list[model.FileChange]:
+        changed = [w for w in self.files.values() if w.dirty]
+        changed.sort(key=lambda w: (w.original is not None, w.name))
+        steps = []
+        for work in changed:
+            doc = work.doc
+            if work.action == "merge":
+                doc["metadata"] = _touched_metadata(doc.get("metadata"), self.now)
+            duration = doc.get("duration")
+            if work.fresh:
+                doc["duration"] = sum(shot_duration(s) for s in work.shots())
+            elif isinstance(duration, (int, float)) and not isinstance(duration, bool):
+                doc["duration"] = duration + work.delta
+            steps.append(model.FileChange(
+                work.path, work.action, work.sequence_id, work.shots_before,
+                len(work.shots()), dump_bytes(doc), work.original,
+            ))
+        return steps
+
+    def project_step(self, counts: dict[str, int]) -> model.FileChange:
+        doc = dict(self.snap.project)
+        before = after = 0
+        for array in LEGACY_ARRAYS:
+            shots = doc.get(array)
+            if not isinstance(shots, list):
+                continue
+            before += len(shots)
+            doc[array] = [s for i, s in enumerate(shots) if (array, i) not in self.removed]
+            after += len(doc[array])
+        metadata = doc.get("metadata")
+        count = metadata.get("sequences") if isinstance(metadata, dict) else None
+        if isinstance(count, int) and not isinstance(count, bool):
+            assert isinstance(metadata, dict)
+            doc["metadata"] = {**metadata, "sequences": len(self.files)}
+        doc[RECORD_KEY] = build_record(self.now, counts, self.broken is not None)
+        return model.FileChange(PROJECT_FILE, "rewrite-project", None, before, after,
+                                dump_bytes(doc), self.snap.project_raw)
+
+
+def make_plan(
+    snap: Snapshot, root: Path, options: model.Options, migrated_at: str
+) -> model.Plan:
+    """Plan the migration of the project whose files are ``snap`` (read from ``root``).
+
+    Raises (before anything is written) ``INVALID_ID`` for a bad ``--orphans`` id,
+    :class:`~migrate.errors.MigrateError` for a born-broken project without
+    ``repair``, a newer migration record, ambiguous or differing legacy copies.
+    Conflicts do not raise: they are listed, and :attr:`Plan.blocked` says whether
+    they stop the migration.
+    """
+    if options.on_conflict not in model.ON_CONFLICT_CHOICES:
+        raise ValueError(f"on_conflict must be one of {model.ON_CONFLICT_CHOICES}")
+    if options.orphans is not None:
+        check_id("sequence id", options.orphans)
+    record = existing_record(snap.project, root / PROJECT_FILE)
+    broken = find_born_broken(snap, root)
+    if broken is not None and not options.repair:
+        raise needs_repair_error(broken, root)
+    planner = _Planner(snap, root, options, migrated_at, broken)
+    planner.plan.record = record
+    planner.load_existing()
+    if broken is not None:
+        planner.split_broken(broken)
+    for shot_id, copies in planner.legacy_copies().items():
+        planner.route(shot_id, copies)
+    plan = planner.plan
+    plan.steps = planner.sequence_steps()
+    if plan.steps or planner.removed:
+        plan.steps.append(planner.project_step(plan.counts()))
+    elif plan.state != model.BORN_BROKEN:
+        plan.state = model.ALREADY_MIGRATED if record is not None else model.NOTHING_TO_DO
+    if options.repair and broken is None:
+        plan.notes.append("--repair given, but no sequence file lacks an id: nothing to repair")
+    return plan

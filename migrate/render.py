@@ -1,0 +1,120 @@
+"""Human-readable text for plans and results (the JSON forms are the models' ``to_dict``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from migrate import model
+
+#: Longest list printed per plan section; ``--format json`` always has everything.
+MAX_LINES = 200
+
+_STATE_TEXT = {
+    model.LEGACY: "legacy shots to move",
+    model.BORN_BROKEN: "born broken by the New Project dialog; --repair splits it",
+    model.ALREADY_MIGRATED: "already migrated",
+    model.NOTHING_TO_DO: "nothing to migrate",
+}
+
+
+def _capped(lines: Sequence[str]) -> list[str]:
+    if len(lines) <= MAX_LINES:
+        return list(lines)
+    return [*lines[:MAX_LINES],
+            f"    ... and {len(lines) - MAX_LINES} more (--format json lists all)"]
+
+
+def counts_sentence(counts: dict[str, int]) -> str:
+    """One line: the figures of a plan."""
+    return (
+        f"{counts['moved_shots']} shot(s) moved, {counts['deduplicated_shots']} deduplicated, "
+        f"{counts['replaced_shots']} replaced, {counts['dropped_legacy_copies']} legacy "
+        f"copies dropped, {counts['kept_in_project']} kept in project.json; "
+        f"{counts['sequence_files_created']} sequence file(s) created, "
+        f"{counts['sequence_files_merged']} rewritten"
+    )
+
+
+def plan_text(plan: model.Plan) -> str:
+    """The plan as a report: files, split, moves, stays, conflicts, summary."""
+    out = [f"Migration plan for {plan.project} ({_STATE_TEXT.get(plan.state, plan.state)})"]
+    if plan.record is not None:
+        out.append(f"  previously migrated by seqcheck {plan.record.get('tool_version')} at "
+                   f"{plan.record.get('migrated_at')}")
+    if plan.repair is not None:
+        out.append("Repair:")
+        out.append(f"  {plan.repair.explanation}")
+        for part in plan.repair.parts:
+            out.append(f"  {part.file}: id {part.sequence_id!r}, name {part.name!r}, order "
+                       f"{part.order}, {len(part.shot_ids)} shot(s)")
+    if plan.steps:
+        out.append(f"Files ({len(plan.steps)} step(s), in this order):")
+        for step in plan.steps:
+            seq = f" sequence {step.sequence_id!r}" if step.sequence_id is not None else ""
+            noun = "legacy shots" if step.sequence_id is None else "shots"
+            out.append(f"  {step.action:<15} {step.path}{seq}: {step.shots_before} -> "
+                       f"{step.shots_after} {noun}")
+    if plan.moves:
+        out.append(f"Shots ({len(plan.moves)}):")
+        out.extend(_capped([
+            f"  {m.shot_id}: project.json {', '.join(m.sources)} -> {m.target_file} "
+            f"[{m.action}]" + (f" ({m.detail})" if m.detail else "")
+            for m in plan.moves
+        ]))
+    if plan.stays:
+        out.append(f"Staying in project.json ({len(plan.stays)}):")
+        out.extend(_capped([f"  {s.shot_id} at {s.pointer}: {s.reason}" for s in plan.stays]))
+    if plan.conflicts:
+        out.append(f"Conflicts ({len(plan.conflicts)}):")
+        out.extend(_capped([
+            f"  {c.message}: project.json {c.legacy_pointer} vs {c.sequence_file} "
+            f"{c.sequence_pointer} -> "
+            + ("STOP (choose with --on-conflict)" if c.resolution == "stop" else c.resolution)
+            for c in plan.conflicts
+        ]))
+    for note in plan.notes:
+        out.append(f"Note: {note}")
+    out.append("Summary: " + counts_sentence(plan.counts()))
+    if plan.blocked:
+        out.append("Blocked: unresolved conflicts; applying would stop before any write.")
+    return "\n".join(out)
+
+
+def verify_text(report: model.VerifyReport) -> str:
+    """A verification report: OK line, or each problem with its location."""
+    if report.ok:
+        return (f"Verified {report.project}: {report.checked_shots} original shot(s) each "
+                f"present exactly once with identical content; {report.validator}: no "
+                "errors.")
+    out = [f"Verification of {report.project} FAILED ({len(report.problems)} problem(s)):"]
+    for p in report.problems:
+        where = f" [{p.file}{' at ' + (p.pointer or '/') if p.pointer is not None else ''}]" \
+            if p.file else ""
+        out.append(f"  {p.kind}: {p.message}{where}")
+    return "\n".join(out)
+
+
+def apply_text(result: model.ApplyResult) -> str:
+    """What an apply did (the verification is rendered separately)."""
+    plan = result.plan
+    if result.state == model.ALREADY_MIGRATED:
+        rec = plan.record or {}
+        return (f"{result.project}: already migrated (by seqcheck {rec.get('tool_version')} "
+                f"at {rec.get('migrated_at')}); nothing to do, nothing changed.")
+    if result.state == model.NOTHING_TO_DO:
+        return (f"{result.project}: nothing to migrate (no shot in project.json names a "
+                "sequence); nothing changed.")
+    how = "Resumed and finished the interrupted migration of" if result.resumed else "Migrated"
+    return (f"{how} {result.project}: {counts_sentence(plan.counts())}. "
+            f"{result.steps_written} file write(s) this run; originals backed up in "
+            f"{result.run_dir}.")
+
+
+def rollback_text(result: model.RollbackResult) -> str:
+    """What a rollback did."""
+    text = (f"Rolled back {result.project}: restored {len(result.restored)} file(s) "
+            f"({', '.join(result.restored) or 'none needed'}), removed "
+            f"{len(result.removed)} created file(s).")
+    if result.forced_over:
+        text += f" --force overwrote edits in: {', '.join(result.forced_over)}."
+    return text

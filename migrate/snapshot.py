@@ -1,0 +1,239 @@
+"""Reading a project's inputs (project.json and every sequence file) strictly.
+
+The same reader serves the live project folder and a run's backup folder, so a
+resumed migration plans from exactly the bytes the first attempt saw. Every check
+that can reject the input happens here, before anything is written: a bad project
+is refused with the file, the JSON pointer and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance import schema_registry
+from conformance.documents import LEGACY_ARRAYS, MEMBERSHIP_FIELDS, check_sequence_doc, schema_error
+from conformance.errors import ErrorCode, SeqcheckError, json_pointer
+from conformance.ids import id_problem
+from conformance.jsonio import parse_bytes
+from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, is_sequence_file_name
+
+
+@dataclass(frozen=True)
+class SequenceInput:
+    """One sequence file as found: its name, bytes and document.
+
+    ``doc`` has no ``id`` only for a born-broken file (see :mod:`migrate.detect`).
+    """
+
+    name: str
+    raw: bytes
+    doc: dict[str, Any]
+
+    @property
+    def path(self) -> str:
+        """Project-relative posix path."""
+        return f"{SEQUENCES_DIR}/{self.name}"
+
+    @property
+    def has_id(self) -> bool:
+        """False for a born-broken file."""
+        return "id" in self.doc
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The project's files at one instant: project.json and the sequence files."""
+
+    project_raw: bytes
+    project: dict[str, Any]
+    sequences: tuple[SequenceInput, ...]  # sorted by file name
+    had_sequences_dir: bool
+
+    def raw_files(self) -> dict[str, bytes]:
+        """Project-relative path -> original bytes, for every input file."""
+        out = {PROJECT_FILE: self.project_raw}
+        out.update((s.path, s.raw) for s in self.sequences)
+        return out
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE, "expected a JSON file, found a directory.", file=path
+        ) from None
+    except OSError as exc:
+        raise SeqcheckError(
+            ErrorCode.IO_ERROR,
+            f"could not read the file: {exc.strerror or exc}. Check its permissions.",
+            file=path,
+        ) from exc
+
+
+def check_project_doc(doc: Any, file: Path) -> dict[str, Any]:
+    """Refuse a project.json the migrator cannot move shots out of safely.
+
+    Checks, in this order (first problem wins, with its pointer): an object; legacy
+    arrays are arrays of objects; every legacy shot has a safe string ``id``; every
+    membership field is a safe identifier; then the whole project schema.
+    """
+    if not isinstance(doc, dict):
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            f"expected project.json to hold a JSON object, found {type(doc).__name__}. "
+            "Restore it from a backup; nothing was changed.",
+            file=file,
+            pointer="",
+        )
+    for array in LEGACY_ARRAYS:
+        if array not in doc:
+            continue
+        shots = doc[array]
+        if not isinstance(shots, list):
+            raise SeqcheckError(
+                ErrorCode.CORRUPT_FILE,
+                f"expected '{array}' to be an array of shots, found "
+                f"{type(shots).__name__}. Fix it by hand; nothing was changed.",
+                file=file,
+                pointer=json_pointer([array]),
+            )
+        for index, shot in enumerate(shots):
+            _check_legacy_shot(shot, file, array, index)
+    err = schema_error(
+        ErrorCode.CORRUPT_FILE, schema_registry.PROJECT, doc, file, "project.json"
+    )
+    if err is not None:
+        err.message += " Fix it first (see 'seqcheck validate'); nothing was changed."
+        raise err
+    return doc
+
+
+def _check_legacy_shot(shot: Any, file: Path, array: str, index: int) -> None:
+    where: list[str | int] = [array, index]
+    if not isinstance(shot, dict):
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            f"expected each shot to be a JSON object, found {type(shot).__name__}.",
+            file=file,
+            pointer=json_pointer(where),
+        )
+    if "id" not in shot:
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            "expected every shot to have an 'id', found a shot without one. A shot "
+            "without an id cannot be tracked through the migration; give it a unique "
+            "id first. Nothing was changed.",
+            file=file,
+            pointer=json_pointer(where),
+        )
+    problem = id_problem(shot["id"])
+    if problem is not None:
+        raise SeqcheckError(
+            ErrorCode.INVALID_ID,
+            f"expected the shot id to be a safe identifier, but it {problem}. Nothing "
+            "was changed.",
+            file=file,
+            pointer=json_pointer([*where, "id"]),
+        )
+    for member in MEMBERSHIP_FIELDS:
+        if member in shot:
+            problem = id_problem(shot[member])
+            if problem is not None:
+                raise SeqcheckError(
+                    ErrorCode.INVALID_ID,
+                    f"expected {member} to name a sequence with a safe identifier (it "
+                    f"becomes part of a file's identity), but {shot[member]!r} "
+                    f"{_phrase(problem)}. Fix the id; nothing was changed.",
+                    file=file,
+                    pointer=json_pointer([*where, member]),
+                )
+
+
+def _phrase(problem: str) -> str:
+    # id_problem says "contains ..." / "expected ..."; make it read after a value.
+    return problem if problem.startswith(("contains", "starts")) else f"is wrong: {problem}"
+
+
+def read_snapshot(root: Path) -> Snapshot:
+    """Read ``root/project.json`` and ``root/sequences/sequence_*.json`` strictly.
+
+    ``root`` is a project folder or a run's backup folder. Raises
+    ``PROJECT_NOT_FOUND``, ``CORRUPT_FILE``, ``INVALID_ID``,
+    ``DUPLICATE_SEQUENCE_ID`` or ``IO_ERROR``.
+    """
+    project_path = root / PROJECT_FILE
+    try:
+        project_raw = _read(project_path)
+    except FileNotFoundError:
+        raise SeqcheckError(
+            ErrorCode.PROJECT_NOT_FOUND,
+            "expected project.json in the project folder, found none. Pass the folder "
+            "that holds project.json.",
+            file=project_path,
+        ) from None
+    project = check_project_doc(parse_bytes(project_raw, file=project_path), project_path)
+    folder = root / SEQUENCES_DIR
+    try:
+        names = sorted(e.name for e in os.scandir(folder) if is_sequence_file_name(e.name))
+        had_dir = True
+    except FileNotFoundError:
+        names, had_dir = [], False
+    except NotADirectoryError:
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE, "expected 'sequences' to be a folder, found a file.",
+            file=folder,
+        ) from None
+    except OSError as exc:
+        raise SeqcheckError(
+            ErrorCode.IO_ERROR, f"could not list the folder: {exc.strerror or exc}.",
+            file=folder,
+        ) from exc
+    sequences = []
+    seen: dict[str, str] = {}
+    for name in names:
+        path = folder / name
+        raw = _read(path)
+        doc = parse_bytes(raw, file=path)
+        if not (isinstance(doc, dict) and "id" not in doc):
+            # Files with an id must be valid; id-less ones are judged by detect.py.
+            check_sequence_doc(doc, path)
+            seq_id = doc["id"]
+            if seq_id in seen:
+                raise SeqcheckError(
+                    ErrorCode.DUPLICATE_SEQUENCE_ID,
+                    f"expected one file with sequence id {seq_id!r}, found two: "
+                    f"{seen[seq_id]} and {name}. Merge or renumber them before migrating; "
+                    "nothing was changed.",
+                    file=path,
+                    pointer="/id",
+                )
+            seen[seq_id] = name
+        sequences.append(SequenceInput(name, raw, doc))
+    return Snapshot(project_raw, project, tuple(sequences), had_dir)
+
+
+def project_root(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a project folder: it must be a folder holding project.json."""
+    root = Path(path)
+    if not root.is_dir():
+        found = "nothing" if not root.exists() else "a file"
+        raise SeqcheckError(
+            ErrorCode.PROJECT_NOT_FOUND,
+            f"expected a project folder, found {found}. Pass the folder that holds "
+            "project.json.",
+            file=root,
+        )
+    if not (root / PROJECT_FILE).is_file():
+        raise SeqcheckError(
+            ErrorCode.PROJECT_NOT_FOUND,
+            "expected project.json in the project folder, found none. Pass the folder "
+            "that holds project.json.",
+            file=root / PROJECT_FILE,
+        )
+    return root
