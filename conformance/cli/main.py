@@ -20,6 +20,7 @@ from conformance.cli.exit_codes import ExitCode
 #: name -> "module:attribute" of a click command.
 COMMANDS: dict[str, str] = {
     "certify": "conformance.cli.certify_cmd:certify",
+    "migrate": "conformance.cli.migrate_cmd:migrate",
     "validate": "conformance.cli.validate_cmd:validate",
 }
 
