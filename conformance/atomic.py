@@ -126,8 +126,8 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
         raise _io_error("create a temp file beside the target", target, exc) from exc
     try:
         try:
-            if mode is not None and hasattr(os, "fchmod"):
-                os.fchmod(fd, mode)  # the replacement keeps the original's permissions
+            if mode is not None:  # the replacement keeps the original's permissions
+                os.chmod(tmp, mode)  # by path: os.fchmod does not exist on Windows
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)

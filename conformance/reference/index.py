@@ -118,6 +118,13 @@ class SequenceIndex:
                 st = entry.stat()
             except FileNotFoundError:
                 continue  # removed between listing and stat
+            except OSError as exc:
+                raise SeqcheckError(
+                    ErrorCode.IO_ERROR,
+                    f"could not inspect the sequence file: {exc.strerror or exc}. Check "
+                    "its permissions and those of the sequences folder.",
+                    file=entry.path,
+                ) from exc
             sig = _signature(st)
             old = self._entries.get(entry.name)
             fresh[entry.name] = old if old is not None and old.signature == sig else _read_entry(
