@@ -127,7 +127,7 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
     try:
         try:
             if mode is not None:  # the replacement keeps the original's permissions
-                os.chmod(tmp, mode)  # by path: os.fchmod does not exist on Windows
+                tmp.chmod(mode)  # by path: os.fchmod does not exist on Windows
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)

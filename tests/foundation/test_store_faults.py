@@ -54,7 +54,7 @@ def make(fs: FakeFilesystem, root: str = PROJECT) -> dict[str, bytes]:
 
 
 def leftovers(folder: str) -> list[str]:
-    return [n for n in os.listdir(folder) if n.endswith(".tmp")]
+    return [p.name for p in Path(folder).iterdir() if p.name.endswith(".tmp")]
 
 
 def fails_with_io_error(call: Any, *args: Any) -> SeqcheckError:
@@ -84,47 +84,47 @@ def test_disk_full_mid_write(fake_fs: FakeFilesystem) -> None:
 
 def test_unreadable_sequence_file_is_io_error_not_corrupt(fake_fs: FakeFilesystem) -> None:
     original = make(fake_fs)
-    os.chmod(SEQ, 0o000)
+    Path(SEQ).chmod(0o000)
     store = ReferenceStore(PROJECT)
     for call, args in ((store.update_shot, ("001", "a", {"notes": "x"})),
                        (store.get_shots, ("001",)), (store.get_all_sequences, ())):
         err = fails_with_io_error(call, *args)
         assert err.file == SEQ
-    os.chmod(SEQ, 0o644)
+    Path(SEQ).chmod(0o644)
     assert Path(SEQ).read_bytes() == original["seq"]
 
 
 def test_read_only_file_is_not_replaced(fake_fs: FakeFilesystem) -> None:
     original = make(fake_fs)
-    os.chmod(SEQ, 0o444)
+    Path(SEQ).chmod(0o444)
     err = fails_with_io_error(ReferenceStore(PROJECT).update_shot, "001", "a", {"notes": "x"})
     assert "permission denied" in err.message and err.file == SEQ
     assert Path(SEQ).read_bytes() == original["seq"]
-    assert stat.S_IMODE(os.stat(SEQ).st_mode) == 0o444
+    assert stat.S_IMODE(Path(SEQ).stat().st_mode) == 0o444
     assert leftovers(f"{PROJECT}/sequences") == []
 
 
 def test_read_only_project_json_is_not_replaced(fake_fs: FakeFilesystem) -> None:
     original = make(fake_fs)
-    os.chmod(PJ, 0o444)
+    Path(PJ).chmod(0o444)
     err = fails_with_io_error(ReferenceStore(PROJECT).save_shot, "legacy", {"notes": "x"})
     assert err.file == PJ and Path(PJ).read_bytes() == original["pj"]
 
 
 def test_read_only_folder_without_lock_file(fake_fs: FakeFilesystem) -> None:
     original = make(fake_fs)
-    os.chmod(f"{PROJECT}/sequences", 0o555)
+    Path(f"{PROJECT}/sequences").chmod(0o555)
     err = fails_with_io_error(ReferenceStore(PROJECT).update_shot, "001", "a", {"notes": "x"})
     assert err.file == f"{PROJECT}/sequences/.sequence_001.json.lock"
     assert "permission denied" in err.message
     assert Path(SEQ).read_bytes() == original["seq"]
-    assert sorted(os.listdir(f"{PROJECT}/sequences")) == ["sequence_001.json"]
+    assert sorted(p.name for p in Path(f"{PROJECT}/sequences").iterdir()) == ["sequence_001.json"]
 
 
 def test_read_only_folder_with_existing_lock_file(fake_fs: FakeFilesystem) -> None:
     original = make(fake_fs)
     fake_fs.create_file(f"{PROJECT}/sequences/.sequence_001.json.lock")
-    os.chmod(f"{PROJECT}/sequences", 0o555)
+    Path(f"{PROJECT}/sequences").chmod(0o555)
     # The lock is taken; creating the temp file beside the target is what fails.
     err = fails_with_io_error(ReferenceStore(PROJECT).update_shot, "001", "a", {"notes": "x"})
     assert err.file == SEQ and "temp file" in err.message
@@ -134,7 +134,7 @@ def test_read_only_folder_with_existing_lock_file(fake_fs: FakeFilesystem) -> No
 
 def test_unlistable_sequences_folder(fake_fs: FakeFilesystem) -> None:
     make(fake_fs)
-    os.chmod(f"{PROJECT}/sequences", 0o000)
+    Path(f"{PROJECT}/sequences").chmod(0o000)
     store = ReferenceStore(PROJECT)
     for call, args in ((store.get_shots, ("001",)), (store.get_all_sequences, ())):
         err = fails_with_io_error(call, *args)
@@ -143,9 +143,9 @@ def test_unlistable_sequences_folder(fake_fs: FakeFilesystem) -> None:
 
 def test_replacement_keeps_the_file_mode(fake_fs: FakeFilesystem) -> None:
     make(fake_fs)
-    os.chmod(SEQ, 0o640)
+    Path(SEQ).chmod(0o640)
     ReferenceStore(PROJECT).update_shot("001", "a", {"notes": "x"})
-    assert stat.S_IMODE(os.stat(SEQ).st_mode) == 0o640
+    assert stat.S_IMODE(Path(SEQ).stat().st_mode) == 0o640
     assert json.loads(Path(SEQ).read_bytes())["shots"][0]["notes"] == "x"
 
 
@@ -183,7 +183,7 @@ def test_windows_open_target_retried_then_replaced(
     root = "C:/proj"
     make(fake_fs, root)
     target = f"{root}/sequences/sequence_001.json"
-    holder = open(target, "rb")  # e.g. a virus scanner holds it  # noqa: SIM115
+    holder = Path(target).open("rb")  # e.g. a virus scanner holds it  # noqa: SIM115
     sleeps = SleepLog({3: holder.close})  # the holder lets go during the third wait
     monkeypatch.setattr(atomic.time, "sleep", sleeps)
     shot = ReferenceStore(root).update_shot("001", "a", {"notes": "x"})
@@ -202,7 +202,7 @@ def test_windows_open_target_past_the_retry_budget(
     target = f"{root}/sequences/sequence_001.json"
     sleeps = SleepLog()
     monkeypatch.setattr(atomic.time, "sleep", sleeps)
-    with open(target, "rb"):
+    with Path(target).open("rb"):
         err = fails_with_io_error(ReferenceStore(root).update_shot, "001", "a", {"notes": "x"})
     assert "another program kept the file open" in err.message
     # Bounded: a fixed number of doubling waits, about 2.5 s in all.
