@@ -24,7 +24,6 @@ COMMANDS: dict[str, str] = {
     "validate": "conformance.cli.validate_cmd:validate",
 }
 
-ISSUE_URL = "https://github.com/seqcheck/seqcheck/issues"
 
 
 class LazyGroup(click.Group):
@@ -55,8 +54,8 @@ class LazyGroup(click.Group):
             tail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-4:])
             click.echo(
                 f"seqcheck: internal error: {type(exc).__name__}: {exc}\n{tail}"
-                f"This is a bug in seqcheck {__version__}; please file it at {ISSUE_URL} "
-                "with the command you ran.",
+                f"This is a bug in seqcheck {__version__}; please report it to the seqcheck "
+                "maintainers with the command you ran and this output.",
                 err=True,
             )
             sys.exit(ExitCode.ERROR)
