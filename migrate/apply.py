@@ -30,6 +30,7 @@ from migrate.errors import MigrateCode, MigrateError, interrupted
 from migrate.model import ApplyResult, FileChange, Options, Plan
 from migrate.planner import make_plan
 from migrate.snapshot import project_root, read_snapshot
+from migrate.temps import remove_stale_temps
 from migrate.verify import verify
 
 #: Called after each durable step with (completed, total).
@@ -138,6 +139,8 @@ def _resume(root: Path, run: runs.Run, options: Options, lock_timeout: float,
             "same version, or --rollback to undo it.",
             file=run.folder / runs.MANIFEST,
         )
+    remove_stale_temps(root, {PROJECT_FILE}, [s.path for s in plan.steps], [run.folder],
+                       lock_timeout)
     progress = run.progress()
     written = _execute(root, run, plan, progress.completed, lock_timeout, on_step)
     return ApplyResult(root, "migrated", plan, resumed=True, steps_written=written,

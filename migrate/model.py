@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance import __version__
+
+#: ``$id`` of schemas/migration-plan.schema.json, the ``--format json`` plan.
+PLAN_SCHEMA_ID = "https://schemas.seqcheck.dev/v1/migration-plan.schema.json"
 #: ``--on-conflict`` values: stop before writing, or let one side win.
 ON_CONFLICT_CHOICES = ("stop", "keep-sequence", "keep-legacy")
 
@@ -213,6 +217,8 @@ class Plan:
             "replaced_shots": by_action.get("replace", 0),
             "deduplicated_shots": by_action.get("dedupe", 0),
             "dropped_legacy_copies": by_action.get("drop", 0),
+            "split_shots": sum(len(p.shot_ids) for p in self.repair.parts)
+            if self.repair is not None else 0,
             "kept_in_project": len(self.stays),
             "conflicts": len(self.conflicts),
             "sequence_files_created": sum(1 for s in self.steps if s.action == "create"),
@@ -222,6 +228,8 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         """The plan as ``schemas/migration-plan.schema.json`` describes it."""
         return {
+            "$schema": PLAN_SCHEMA_ID,
+            "tool": {"name": "seqcheck", "version": __version__},
             "project": str(self.project),
             "state": self.state,
             "options": self.options.to_dict(),

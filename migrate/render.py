@@ -26,8 +26,11 @@ def _capped(lines: Sequence[str]) -> list[str]:
 
 def counts_sentence(counts: dict[str, int]) -> str:
     """One line: the figures of a plan."""
+    split = (f"{counts['split_shots']} shot(s) split out of the id-less file, "
+             if counts["split_shots"] else "")
     return (
-        f"{counts['moved_shots']} shot(s) moved, {counts['deduplicated_shots']} deduplicated, "
+        split
+        + f"{counts['moved_shots']} shot(s) moved, {counts['deduplicated_shots']} deduplicated, "
         f"{counts['replaced_shots']} replaced, {counts['dropped_legacy_copies']} legacy "
         f"copies dropped, {counts['kept_in_project']} kept in project.json; "
         f"{counts['sequence_files_created']} sequence file(s) created, "

@@ -1,0 +1,153 @@
+"""Crash safety: the real ``seqcheck migrate`` process is SIGKILLed at many points.
+
+strace's fault injection kills the process on entry to the N-th ``rename`` (every
+atomic write's commit point: backups, manifest, journal, each sequence file,
+project.json), or the N-th ``fsync`` (slow sweep). Then the same command runs
+again, and the end state - project files *and* the ``.seqcheck`` records - must equal
+byte for byte the state an uninterrupted migration produces (the migration time is
+fixed with SEQCHECK_MIGRATE_NOW). Between the kill and the rerun, no shot may be
+missing: project.json is the last file written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.migrate.conftest import NOW, load, project_doc, seq_doc, tree, write_project
+
+STRACE = shutil.which("strace") or "/usr/bin/strace"
+SEQCHECK = str(Path(sys.executable).with_name("seqcheck"))
+ENV = {**os.environ, "SEQCHECK_MIGRATE_NOW": NOW}
+
+
+def _strace_works() -> bool:
+    if not Path(STRACE).exists():
+        return False
+    probe = subprocess.run([STRACE, "-qq", "-o", "/dev/null", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+needs_strace = pytest.mark.skipif(not _strace_works(),
+                                  reason="strace missing or ptrace not permitted")
+
+
+def _legacy(root: Path, shots_per_seq: int = 2) -> Path:
+    shots = []
+    for n in range(shots_per_seq):
+        shots += [
+            {"id": f"w{n}", "sequence_id": "001", "x-ünïcode": "✓", "n": n},
+            {"id": f"p{n}", "sequencePlanId": "seq-b", "timing": {"duration": 1.5}},
+            {"id": f"o{n}", "title": "orphan"},
+        ]
+    storyboard = [{"id": f"sb{n}", "sequence_id": "seq-c", "duration": 2}
+                  for n in range(shots_per_seq)]
+    return write_project(
+        root, project_doc(shots=shots, storyboard=storyboard),
+        {"sequence_001.json": seq_doc("001", [{"id": "e", "sequencePlanId": "001"}],
+                                      duration=0, metadata={"updated_at": NOW})},
+    )
+
+
+def _run(root: Path, prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*(prefix or []), SEQCHECK, "migrate", str(root)], env=ENV,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    root = _legacy(tmp_path_factory.mktemp("ref") / "p")
+    done = _run(root)
+    assert done.returncode == 0, done.stderr
+    return tree(root, records=True)
+
+
+def _all_original_shots_present(root: Path, original_ids: set[str]) -> None:
+    found: set[str] = set()
+    for rel in tree(root):
+        if rel.endswith(".json") and not rel.startswith(".seqcheck"):
+            doc = load(root, rel)
+            for key in ("shots", "storyboard"):
+                found.update(s["id"] for s in doc.get(key, []))
+    assert original_ids <= found
+
+
+def _kill_and_resume(tmp_path: Path, reference: dict[str, bytes], syscall: str, n: int) -> bool:
+    """Kill at the n-th ``syscall``; return False once n is past the last one."""
+    root = _legacy(tmp_path / f"{syscall}{n}")
+    original = tree(root)
+    ids = {s["id"] for k in ("shots", "storyboard") for s in load(root, "project.json")[k]}
+    killed = _run(root, [STRACE, "-f", "-qq", "-o", "/dev/null", "-e", f"trace={syscall}",
+                         "-e", f"inject={syscall}:signal=KILL:when={n}"])
+    if killed.returncode == 0:
+        assert tree(root, records=True) == reference
+        return False
+    assert killed.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), killed.stderr
+    pj = tree(root)["project.json"]
+    assert pj in (original["project.json"], reference["project.json"])
+    _all_original_shots_present(root, ids)
+    resumed = _run(root)
+    assert resumed.returncode == 0, (n, resumed.stdout, resumed.stderr)
+    assert tree(root, records=True) == reference, f"kill at {syscall} #{n}"
+    again = _run(root)
+    assert again.returncode == 0 and "already migrated" in again.stdout
+    assert tree(root, records=True) == reference
+    return True
+
+
+@needs_strace
+def test_sigkill_at_every_rename_then_rerun_equals_uninterrupted(
+    tmp_path: Path, reference: dict[str, bytes]
+) -> None:
+    n = 1
+    while _kill_and_resume(tmp_path, reference, "rename", n):
+        n += 1
+    # 2 backups + manifest + journal + 4 steps x (file + journal) = 12 commit points.
+    assert n == 13
+
+
+@needs_strace
+@pytest.mark.slow
+def test_sigkill_at_every_fsync_then_rerun_equals_uninterrupted(
+    tmp_path: Path, reference: dict[str, bytes]
+) -> None:
+    n = 1
+    while _kill_and_resume(tmp_path, reference, "fsync", n):
+        n += 1
+    assert n > 20
+
+
+@needs_strace
+def test_sigkill_during_a_resume_then_rerun(tmp_path: Path, reference: dict[str, bytes]) -> None:
+    root = _legacy(tmp_path / "twice")
+    for when in (6, 3):  # kill the first attempt, then the resume itself
+        killed = _run(root, [STRACE, "-f", "-qq", "-o", "/dev/null", "-e", "trace=rename",
+                             "-e", f"inject=rename:signal=KILL:when={when}"])
+        assert killed.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL)
+    assert _run(root).returncode == 0
+    assert tree(root, records=True) == reference
+
+
+@pytest.mark.slow
+def test_real_sigkill_at_random_times(tmp_path: Path) -> None:
+    """Supplement without strace: real timed SIGKILLs on a bigger project."""
+    ref_root = _legacy(tmp_path / "ref", shots_per_seq=400)
+    assert _run(ref_root).returncode == 0
+    expected = tree(ref_root, records=True)
+    for attempt, delay in enumerate((0.25, 0.35, 0.45, 0.55, 0.7, 0.9)):
+        root = _legacy(tmp_path / f"t{attempt}", shots_per_seq=400)
+        proc = subprocess.Popen([SEQCHECK, "migrate", str(root)], env=ENV,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        done = _run(root)
+        assert done.returncode == 0, done.stderr
+        assert tree(root, records=True) == expected
