@@ -10,6 +10,7 @@ processes in test_store_processes.py.)
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -166,51 +167,57 @@ class SleepLog:
             action()
 
 
-def emulate_windows(fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Windows semantics for the file system and for conformance.atomic's os checks.
+@contextlib.contextmanager
+def windows_fs(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFilesystem]:
+    """A fake file system with Windows semantics, also for conformance.atomic's os checks.
 
-    pyfakefs keeps ``os.name == "posix"``; atomic.fsync_dir must see "nt" to skip
-    the folder fsync (folders cannot be opened on Windows), as on a real Windows box.
+    pyfakefs keeps ``os.name == "posix"``; atomic.fsync_dir must see "nt" to skip the
+    folder fsync (folders cannot be opened on Windows), as on a real Windows box.
+    Tests collect results inside and assert after leaving: pytest cannot format a
+    failure while the emulation is active.
     """
-    fs.os = OSType.WINDOWS
-    monkeypatch.setattr(atomic.os, "name", "nt")
+    with Patcher(allow_root_user=False) as patcher, monkeypatch.context() as m:
+        assert patcher.fs is not None
+        patcher.fs.os = OSType.WINDOWS
+        m.setattr(atomic.os, "name", "nt")
+        yield patcher.fs
 
 
-def test_windows_open_target_retried_then_replaced(
-    fake_fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    emulate_windows(fake_fs, monkeypatch)
-    root = "C:/proj"
-    make(fake_fs, root)
-    target = f"{root}/sequences/sequence_001.json"
-    holder = Path(target).open("rb")  # e.g. a virus scanner holds it  # noqa: SIM115
-    sleeps = SleepLog({3: holder.close})  # the holder lets go during the third wait
-    monkeypatch.setattr(atomic.time, "sleep", sleeps)
-    shot = ReferenceStore(root).update_shot("001", "a", {"notes": "x"})
-    assert shot["notes"] == "x"
+def test_windows_open_target_retried_then_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    with windows_fs(monkeypatch) as fs:
+        root = "C:/proj"
+        make(fs, root)
+        target = f"{root}/sequences/sequence_001.json"
+        holder = Path(target).open("rb")  # e.g. a virus scanner holds it  # noqa: SIM115
+        sleeps = SleepLog({3: holder.close})  # the holder lets go during the third wait
+        monkeypatch.setattr(atomic.time, "sleep", sleeps)
+        notes = ReferenceStore(root).update_shot("001", "a", {"notes": "x"})["notes"]
+        on_disk = json.loads(Path(target).read_bytes())["shots"][0]["notes"]
+        left = leftovers(f"{root}/sequences")
+    assert notes == on_disk == "x"
     assert sleeps.delays == [0.01, 0.02, 0.04]
-    assert json.loads(Path(target).read_bytes())["shots"][0]["notes"] == "x"
-    assert leftovers(f"{root}/sequences") == []
+    assert left == []
 
 
-def test_windows_open_target_past_the_retry_budget(
-    fake_fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    emulate_windows(fake_fs, monkeypatch)
-    root = "C:/proj"
-    original = make(fake_fs, root)
-    target = f"{root}/sequences/sequence_001.json"
-    sleeps = SleepLog()
-    monkeypatch.setattr(atomic.time, "sleep", sleeps)
-    with Path(target).open("rb"):
-        err = fails_with_io_error(ReferenceStore(root).update_shot, "001", "a", {"notes": "x"})
-    assert "another program kept the file open" in err.message
+def test_windows_open_target_past_the_retry_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    with windows_fs(monkeypatch) as fs:
+        root = "C:/proj"
+        original = make(fs, root)
+        target = f"{root}/sequences/sequence_001.json"
+        sleeps = SleepLog()
+        monkeypatch.setattr(atomic.time, "sleep", sleeps)
+        with Path(target).open("rb"), pytest.raises(SeqcheckError) as info:
+            ReferenceStore(root).update_shot("001", "a", {"notes": "x"})
+        after = Path(target).read_bytes()
+        left = leftovers(f"{root}/sequences")
+    assert info.value.code is ErrorCode.IO_ERROR
+    assert "another program kept the file open" in info.value.message
     # Bounded: a fixed number of doubling waits, about 2.5 s in all.
     assert len(sleeps.delays) == 8
     assert all(b == 2 * a for a, b in zip(sleeps.delays, sleeps.delays[1:], strict=False))
     assert 2 < sum(sleeps.delays) < 3
-    assert Path(target).read_bytes() == original["seq"]
-    assert leftovers(f"{root}/sequences") == []
+    assert after == original["seq"]
+    assert left == []
 
 
 def test_replace_permission_error_on_real_fs(
