@@ -21,6 +21,7 @@ from conformance.suite.profiles import PROFILES
 
 _STATE_KEY = pytest.StashKey["Any"]()
 MARKER = "requirement"
+FULL_MARKER = "seqcheck_full"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,6 +60,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(*ids): seqcheck requirement IDs (conformance.requirements) a test proves",
+    )
+    config.addinivalue_line(
+        "markers", f"{FULL_MARKER}: a suite test run only with --seqcheck-depth full"
     )
     impl = config.getoption("seqcheck_impl")
     adapter = config.getoption("seqcheck_adapter")
@@ -136,6 +140,11 @@ def pytest_collection_modifyitems(
         raise pytest.UsageError(
             "seqcheck: badly tagged suite tests:\n  " + "\n  ".join(problems)
         )
+    if _state(config).profile.name != "full":
+        deep = [item for item in items if item.get_closest_marker(FULL_MARKER) is not None]
+        if deep:
+            config.hook.pytest_deselected(items=deep)
+            items[:] = [item for item in items if item.get_closest_marker(FULL_MARKER) is None]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
