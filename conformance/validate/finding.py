@@ -47,8 +47,9 @@ class Finding:
         """Order within a report: by file, then position, then pointer and code."""
         return (self.file, self.line or 0, self.column or 0, self.pointer, self.code)
 
-    def to_dict(self, *, verbose: bool = False) -> dict[str, object]:
-        """The finding as a JSON object (``schemas/validation-report.schema.json``)."""
+    def to_dict(self) -> dict[str, object]:
+        """The finding as a JSON object (``schemas/validation-report.schema.json``
+        minus ``path``, which depends on where the report is shown)."""
         out: dict[str, object] = {
             "code": self.code,
             "name": self.name,
@@ -62,8 +63,6 @@ class Finding:
             "hint": self.hint,
             "more_count": len(self.more),
         }
-        if verbose:
-            out["more"] = [m.to_dict() for m in self.more]
         return out
 
 

@@ -168,5 +168,7 @@ def _slow_parse(body: bytes, ref: FileRef, out: Parsed) -> Parsed:
         out.findings.append(
             ref.finding(code, problem[0], f"expected a value with a JSON form, found {problem[1]}.")
         )
-    out.doc, out.usable = doc, True
+    # NaN/Infinity and unpaired surrogates are not JSON: like a syntax error, the file
+    # gets no schema or project findings (the compiled validator cannot even take them).
+    out.doc, out.usable = doc, not hooks.non_finite and problem is None
     return out

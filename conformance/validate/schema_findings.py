@@ -37,7 +37,6 @@ def _found(value: Any) -> str:
 
 def _finding(err: jsonschema.ValidationError, schema: str, ref: FileRef) -> Finding:
     pointer = json_pointer(list(err.absolute_path))
-    schema_pointer = json_pointer(list(err.absolute_schema_path))
     code = "SC201"
     hint = None
     if (
@@ -50,9 +49,11 @@ def _finding(err: jsonschema.ValidationError, schema: str, ref: FileRef) -> Find
     ):
         code = "SC202"
     else:
+        # The schema path cannot name the file a rule lives in (jsonschema drops the
+        # $ref hop into shot.schema.json), so the hint quotes the rule itself.
         hint = (
-            f"Make the value satisfy {schema}.schema.json#{schema_pointer} "
-            f"(rule '{err.validator}')."
+            f"Make the value satisfy {err.validator}: {_short(_found(err.validator_value))} "
+            f"(see schemas/{schema}.schema.json)."
         )
     message = _short(err.message)
     found = _found(err.instance)

@@ -8,21 +8,26 @@ from typing import Any
 
 from conformance import __version__
 from conformance.validate.codes import Severity
+from conformance.validate.finding import Finding
 from conformance.validate.report import ValidationReport
 from conformance.validate.reporters import RenderOptions, display_path, finding_path
 
 SCHEMA_ID = "https://schemas.seqcheck.dev/v1/validation-report.schema.json"
 
 
+def _entry(finding: Finding, options: RenderOptions) -> dict[str, Any]:
+    entry = finding.to_dict()
+    entry["path"] = finding_path(finding, options.base)
+    if options.verbose:
+        entry["more"] = [_entry(m, options) for m in finding.more]
+    return entry
+
+
 def to_document(reports: Sequence[ValidationReport], options: RenderOptions) -> dict[str, Any]:
     """The report as a JSON-ready dict (see the schema for every field)."""
     projects = []
     for report in reports:
-        findings = []
-        for f in report.findings:
-            entry = f.to_dict(verbose=options.verbose)
-            entry["path"] = finding_path(f, options.base)
-            findings.append(entry)
+        findings = [_entry(f, options) for f in report.findings]
         projects.append(
             {
                 "project": display_path(report.project, options.base),

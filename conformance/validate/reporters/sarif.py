@@ -17,7 +17,6 @@ from conformance.validate.report import ValidationReport
 from conformance.validate.reporters import RenderOptions, expanded, finding_path
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/seqcheck/seqcheck"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _RULE_INDEX = {code: i for i, code in enumerate(CODES)}
 
@@ -72,7 +71,6 @@ def to_document(reports: Sequence[ValidationReport], options: RenderOptions) -> 
                     "driver": {
                         "name": "seqcheck",
                         "version": __version__,
-                        "informationUri": INFORMATION_URI,
                         "rules": _rules(),
                     }
                 },
