@@ -8,6 +8,8 @@ Statuses:
 * ``error``          - a test of it could not run (adapter crash, hang, malformed reply);
 * ``not-claimed``    - it belongs to a capability the implementation did not declare;
 * ``not-applicable`` - the suite cannot prove it through the API (the reason says why);
+* ``skipped``        - its tests need a tool this machine lacks (e.g. strace); the
+  certificate's assurance is then "reduced";
 * ``untested``       - no test of it ran (a filtered run), so it is not proven.
 
 Verdicts: ``certified`` when every MUST requirement that applies (core, or of a
@@ -30,7 +32,9 @@ from conformance.suite.results import RAW_FORMAT
 REPORT_FORMAT = "seqcheck-certificate/1"
 REDUCED_ASSURANCE = "reduced assurance"
 
-STATUSES = ("pass", "fail", "warning", "error", "not-claimed", "not-applicable", "untested")
+STATUSES = (
+    "pass", "fail", "warning", "error", "not-claimed", "not-applicable", "skipped", "untested",
+)
 
 
 @dataclass(frozen=True)
@@ -156,11 +160,9 @@ def _requirement_result(
     if mine and all(t["outcome"] == "not-claimed" for t in mine):
         return RequirementResult(**base, status="not-claimed", note=mine[0]["reason"])
     skipped = [t["reason"] for t in mine if t["outcome"] == "skipped"]
-    note = (
-        "skipped: " + skipped[0] if skipped
-        else "its tests stopped at another requirement's failure" if mine
-        else "no test of it ran"
-    )
+    if skipped:
+        return RequirementResult(**base, status="skipped", note=skipped[0])
+    note = "its tests stopped at another requirement's failure" if mine else "no test of it ran"
     return RequirementResult(**base, status="untested", note=note)
 
 
@@ -190,7 +192,8 @@ def build_report(raw: dict[str, Any], *, duration_seconds: float = 0.0) -> Repor
         "implementation": info,
         "implementation_error": raw.get("implementation_error"),
         "stderr_tail": raw.get("stderr_tail", ""),
-        "assurance": "reduced" if any(n.startswith(REDUCED_ASSURANCE) for n in notes) else "full",
+        "assurance": "reduced" if any(n.startswith(REDUCED_ASSURANCE) for n in notes)
+        or any(t["outcome"] == "skipped" for t in tests) else "full",
         "notes": notes,
         "platform": {"system": platform.system(), "python": platform.python_version()},
     }

@@ -25,7 +25,7 @@ def render_junit(report: Report) -> str:
         elif r.status in ("error", "untested"):
             errors += 1
             ET.SubElement(case, "error", message=summary[:300] or r.status).text = detail
-        elif r.status in ("not-claimed", "not-applicable"):
+        elif r.status in ("not-claimed", "not-applicable", "skipped"):
             skipped += 1
             ET.SubElement(case, "skipped", message=f"{r.status}: {r.note}")
         elif r.status == "warning":

@@ -7,7 +7,8 @@ from conformance.certify.render_text import describe_implementation, first_line,
 
 _ICON = {
     "pass": "✅ pass", "fail": "❌ fail", "warning": "⚠️ warning", "error": "💥 error",
-    "not-claimed": "➖ not claimed", "not-applicable": "➖ n/a", "untested": "❔ untested",
+    "not-claimed": "➖ not claimed", "not-applicable": "➖ n/a", "skipped": "⏭️ skipped",
+    "untested": "❔ untested",
 }
 
 

@@ -13,6 +13,7 @@ _STATUS_LABEL = {
     "error": "ERROR",
     "not-claimed": "not claimed",
     "not-applicable": "n/a",
+    "skipped": "skipped",
     "untested": "UNTESTED",
 }
 _STATUS_COLOR = {"pass": "green", "fail": "red", "error": "red", "warning": "yellow",

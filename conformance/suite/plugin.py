@@ -200,6 +200,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     from conformance.certify.model import build_report
     from conformance.certify.render_text import render_table
 
-    report = build_report(state.recorder.to_document(state.header()))
+    import time
+
+    report = build_report(
+        state.recorder.to_document(state.header()),
+        duration_seconds=time.monotonic() - state.started,
+    )
     terminalreporter.write_sep("=", "seqcheck requirements")
     terminalreporter.write(render_table(report, color=False) + "\n")

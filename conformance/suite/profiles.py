@@ -38,7 +38,7 @@ class Profile:
 
 QUICK = Profile(
     name="quick",
-    kill_points=12,
+    kill_points=8,
     random_kill_trials=10,
     torn_reader_seconds=1.0,
     torn_reader_updates=20,

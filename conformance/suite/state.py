@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,7 @@ class SuiteState:
     profile: Profile
     recorder: Recorder = field(default_factory=Recorder)
     notes: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
     _impl: Implementation | None = None
     _open_error: BaseException | None = None
 
