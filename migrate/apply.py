@@ -177,12 +177,13 @@ def apply(
             plan = make_plan(snap, root, options, migration_time(now))
             if plan.blocked:
                 raise conflict_error(plan)
-            if not plan.has_work:
-                return ApplyResult(root, plan.state, plan)
-            run = runs.start_run(root, plan, snap.raw_files(), snap.had_sequences_dir)
-            written = _execute(root, run, plan, 0, lock_timeout, on_step)
-            result = ApplyResult(root, "migrated", plan, steps_written=written,
-                                 run_dir=run.folder)
+            if plan.has_work:
+                run = runs.start_run(root, plan, snap.raw_files(), snap.had_sequences_dir)
+                written = _execute(root, run, plan, 0, lock_timeout, on_step)
+                result = ApplyResult(root, "migrated", plan, steps_written=written,
+                                     run_dir=run.folder)
+            else:
+                result = ApplyResult(root, plan.state, plan)
     if verify_after:
         result.verification = verify(root)
     return result

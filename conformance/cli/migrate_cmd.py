@@ -101,7 +101,8 @@ class _Runner:
         if report is not None and result.state not in (STATE_ALREADY, STATE_NOTHING):
             text += "\n" + verify_text(report)
         self.show(text, doc)
-        if report is not None and not report.ok:
+        if report is not None and not report.ok and result.state not in (STATE_ALREADY,
+                                                                          STATE_NOTHING):
             return BatchRow(project, FAILED, f"verification failed: {report.problems[0].message}",
                             int(ExitCode.FAILED))
         status = {STATE_ALREADY: ALREADY_MIGRATED, STATE_NOTHING: NOTHING_TO_DO}.get(
