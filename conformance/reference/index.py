@@ -1,15 +1,25 @@
 """Finding a sequence file by the id inside it without parsing every file on each call.
 
 The index remembers, for each sequence file name, the file's identity (inode, size,
-mtime) and the sequence id and shot ids read from it. A lookup lists the folder and
-stats each file (cheap), and re-reads only files that changed. The located file is
-always re-read and checked under the lock by the store, so a stale entry can cost a
-rescan, never a wrong write.
+mtime) and the sequence id and shot ids read from it. A full sweep lists the folder,
+stats each file and re-reads only files that changed.
+
+A lookup skips the sweep (SEQ-SCALE-1: cost independent of the number of sequences)
+when three things hold: the last full sweep is less than :data:`TRUST_SECONDS` old,
+the folder's mtime is what the index last saw (no file was created, removed or
+renamed since, other than by the store's own writes, see :meth:`note_written`), and
+the located file's own signature is unchanged. What that can miss is an in-place
+rewrite of *another* sequence file, or a change in the same timestamp tick as one of
+the store's own writes; the next full sweep, at most TRUST_SECONDS later, sees it.
+Before reporting SEQUENCE_NOT_FOUND everything is re-read. The located file is always
+re-read and its id checked under the lock by the store, so a stale entry can cost a
+rescan, never a write to the wrong file.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +29,9 @@ from conformance.errors import ErrorCode, SeqcheckError
 from conformance.ids import id_problem
 from conformance.jsonio import BOM, parse_bytes
 from conformance.layout import is_sequence_file_name
+
+#: How long a full sweep may be relied on while the folder looks unchanged.
+TRUST_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -88,11 +101,26 @@ class SequenceIndex:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._entries: dict[str, _Entry] = {}
+        # Folder mtime seen just before the last full sweep (or after our own write),
+        # and when that sweep started; None: nothing to rely on.
+        self._folder_mtime: int | None = None
+        self._swept_at = 0.0
+
+    def _folder_mtime_now(self) -> int | None:
+        try:
+            return self.folder.stat().st_mtime_ns
+        except OSError:
+            return None  # the sweep that follows reports what is wrong
 
     def refresh(self, *, force: bool = False) -> None:
         """Bring the index up to date with the folder (re-read changed files only)."""
         if force:
             self._entries.clear()
+        self._folder_mtime = None
+        started = time.monotonic()
+        # Read the folder's mtime *before* listing: a change during the listing then
+        # shows up as a different mtime on the next lookup.
+        folder_mtime = self._folder_mtime_now()
         try:
             scan = list(os.scandir(self.folder))
         except FileNotFoundError:
@@ -131,6 +159,44 @@ class SequenceIndex:
                 Path(entry.path), sig
             )
         self._entries = fresh
+        self._folder_mtime = folder_mtime
+        self._swept_at = started
+
+    def _trusted(self, name: str) -> bool:
+        """Whether the entry for ``name`` can be used without a full sweep."""
+        if self._folder_mtime is None or time.monotonic() - self._swept_at >= TRUST_SECONDS:
+            return False
+        entry = self._entries.get(name)
+        if entry is None or self._folder_mtime_now() != self._folder_mtime:
+            return False
+        try:
+            return _signature((self.folder / name).stat()) == entry.signature
+        except OSError:
+            return False
+
+    def note_written(self, name: str) -> None:
+        """Record that the store itself just replaced ``name`` (same id, same shot ids).
+
+        The rename changed the folder's mtime; adopting the new one keeps the next
+        lookup from a needless full sweep. The periodic sweep bounds what this could
+        hide (another program's change in the same timestamp tick).
+        """
+        entry = self._entries.get(name)
+        try:
+            sig = _signature((self.folder / name).stat())
+        except OSError:
+            self._folder_mtime = None
+            return
+        if entry is None or self._folder_mtime is None:
+            return
+        self._entries[name] = _Entry(
+            sig, entry.sequence_id, entry.shot_ids, entry.problem, entry.problem_code,
+            entry.pointer,
+        )
+        self._folder_mtime = self._folder_mtime_now()
+
+    def _has_problems(self) -> bool:
+        return any(e.problem is not None for e in self._entries.values())
 
     def _raise_problems(self) -> None:
         for name in sorted(self._entries):
@@ -160,6 +226,9 @@ class SequenceIndex:
         Raises ``SEQUENCE_NOT_FOUND``, ``DUPLICATE_SEQUENCE_ID``, or ``CORRUPT_FILE``
         when some sequence file cannot be identified at all.
         """
+        names = self.names_for(sequence_id)
+        if len(names) == 1 and self._trusted(names[0]) and not self._has_problems():
+            return self.folder / names[0]
         self.refresh()
         names = self.names_for(sequence_id)
         if not names:

@@ -196,6 +196,7 @@ class ReferenceStore:
         for bad_pointer, message in membership_problems(doc):
             raise SeqcheckError(ErrorCode.SCHEMA_VIOLATION, message, file=path, pointer=bad_pointer)
         atomic_write_bytes(path, dump_bytes(doc))
+        self._index.note_written(path.name)
         return copy.deepcopy(new_shot)
 
     def _touch_metadata(self, doc: dict[str, Any]) -> None:

@@ -1,0 +1,175 @@
+"""Benchmark: update latency of the reference store against project size (SEQ-SCALE-1/2).
+
+Run on demand (not collected by pytest)::
+
+    python tests/benchmarks/bench_store.py [--rounds 200] [--profile]
+
+Builds temporary projects with 10 and 1000 sequences, each in a variant with small
+(3-shot) and large (100-shot) sequences, and measures with one long-lived store per
+project the median latency of ``update_shot`` on one sequence. As a baseline it
+measures, in the same run and interleaved with the store's calls, a bare atomic write
+of the same bytes (temp file + write + fsync + rename + folder fsync) beside the same
+file. It prints a table and the two ratios the spec cares about: 1000/10 sequences
+(should be about 1) and store/bare (the price of locating, locking, parsing,
+validating and encoding).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.reference import ReferenceStore
+
+SEQUENCE_COUNTS = (10, 1000)
+SHOT_COUNTS = (3, 100)
+TARGET = "sequence-0005"  # present in every project
+
+
+def shot(seq_id: str, n: int) -> dict[str, Any]:
+    """A realistic production shot (about 0.5 KB of JSON)."""
+    return {
+        "id": f"{seq_id}-shot-{n}",
+        "sequencePlanId": seq_id,
+        "number": n + 1,
+        "type": "wide",
+        "generation": {
+            "prompt": f"A beautiful landscape, take {n}, golden hour, café terrace",
+            "negativePrompt": "blurry, low quality",
+            "model": "flux-dev",
+            "parameters": {"steps": 20, "cfgScale": 7.5, "width": 1024, "height": 768,
+                           "seed": 1234567 + n},
+        },
+        "timing": {"duration": 5, "inPoint": 0, "outPoint": 5},
+        "status": "planned",
+        "x-studio": {"color": "#ff8800", "locked": False},
+    }
+
+
+def build(root: Path, sequences: int, shots: int) -> None:
+    folder = root / "sequences"
+    folder.mkdir(parents=True)
+    (root / "project.json").write_text(
+        json.dumps({"schema_version": "1.0", "project_name": "bench", "shots": []})
+    )
+    for i in range(sequences):
+        seq_id = f"sequence-{i:04d}"
+        doc = {
+            "id": seq_id, "name": f"Sequence {i}", "order": i,
+            "shots": [shot(seq_id, n) for n in range(shots)],
+            "metadata": {"created_at": "2026-01-20T10:00:00.000Z",
+                         "updated_at": "2026-01-20T10:00:00.000Z"},
+        }
+        (folder / f"sequence_{i + 1:03d}.json").write_text(json.dumps(doc, indent=2))
+
+
+def bare_write(target: Path, data: bytes) -> None:
+    """The floor: what any crash-safe writer must do for these bytes."""
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, target)
+    dfd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+@dataclass
+class Config:
+    sequences: int
+    shots: int
+    root: Path
+    store: ReferenceStore = field(init=False)
+    target_file: Path = field(init=False)
+    store_s: list[float] = field(default_factory=list)
+    bare_s: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        build(self.root, self.sequences, self.shots)
+        self.store = ReferenceStore(self.root)
+        self.target_file = self.root / "sequences" / "sequence_006.json"
+        self.bare_file = self.root / "bare.json"
+        self.update(0)  # warm up: the index is built once per long-lived store
+
+    def update(self, k: int) -> None:
+        shot_id = f"{TARGET}-shot-{k % self.shots}"
+        self.store.update_shot(TARGET, shot_id, {"notes": f"edit {k}", "x-k": k})
+
+    def measure_round(self, k: int) -> None:
+        start = time.perf_counter()
+        self.update(k)
+        self.store_s.append(time.perf_counter() - start)
+        data = self.target_file.read_bytes()  # the very bytes the store just wrote
+        start = time.perf_counter()
+        bare_write(self.bare_file, data)
+        self.bare_s.append(time.perf_counter() - start)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=200, help="updates per project")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile updates in the 1000 x 100 project and print the top")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="seqcheck-bench-") as tmp:
+        configs = [
+            Config(n, s, Path(tmp) / f"p{n}x{s}") for s in SHOT_COUNTS for n in SEQUENCE_COUNTS
+        ]
+        # Interleave projects and baseline so load changes on a busy box hit all alike.
+        for k in range(1, args.rounds + 1):
+            for config in configs:
+                config.measure_round(k)
+
+        print(f"update_shot median latency, {args.rounds} updates per project "
+              f"(Python {sys.version.split()[0]}, {tmp})")
+        print(f"{'sequences':>9} {'shots/seq':>9} {'file KB':>8} {'store ms':>8} "
+              f"{'bare ms':>8} {'store/bare':>10}")
+        medians: dict[tuple[int, int], float] = {}
+        for c in configs:
+            store_m = statistics.median(c.store_s)
+            bare_m = statistics.median(c.bare_s)
+            medians[(c.sequences, c.shots)] = store_m
+            size_kb = c.target_file.stat().st_size / 1024
+            print(f"{c.sequences:>9} {c.shots:>9} {size_kb:>8.1f} {ms(store_m)} {ms(bare_m)} "
+                  f"{store_m / bare_m:>10.2f}")
+        for s in SHOT_COUNTS:
+            ratio = medians[(1000, s)] / medians[(10, s)]
+            print(f"ratio 1000/10 sequences, {s} shots/seq: {ratio:.2f}")
+
+        if args.profile:
+            config = configs[-1]
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for k in range(50):
+                config.update(10_000 + k)
+            profiler.disable()
+            print(f"\nprofile of 50 updates, {config.sequences} sequences x "
+                  f"{config.shots} shots (cumulative):")
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

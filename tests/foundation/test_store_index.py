@@ -1,0 +1,139 @@
+"""The store's sequence index: cheap lookups that never write to the wrong file.
+
+A long-lived store skips the full folder sweep while the folder looks unchanged
+(SEQ-SCALE-1). These tests change the project behind the store's back, as another
+program would, and check that the next call still sees the truth.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.errors import ErrorCode, SeqcheckError
+from conformance.reference import ReferenceStore
+from conformance.reference import index as index_module
+
+S1 = "sequences/sequence_001.json"
+S2 = "sequences/sequence_002.json"
+
+
+def project(kit: Any, tmp_path: Path) -> Path:
+    root: Path = kit.build_project(tmp_path / "p", {
+        S1: {"id": "001", "shots": [{"id": "a"}]},
+        S2: {"id": "002", "shots": [{"id": "b"}]},
+    })
+    return root
+
+
+def touch_folder(root: Path) -> None:
+    """Give the folder an mtime it never had, whatever the file-system clock's grain."""
+    folder = root / "sequences"
+    mtime = folder.stat().st_mtime_ns + 1_000_000_007
+    os.utime(folder, ns=(mtime, mtime))
+
+
+def code_of(call: Any, *args: Any) -> ErrorCode:
+    with pytest.raises(SeqcheckError) as info:
+        call(*args)
+    return info.value.code
+
+
+def test_new_duplicate_file_is_noticed_by_a_warm_store(kit: Any, tmp_path: Path) -> None:
+    root = project(kit, tmp_path)
+    store = ReferenceStore(root)
+    store.update_shot("001", "a", {"notes": "1"})  # warm: index built, folder mtime known
+    (root / "sequences/sequence_003.json").write_text('{"id": "001", "shots": []}')
+    touch_folder(root)
+    before = (root / S1).read_bytes()
+    assert code_of(store.update_shot, "001", "a", {"notes": "2"}) is ErrorCode.DUPLICATE_SEQUENCE_ID
+    assert (root / S1).read_bytes() == before
+
+
+def test_new_unidentifiable_file_is_noticed_by_a_warm_store(kit: Any, tmp_path: Path) -> None:
+    root = project(kit, tmp_path)
+    store = ReferenceStore(root)
+    store.get_shots("001")
+    (root / "sequences/sequence_000.json").write_text('{"name": "no id", "shots": []}')
+    touch_folder(root)
+    assert code_of(store.update_shot, "001", "a", {"notes": "2"}) is ErrorCode.CORRUPT_FILE
+
+
+def test_target_rewritten_in_place_with_another_id_is_never_written(
+    kit: Any, tmp_path: Path
+) -> None:
+    root = project(kit, tmp_path)
+    store = ReferenceStore(root)
+    store.update_shot("001", "a", {"notes": "1"})
+    # Rewritten in place (same inode, folder mtime untouched), now sequence 999.
+    with (root / S1).open("r+b") as f:
+        f.truncate(0)
+        f.write(b'{"id": "999", "shots": [{"id": "a"}]}')
+    before = (root / S1).read_bytes()
+    assert code_of(store.update_shot, "001", "a", {"notes": "2"}) is ErrorCode.SEQUENCE_NOT_FOUND
+    assert (root / S1).read_bytes() == before
+    assert store.get_shots("999") == [{"id": "a"}]
+
+
+def test_renumbered_file_is_found_by_its_id(kit: Any, tmp_path: Path) -> None:
+    root = project(kit, tmp_path)
+    store = ReferenceStore(root)
+    store.update_shot("002", "b", {"notes": "1"})
+    (root / S2).rename(root / "sequences/sequence_017.json")
+    shot = store.update_shot("002", "b", {"notes": "2"})
+    assert shot["notes"] == "2"
+    doc = json.loads((root / "sequences/sequence_017.json").read_bytes())
+    assert doc["shots"][0]["notes"] == "2"
+    assert not (root / S2).exists()
+
+
+def test_removed_target_is_sequence_not_found(kit: Any, tmp_path: Path) -> None:
+    root = project(kit, tmp_path)
+    store = ReferenceStore(root)
+    store.get_shots("002")
+    (root / S2).unlink()
+    assert code_of(store.get_shots, "002") is ErrorCode.SEQUENCE_NOT_FOUND
+    assert code_of(store.update_shot, "002", "b", {}) is ErrorCode.SEQUENCE_NOT_FOUND
+
+
+def test_in_place_duplicate_is_noticed_after_the_trust_window(
+    kit: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An in-place rewrite of another file leaves the folder mtime alone; the periodic
+    full sweep (here: every lookup) must still catch the duplicate it creates."""
+    monkeypatch.setattr(index_module, "TRUST_SECONDS", 0.0)
+    root = project(kit, tmp_path)
+    store = ReferenceStore(root)
+    store.update_shot("001", "a", {"notes": "1"})
+    with (root / S2).open("r+b") as f:
+        f.truncate(0)
+        f.write(b'{"id": "001", "shots": [{"id": "zz"}], "x-pad": "different size"}')
+    before = (root / S1).read_bytes()
+    assert code_of(store.update_shot, "001", "a", {"notes": "2"}) is ErrorCode.DUPLICATE_SEQUENCE_ID
+    assert (root / S1).read_bytes() == before
+
+
+def test_warm_store_follows_its_own_writes(kit: Any, tmp_path: Path) -> None:
+    """Many updates through one store: each lands, the other file is never rewritten."""
+    root = project(kit, tmp_path)
+    other = (root / S2).read_bytes()
+    store = ReferenceStore(root)
+    for k in range(30):
+        assert store.update_shot("001", "a", {f"x-{k}": k})[f"x-{k}"] == k
+    doc = json.loads((root / S1).read_bytes())
+    assert [key for key in doc["shots"][0] if key.startswith("x-")] == [
+        f"x-{k}" for k in range(30)]
+    assert (root / S2).read_bytes() == other
+
+
+def test_another_store_writing_the_same_file_is_seen(kit: Any, tmp_path: Path) -> None:
+    root = project(kit, tmp_path)
+    first, second = ReferenceStore(root), ReferenceStore(root)
+    first.update_shot("001", "a", {"x-first": 1})
+    second.update_shot("001", "a", {"x-second": 2})
+    first.update_shot("001", "a", {"x-third": 3})
+    assert second.get_shots("001") == [{"id": "a", "x-first": 1, "x-second": 2, "x-third": 3}]
