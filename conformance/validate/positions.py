@@ -9,7 +9,6 @@ it found up to that point is still returned.
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 from collections.abc import Iterable
@@ -165,41 +164,127 @@ def scan(text: str, wanted: Iterable[str] | None = None) -> ScanResult:
 
 
 class LineIndex:
-    """Maps character offsets of one text to 1-based (line, column)."""
+    """Maps character offsets of one text to 1-based (line, column).
+
+    Each lookup counts newlines in C (``str.count``); files with findings have few
+    lookups, so no table of line starts is built.
+    """
 
     def __init__(self, text: str) -> None:
-        self._starts = [0]
-        self._starts.extend(m.end() for m in re.finditer("\n", text))
+        self._text = text
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """The 1-based line and column of ``offset``."""
-        line = bisect.bisect_right(self._starts, offset)
-        return line, offset - self._starts[line - 1] + 1
+        line = self._text.count("\n", 0, offset) + 1
+        return line, offset - self._text.rfind("\n", 0, offset)
 
 
-def parent_pointer(pointer: str) -> str:
-    """The pointer of the container holding ``pointer`` (``""`` stays ``""``)."""
-    return pointer[: pointer.rfind("/")] if pointer else ""
+# The stdlib's C scanner skips a value far faster than any Python-level tokenizer;
+# the parsed value is thrown away. It accepts NaN/Infinity, which is right here.
+_SCAN_ONCE = json.JSONDecoder().scan_once
+
+
+def _skip_value(text: str, pos: int) -> int:
+    """The offset just after the JSON value starting at ``pos``, or -1 if malformed."""
+    try:
+        return int(_SCAN_ONCE(text, pos)[1])
+    except (StopIteration, ValueError, RecursionError):
+        return -1
+
+
+class _Navigator:
+    """Finds values by pointer, remembering every member and item it walks past, so
+    locating many pointers in one text costs about one pass over it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        root = _WS.match(text, 0).end()  # type: ignore[union-attr]
+        self.values: dict[str, int] = {"": root} if root < len(text) else {}
+        self.keys: dict[str, int] = {}
+        # container pointer -> (index of the next child, offset to resume at), or None
+        # once the container has been walked to its end (or found malformed).
+        self.progress: dict[str, tuple[int, int] | None] = {}
+
+    def _ws(self, pos: int) -> int:
+        return _WS.match(self.text, pos).end()  # type: ignore[union-attr]
+
+    def child(self, parent: str, part: str) -> str | None:
+        """The pointer of child ``part`` of ``parent`` if it exists (located), else None."""
+        text = self.text
+        wanted = parent + _escape(part)
+        if wanted in self.values:
+            return wanted
+        if parent not in self.values:
+            return None
+        start = self.values[parent]
+        is_object = text[start] == "{"
+        if not is_object and text[start] != "[":
+            return None
+        if parent in self.progress:
+            state = self.progress[parent]
+            if state is None:
+                return None
+        else:
+            state = (0, start + 1)
+        index, pos = state
+        while True:
+            pos = self._ws(pos)
+            if pos >= len(text) or text[pos] in "}]":
+                self.progress[parent] = None
+                return None
+            if is_object:
+                m = _STRING.match(text, pos)
+                if m is None:
+                    self.progress[parent] = None
+                    return None
+                token = m.group()
+                key = json.loads(token) if "\\" in token else token[1:-1]
+                child = parent + _escape(key)
+                self.keys.setdefault(child, pos)
+                pos = self._ws(m.end())
+                if text[pos : pos + 1] != ":":
+                    self.progress[parent] = None
+                    return None
+                pos = self._ws(pos + 1)
+            else:
+                child = f"{parent}/{index}"
+            self.values.setdefault(child, pos)
+            end = _skip_value(text, pos)
+            if end < 0:
+                self.progress[parent] = None
+                return child if child == wanted else None
+            pos = self._ws(end)
+            if text[pos : pos + 1] == ",":
+                pos += 1
+            index += 1
+            self.progress[parent] = (index, pos)
+            if child == wanted:
+                return child
+
+    def offset(self, pointer: str) -> int:
+        """Where a located pointer shows: its key for a member, else its value."""
+        return self.keys.get(pointer, self.values[pointer])
+
+
+def _unescape(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
 
 
 def locate(text: str, pointers: Iterable[str]) -> dict[str, tuple[int, int]]:
     """Line and column of each pointer; a pointer missing from the text gets the
     position of its nearest existing ancestor (a "required" error names an object
-    whose member is absent), or none when the scan never got that far."""
-    wanted: set[str] = set()
-    for p in pointers:
-        while True:
-            wanted.add(p)
-            if not p:
-                break
-            p = parent_pointer(p)
-    result = scan(text, wanted)
+    whose member is absent), or none when the text is unreadable there."""
+    nav = _Navigator(text)
     index = LineIndex(text)
     out: dict[str, tuple[int, int]] = {}
-    for p in pointers:
-        q = p
-        while q not in result.positions and q:
-            q = parent_pointer(q)
-        if q in result.positions:
-            out[p] = index.line_col(result.positions[q])
+    for pointer in pointers:
+        if "" not in nav.values:
+            break
+        current = ""
+        for part in pointer.split("/")[1:] if pointer else []:
+            found = nav.child(current, _unescape(part))
+            if found is None:
+                break
+            current = found
+        out[pointer] = index.line_col(nav.offset(current))
     return out

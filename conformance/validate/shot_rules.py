@@ -2,7 +2,9 @@
 membership of shots in their sequence, the sequence duration, the file name.
 
 Every rule reads the document defensively (it may be schema-invalid): a value of the
-wrong type is the schema's finding, never a crash or a second finding here.
+wrong type is the schema's finding, never a crash or a second finding here. These
+loops run once per shot of every file, so they test types with ``type(x) in _NUMBER``
+(which also excludes booleans) and build JSON pointers only for actual findings.
 """
 
 from __future__ import annotations
@@ -12,61 +14,44 @@ from typing import Any
 
 from conformance import layout
 from conformance.documents import MEMBERSHIP_FIELDS, membership_problems
-from conformance.errors import json_pointer
 from conformance.validate.finding import FileRef, Finding
 
-
-def _number(value: Any) -> float | None:
-    """``value`` as a finite number, or None (booleans are not numbers in JSON)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+_NUMBER = (int, float)
 
 
 def _close(a: float, b: float) -> bool:
     # Durations are decimal seconds summed in binary floating point.
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
-
-
-def shot_duration(shot: Any) -> float | None:
-    """A shot's duration in seconds: ``timing.duration``, else the storyboard
-    ``duration``; None when it has neither as a number."""
-    if not isinstance(shot, dict):
-        return None
-    timing = shot.get("timing")
-    if isinstance(timing, dict):
-        value = _number(timing.get("duration"))
-        if value is not None:
-            return value
-    return _number(shot.get("duration"))
+    return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
 
 
 def timing_findings(shot: Any, base: str, ref: FileRef) -> list[Finding]:
     """SC310 / SC311 for the shot at pointer ``base``."""
-    if not isinstance(shot, dict) or not isinstance(shot.get("timing"), dict):
+    if type(shot) is not dict:
         return []
-    timing = shot["timing"]
-    in_point = _number(timing.get("inPoint"))
-    out_point = _number(timing.get("outPoint"))
-    if in_point is None or out_point is None:
+    timing = shot.get("timing")
+    if type(timing) is not dict:
+        return []
+    in_point = timing.get("inPoint")
+    out_point = timing.get("outPoint")
+    if type(in_point) not in _NUMBER or type(out_point) not in _NUMBER:
         return []
     if out_point < in_point:
         return [
             ref.finding(
                 "SC310",
                 f"{base}/timing/outPoint",
-                f"expected outPoint >= inPoint, found outPoint {timing['outPoint']!r} "
-                f"before inPoint {timing['inPoint']!r}.",
+                f"expected outPoint >= inPoint, found outPoint {out_point!r} "
+                f"before inPoint {in_point!r}.",
             )
         ]
-    duration = _number(timing.get("duration"))
-    if duration is not None and not _close(duration, out_point - in_point):
+    duration = timing.get("duration")
+    if type(duration) in _NUMBER and not _close(duration, out_point - in_point):
         return [
             ref.finding(
                 "SC311",
                 f"{base}/timing/duration",
                 f"expected duration {out_point - in_point:g} (outPoint - inPoint), "
-                f"found {timing['duration']!r}.",
+                f"found {duration!r}.",
             )
         ]
     return []
@@ -78,35 +63,53 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
     out: list[Finding] = []
     seq_id = doc.get("id")
     shots = doc.get("shots")
-    if not isinstance(shots, list):
+    if type(shots) is not list:
         shots = []
-    if isinstance(seq_id, str) and shots:
+    if type(seq_id) is str and shots:
         for pointer, message in membership_problems(doc):
             # membership_problems also reports in-file duplicate ids; the project-wide
             # duplicate rule (SC303) covers those, so only membership is taken here.
             if pointer.rsplit("/", 1)[-1] in MEMBERSHIP_FIELDS:
                 out.append(ref.finding("SC304", pointer, message))
     total = 0.0
-    summable = True
+    summable = True  # an unknown duration makes the sum unknown, not 0
     for index, shot in enumerate(shots):
-        out.extend(timing_findings(shot, json_pointer(["shots", index]), ref))
-        d = shot_duration(shot)
-        if d is None:
-            summable = False  # an unknown duration makes the sum unknown, not 0
+        if type(shot) is not dict:
+            summable = False
+            continue
+        timing = shot.get("timing")
+        if type(timing) is dict:
+            in_point, out_point = timing.get("inPoint"), timing.get("outPoint")
+            duration = timing.get("duration")
+            if (
+                type(in_point) in _NUMBER
+                and type(out_point) in _NUMBER
+                and (
+                    out_point < in_point
+                    or (type(duration) in _NUMBER and not _close(duration, out_point - in_point))
+                )
+            ):
+                out.extend(timing_findings(shot, f"/shots/{index}", ref))
+            if type(duration) not in _NUMBER:
+                duration = shot.get("duration")
         else:
-            total += d
-    declared = _number(doc.get("duration"))
-    if declared is not None and summable and not _close(declared, total):
+            duration = shot.get("duration")
+        if type(duration) in _NUMBER:
+            total += duration
+        else:
+            summable = False
+    declared = doc.get("duration")
+    if type(declared) in _NUMBER and summable and not _close(declared, total):
         out.append(
             ref.finding(
                 "SC312",
                 "/duration",
                 f"expected duration {total:g} (the sum of the {len(shots)} shots' "
-                f"durations), found {doc['duration']!r}.",
+                f"durations), found {declared!r}.",
             )
         )
     if (
-        isinstance(seq_id, str)
+        type(seq_id) is str
         and seq_id.isascii()
         and seq_id.isdigit()
         and file_name != layout.canonical_sequence_file_name(seq_id, ())

@@ -161,3 +161,16 @@ def test_binary_garbage_never_crashes() -> None:
         raw = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
         codes = _codes(raw)
         assert codes and set(codes) <= {"SC102", "SC103", "SC104", "SC107"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(doc=json_values, indent=st.sampled_from([None, 2]), data=st.data())
+def test_locate_agrees_with_the_full_scanner(doc: Any, indent: int | None, data: Any) -> None:
+    """The skipping navigator (used for findings) and the token scanner agree."""
+    text = json.dumps(doc, indent=indent, ensure_ascii=False)
+    full = scan(text)
+    index = LineIndex(text)
+    pointers = sorted(full.positions)
+    chosen = data.draw(st.lists(st.sampled_from(pointers), max_size=6)) if pointers else []
+    located = locate(text, chosen)
+    assert located == {p: index.line_col(full.positions[p]) for p in chosen}

@@ -1,0 +1,197 @@
+"""Benchmark: ``seqcheck validate`` vs check-jsonschema vs an orjson parse floor.
+
+Run on demand (not collected by pytest)::
+
+    /work/venv/bin/python tests/benchmarks/bench_validate.py [--files 1000] [--shots 100]
+
+Generates a project of FILES sequence files x SHOTS shots in a temp folder, then
+measures three whole processes in the same run (wall time, best of --repeat, and peak
+RSS from wait4):
+
+- ``seqcheck validate PROJECT`` (file, schema and project-level rules);
+- ``check-jsonschema --schemafile schemas/sequence.schema.json sequences/*.json``
+  (schema only; ``--base-uri`` lets it resolve ``shot.schema.json`` offline);
+- a floor script that only reads and parses every file with orjson.
+
+Targets (issue 4): >= 5x faster than check-jsonschema, <= 3x the floor, <= 150 MB RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+FLOOR = """
+import os, sys, orjson
+project = sys.argv[1]
+with open(os.path.join(project, "project.json"), "rb") as f:
+    orjson.loads(f.read())
+folder = os.path.join(project, "sequences")
+for name in sorted(os.listdir(folder)):
+    with open(os.path.join(folder, name), "rb") as f:
+        orjson.loads(f.read())
+"""
+
+
+def make_shot(seq_id: str, n: int) -> dict[str, object]:
+    """A ProductionShot shaped like the demo project's (about 1 KB of JSON)."""
+    return {
+        "id": f"shot-{seq_id}-{n:04d}",
+        "sequencePlanId": seq_id,
+        "sceneId": f"scene-{n % 7}",
+        "number": n,
+        "type": "wide",
+        "category": "coverage",
+        "composition": {"ruleOfThirds": True},
+        "camera": {"framing": "wide", "angle": "eye-level", "movement": {"type": "static"}},
+        "timing": {
+            "duration": 2.5,
+            "inPoint": 0,
+            "outPoint": 2.5,
+            "transition": "cut",
+            "transitionDuration": 0,
+        },
+        "generation": {
+            "aiProvider": "comfyui",
+            "model": "flux-dev",
+            "prompt": f"Shot {n} of sequence {seq_id}: a harbour at dawn, mist, fishing boats",
+            "negativePrompt": "blurry, low quality",
+            "comfyuiPreset": "default",
+            "parameters": {
+                "width": 1024,
+                "height": 576,
+                "steps": 20,
+                "cfgScale": 7.5,
+                "sampler": "euler",
+                "scheduler": "normal",
+                "seed": n,
+            },
+            "styleReferences": [],
+        },
+        "dialogues": [],
+        "status": "planned",
+        "notes": "",
+        "tags": ["bench"],
+        "templates": {},
+        "customField": {"kept": True, "by": "every writer"},
+    }
+
+
+def generate(root: Path, files: int, shots: int) -> int:
+    """Write the project; return its size in bytes."""
+    project = {
+        "schema_version": "1.0",
+        "project_name": "Benchmark",
+        "created_at": "2026-01-20T10:00:00.000Z",
+        "modified_at": "2026-01-20T10:00:00.000Z",
+        "storycore_version": "1.0.0",
+        "shots": [],
+        "metadata": {"sequences": files, "totalShots": files * shots},
+    }
+    (root / "sequences").mkdir(parents=True)
+    total = (root / "project.json").write_text(json.dumps(project, indent=2) + "\n")
+    for i in range(1, files + 1):
+        seq_id = f"{i:03d}"
+        doc = {
+            "id": seq_id,
+            "name": f"Sequence {i}",
+            "description": "",
+            "duration": 2.5 * shots,
+            "order": i,
+            "shots": [make_shot(seq_id, n) for n in range(1, shots + 1)],
+            "metadata": {
+                "created_at": "2026-01-20T10:00:00Z",
+                "modified_at": "2026-01-20T10:05:00Z",
+            },
+        }
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        total += (root / "sequences" / f"sequence_{seq_id}.json").write_text(text)
+    return total
+
+
+def measure(cmd: list[str], cwd: Path) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB, exit code) of one whole process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.stderr is not None:
+        err = proc.stderr.read().decode(errors="replace").strip()
+        proc.stderr.close()
+        if err:
+            print(f"  stderr of {cmd[0]}: {err[:300]}")
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def best(cmd: list[str], cwd: Path, repeat: int) -> tuple[float, float, int]:
+    runs = [measure(cmd, cwd) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--shots", type=int, default=100, help="shots per file")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of seqcheck and the floor")
+    parser.add_argument("--repeat-baseline", type=int, default=1, help="runs of check-jsonschema")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="seqcheck-bench-") as tmp:
+        project = Path(tmp) / "project"
+        size = generate(project, args.files, args.shots)
+        print(
+            f"project: {args.files} files, {args.files * args.shots} shots, "
+            f"{size / 1e6:.0f} MB of JSON"
+        )
+        schema = REPO / "schemas" / "sequence.schema.json"
+        files = sorted(str(p) for p in (project / "sequences").iterdir())
+        runs = {
+            "seqcheck validate": best(
+                [str(BIN / "seqcheck"), "validate", str(project), "--quiet"], project, args.repeat
+            ),
+            "orjson floor": best([sys.executable, "-c", FLOOR, str(project)], project, args.repeat),
+            "check-jsonschema": best(
+                [
+                    str(BIN / "check-jsonschema"),
+                    "--base-uri",
+                    schema.as_uri(),
+                    "--schemafile",
+                    str(schema),
+                    *files,
+                ],
+                project,
+                args.repeat_baseline,
+            ),
+        }
+        for name, (wall, rss, code) in runs.items():
+            print(f"{name:<18} {wall:7.2f} s  {rss:6.0f} MB peak RSS  exit {code}")
+        ours, floor, baseline = (
+            runs["seqcheck validate"],
+            runs["orjson floor"],
+            runs["check-jsonschema"],
+        )
+        speedup = baseline[0] / ours[0]
+        over_floor = ours[0] / floor[0]
+        print(f"speed-up vs check-jsonschema: {speedup:.1f}x   (target >= 5x)")
+        print(f"time vs orjson floor:         {over_floor:.2f}x  (target <= 3x)")
+        print(f"seqcheck peak RSS:            {ours[1]:.0f} MB  (target <= 150 MB)")
+        ok = (
+            speedup >= 5 and over_floor <= 3 and ours[1] <= 150 and ours[2] == 0
+            and baseline[2] == 0
+        )
+        print("all targets met" if ok else "TARGET MISSED")
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
