@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from conformance.errors import json_pointer
 
@@ -181,13 +182,15 @@ class LineIndex:
 
 # The stdlib's C scanner skips a value far faster than any Python-level tokenizer;
 # the parsed value is thrown away. It accepts NaN/Infinity, which is right here.
-_SCAN_ONCE = json.JSONDecoder().scan_once
+_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = (
+    json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+)
 
 
 def _skip_value(text: str, pos: int) -> int:
     """The offset just after the JSON value starting at ``pos``, or -1 if malformed."""
     try:
-        return int(_SCAN_ONCE(text, pos)[1])
+        return _SCAN_ONCE(text, pos)[1]
     except (StopIteration, ValueError, RecursionError):
         return -1
 

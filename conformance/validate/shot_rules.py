@@ -28,11 +28,11 @@ def timing_findings(shot: Any, base: str, ref: FileRef) -> list[Finding]:
     """SC310 / SC311 for the shot at pointer ``base``."""
     if type(shot) is not dict:
         return []
-    timing = shot.get("timing")
+    timing: Any = shot.get("timing")
     if type(timing) is not dict:
         return []
-    in_point = timing.get("inPoint")
-    out_point = timing.get("outPoint")
+    in_point: Any = timing.get("inPoint")
+    out_point: Any = timing.get("outPoint")
     if type(in_point) not in _NUMBER or type(out_point) not in _NUMBER:
         return []
     if out_point < in_point:
@@ -44,7 +44,7 @@ def timing_findings(shot: Any, base: str, ref: FileRef) -> list[Finding]:
                 f"before inPoint {in_point!r}.",
             )
         ]
-    duration = timing.get("duration")
+    duration: Any = timing.get("duration")
     if type(duration) in _NUMBER and not _close(duration, out_point - in_point):
         return [
             ref.finding(
@@ -73,6 +73,11 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
                 out.append(ref.finding("SC304", pointer, message))
     total = 0.0
     summable = True  # an unknown duration makes the sum unknown, not 0
+    shot: Any
+    timing: Any
+    in_point: Any
+    out_point: Any
+    duration: Any
     for index, shot in enumerate(shots):
         if type(shot) is not dict:
             summable = False
@@ -98,7 +103,7 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
             total += duration
         else:
             summable = False
-    declared = doc.get("duration")
+    declared: Any = doc.get("duration")
     if type(declared) in _NUMBER and summable and not _close(declared, total):
         out.append(
             ref.finding(

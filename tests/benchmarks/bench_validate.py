@@ -186,7 +186,10 @@ def main() -> int:
         print(f"time vs orjson floor:         {over_floor:.2f}x  (target <= 3x)")
         print(f"seqcheck peak RSS:            {ours[1]:.0f} MB  (target <= 150 MB)")
         ok = (
-            speedup >= 5 and over_floor <= 3 and ours[1] <= 150 and ours[2] == 0
+            speedup >= 5
+            and over_floor <= 3
+            and ours[1] <= 150
+            and ours[2] == 0
             and baseline[2] == 0
         )
         print("all targets met" if ok else "TARGET MISSED")
