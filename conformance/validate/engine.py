@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from conformance import layout, schema_registry
+from conformance.jsonio import BOM
 from conformance.validate.discovery import resolve_projects
 from conformance.validate.finding import FileRef, Finding
 from conformance.validate.parsing import parse
@@ -42,7 +44,7 @@ def _with_positions(findings: list[Finding], raw: bytes) -> list[Finding]:
     todo = [f for f in findings if f.line is None]
     if not todo:
         return findings
-    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    body = raw[len(BOM) :] if raw.startswith(BOM) else raw
     text = body.decode("utf-8", errors="replace")
     where = locate(text, {f.pointer for f in todo})
     out = []
@@ -60,18 +62,16 @@ def _with_positions(findings: list[Finding], raw: bytes) -> list[Finding]:
 def _replace_pos(
     f: Finding, line: int, col: int, more: tuple[Finding, ...] | None = None
 ) -> Finding:
-    from dataclasses import replace
-
     return replace(f, line=line, column=col, more=f.more if more is None else more)
 
 
 def _is_lock_file(name: str) -> bool:
-    # The spec's sidecar locks (layout.lock_path) are never unlinked: not stray.
-    return (
-        name.startswith(".")
-        and name.endswith(".lock")
-        and layout.is_sequence_file_name(name[1 : -len(".lock")])
-    )
+    """The spec's sidecar lock of a sequence file: writers never unlink it, so it is
+    not a stray file."""
+    if not (name.startswith(".") and name.endswith(".lock")):
+        return False
+    target = name[1 : -len(".lock")]
+    return layout.is_sequence_file_name(target) and layout.lock_path(Path(target)).name == name
 
 
 def _check_project_file(project: Path, rules: ProjectRules) -> tuple[list[Finding], int]:
