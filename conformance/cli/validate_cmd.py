@@ -42,6 +42,10 @@ def _codes(patterns: tuple[str, ...], option: str) -> set[str] | None:
     return out
 
 
+def _stderr_is_tty() -> bool:
+    return sys.stderr.isatty()
+
+
 def _use_colour(output: Path | None) -> bool:
     return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
@@ -95,9 +99,7 @@ def validate(
         click.echo(f"seqcheck validate: {exc.message}", err=True)
         sys.exit(ExitCode.USAGE)
 
-    show_progress = (
-        not quiet and len(projects) > _PROGRESS_MIN_PROJECTS and sys.stderr.isatty()
-    )
+    show_progress = not quiet and len(projects) > _PROGRESS_MIN_PROJECTS and _stderr_is_tty()
     if show_progress:
         with click.progressbar(length=len(projects), label="Validating", file=sys.stderr) as bar:
             reports = validate_projects(projects, progress=lambda done, total, p: bar.update(1))

@@ -229,3 +229,16 @@ def test_sarif_schema_rejects_a_broken_log() -> None:
     log["runs"][0]["results"][0]["level"] = "fatal"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft4Validator(_sarif_schema()).validate(log)
+
+
+def test_progress_bar_on_a_tty_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import conformance.cli.validate_cmd as cmd
+
+    monkeypatch.setattr(cmd, "_stderr_is_tty", lambda: True)
+    result = run("clean", "sc103_bom", "--format", "json")
+    assert "Validating" in result.stderr
+    json.loads(result.stdout)  # the report itself is untouched
+    assert "Validating" not in run("clean", "sc103_bom", "--quiet").stderr
+    assert "Validating" not in run("clean").stderr  # one project: no bar
+    monkeypatch.setattr(cmd, "_stderr_is_tty", lambda: False)
+    assert run("clean", "sc103_bom").stderr == ""
