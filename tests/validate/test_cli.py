@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -242,3 +243,13 @@ def test_progress_bar_on_a_tty_only(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "Validating" not in run("clean").stderr  # one project: no bar
     monkeypatch.setattr(cmd, "_stderr_is_tty", lambda: False)
     assert run("clean", "sc103_bom").stderr == ""
+
+
+def test_sarif_uri_is_percent_encoded(tmp_path: Path) -> None:
+    project = tmp_path / "my film"
+    shutil.copytree(CORPUS / "clean", project)
+    (project / "sequences" / "old copy.json").write_text("{}")
+    log = json.loads(run("my film", "--format", "sarif", cwd=tmp_path).output)
+    (result,) = log["runs"][0]["results"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "my%20film/sequences/old%20copy.json"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from conformance import __version__
 from conformance.validate.codes import CODES, Severity
@@ -42,7 +43,9 @@ def to_document(reports: Sequence[ValidationReport], options: RenderOptions) -> 
         for finding in report.findings:
             path = finding_path(finding, options.base)
             for f in expanded(finding, options.verbose):
-                physical: dict[str, Any] = {"artifactLocation": {"uri": path}}
+                # A URI reference relative to the folder seqcheck ran in (the checkout
+                # root in CI): spaces and the like percent-encoded, '/' kept.
+                physical: dict[str, Any] = {"artifactLocation": {"uri": quote(path)}}
                 if f.line is not None:
                     physical["region"] = {"startLine": f.line, "startColumn": f.column}
                 results.append(
