@@ -34,8 +34,6 @@ class MigrateCode(str, Enum):
     EDITED_SINCE = "MIGRATE_EDITED_SINCE"
     #: A migration stopped part-way; the same command resumes it.
     INCOMPLETE = "MIGRATE_INCOMPLETE"
-    #: The migrated layout failed verification.
-    VERIFY_FAILED = "MIGRATE_VERIFY_FAILED"
     #: ``--rollback`` on a project without a migration to roll back.
     NOTHING_TO_ROLL_BACK = "MIGRATE_NOTHING_TO_ROLL_BACK"
     #: The ``.seqcheck/`` records are unreadable or inconsistent.

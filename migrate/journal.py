@@ -2,9 +2,11 @@
 
 Protocol: step k's file is written with :func:`conformance.atomic.atomic_write_bytes`
 (fsynced, renamed, folder fsynced) *before* the journal is rewritten, also atomically,
-to say ``completed = k``. So the journal never claims a step the disk lacks; at worst
-it lags one step behind, and redoing a step rewrites the same bytes (every step is
-idempotent). ``state`` becomes ``done`` after the last step.
+to say ``completed = k``. So the journal never claims a step the disk lacks. It is
+group-committed (rewritten at most every ``apply.JOURNAL_INTERVAL`` seconds and after
+the last step), so it may lag behind the disk; a resume redoes the lagging steps, and
+redoing a step finds its bytes already in place (every step is idempotent). ``state``
+becomes ``done`` after the last step.
 """
 
 from __future__ import annotations

@@ -220,8 +220,9 @@ class _Planner:
             if not isinstance(shots, list):
                 continue
             for index, shot in enumerate(shots):
+                # Array names and indexes need no RFC 6901 escaping.
                 copies.setdefault(shot["id"], []).append(
-                    _Copy(json_pointer([array, index]), array, index, shot)
+                    _Copy(f"/{array}/{index}", array, index, shot)
                 )
         return copies
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.documents import LEGACY_ARRAYS, shot_sequence_id
-from conformance.errors import SeqcheckError, json_pointer
+from conformance.errors import SeqcheckError
 from conformance.layout import PROJECT_FILE
 from migrate import runs
 from migrate.model import VerifyProblem, VerifyReport
@@ -43,11 +43,11 @@ def _locations(snap: Snapshot) -> Iterator[_Location]:
         shots = snap.project.get(array)
         if isinstance(shots, list):
             for index, shot in enumerate(shots):
-                yield _Location(PROJECT_FILE, json_pointer([array, index]), shot, None)
+                yield _Location(PROJECT_FILE, f"/{array}/{index}", shot, None)
     for seq in snap.sequences:
         holder = seq.doc.get("id")
         for index, shot in enumerate(seq.doc.get("shots", [])):
-            yield _Location(seq.path, json_pointer(["shots", index]), shot,
+            yield _Location(seq.path, f"/shots/{index}", shot,
                             holder if isinstance(holder, str) else None)
 
 

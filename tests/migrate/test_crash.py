@@ -109,8 +109,9 @@ def test_sigkill_at_every_rename_then_rerun_equals_uninterrupted(
     n = 1
     while _kill_and_resume(tmp_path, reference, "rename", n):
         n += 1
-    # 2 backups + manifest + journal + 4 steps x (file + journal) = 12 commit points.
-    assert n == 13
+    # At least 2 backups + manifest + journal + 4 steps + the final journal: 9 commit
+    # points (more when a slow step makes the group-committed journal write in between).
+    assert n >= 10
 
 
 @needs_strace

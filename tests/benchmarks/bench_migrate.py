@@ -1,0 +1,141 @@
+"""Benchmark: migrate a generated legacy project (100k shots over 1000 sequences).
+
+Run on demand (not collected by pytest)::
+
+    /work/venv/bin/python tests/benchmarks/bench_migrate.py [--shots 100000] [--sequences 1000]
+
+Each phase runs in its own child process on a fresh copy of the same project, so peak
+RSS is per phase. Phases:
+
+* floor            - parse project.json (json.loads), group the shots, write the same
+                     sequence files (json.dumps + fsync each). The least any migrator
+                     must do.
+* migrate          - ``migrate.apply(..., verify_after=False)``: strict parse and checks,
+                     plan, backup, manifest, journal, atomic writes under locks.
+* migrate+verify   - ``migrate.apply(...)`` with the verification (re-read, compare
+                     every shot with the backup, ``seqcheck validate``).
+
+Prints seconds, peak RSS and the ratio to the floor measured in the same run.
+Target (issue 5): migrate <= 3x the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+NOW = "2026-02-01T12:00:00.000Z"
+
+
+def make_project(root: Path, shots: int, sequences: int) -> None:
+    """A legacy project.json: production shots (sequencePlanId) and wizard shots
+    (sequence_id) interleaved across sequences, plus a few storyboard orphans."""
+    legacy = []
+    for i in range(shots):
+        seq = f"seq-{i % sequences:04d}"
+        shot: dict[str, Any] = {
+            "id": f"shot-{i:07d}",
+            "number": i // sequences + 1,
+            "type": "medium",
+            "timing": {"duration": 4, "inPoint": 0, "outPoint": 4, "transition": "cut"},
+            "generation": {
+                "model": "flux-dev",
+                "prompt": f"Shot {i}: a lighthouse at dawn, mist, ✓ légère",
+                "parameters": {"width": 1024, "height": 576, "steps": 20, "cfgScale": 7.5},
+            },
+            "status": "planned",
+            "x-unknown": {"kept": True},
+        }
+        shot["sequencePlanId" if i % 2 else "sequence_id"] = seq
+        legacy.append(shot)
+    doc = {
+        "schema_version": "1.0",
+        "project_name": "bench",
+        "shots": legacy,
+        "storyboard": [{"id": f"sb-{i}", "title": "orphan", "duration": 1} for i in range(10)],
+    }
+    root.mkdir(parents=True)
+    (root / "project.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False), "utf-8")
+
+
+def floor(root: Path) -> None:
+    """Parse project.json and write the same sequence files, fsyncing each."""
+    doc = json.loads((root / "project.json").read_bytes())
+    groups: dict[str, list[Any]] = {}
+    for shot in doc["shots"]:
+        groups.setdefault(shot.get("sequencePlanId") or shot["sequence_id"], []).append(shot)
+    folder = root / "sequences"
+    folder.mkdir()
+    for n, (seq, shots) in enumerate(groups.items(), start=1):
+        data = json.dumps({"id": seq, "shots": shots}, indent=2, ensure_ascii=False) + "\n"
+        fd = os.open(folder / f"sequence_{n:03d}.json", os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def run_phase(phase: str, root: Path) -> dict[str, float]:
+    start = time.perf_counter()
+    if phase == "floor":
+        floor(root)
+    else:
+        from migrate import apply
+
+        result = apply(root, now=NOW, verify_after=phase == "migrate+verify")
+        assert result.state == "migrated", result.state
+        if result.verification is not None:
+            assert result.verification.ok, result.verification.problems[:3]
+    seconds = time.perf_counter() - start
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_rss_mib": rss_mib}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shots", type=int, default=100_000)
+    parser.add_argument("--sequences", type=int, default=1000)
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        print(json.dumps(run_phase(args.phase, Path(args.root))))
+        return
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
+        source = Path(tmp) / "source"
+        make_project(source, args.shots, args.sequences)
+        size = (source / "project.json").stat().st_size
+        print(f"project.json: {args.shots} shots over {args.sequences} sequences, "
+              f"{size / 2**20:.1f} MiB")
+        results = {}
+        for phase in ("floor", "migrate", "migrate+verify"):
+            root = Path(tmp) / phase.replace("+", "-")
+            shutil.copytree(source, root)
+            out = subprocess.run(
+                [sys.executable, __file__, "--phase", phase, "--root", str(root)],
+                capture_output=True, text=True, check=True,
+            )
+            results[phase] = json.loads(out.stdout.strip().splitlines()[-1])
+            shutil.rmtree(root)
+        base = results["floor"]["seconds"]
+        print(f"{'phase':<16} {'seconds':>8} {'peak RSS':>10} {'x floor':>8}")
+        for phase, r in results.items():
+            print(f"{phase:<16} {r['seconds']:>8.2f} {r['peak_rss_mib']:>7.0f} MiB "
+                  f"{r['seconds'] / base:>7.2f}x")
+        ratio = results["migrate"]["seconds"] / base
+        print(f"migrate / floor = {ratio:.2f}x (target <= 3x): "
+              f"{'OK' if ratio <= 3 else 'OVER TARGET'}")
+
+
+if __name__ == "__main__":
+    main()
