@@ -28,7 +28,7 @@ from conformance.documents import (
 )
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
-from conformance.jsonio import dump_bytes, find_unwritable
+from conformance.jsonio import dump_checked_bytes, find_unwritable
 from conformance.layout import project_file, sequences_dir
 from conformance.reference.index import SequenceIndex
 
@@ -195,7 +195,7 @@ class ReferenceStore:
             raise err
         for bad_pointer, message in membership_problems(doc):
             raise SeqcheckError(ErrorCode.SCHEMA_VIOLATION, message, file=path, pointer=bad_pointer)
-        atomic_write_bytes(path, dump_bytes(doc))
+        atomic_write_bytes(path, dump_checked_bytes(doc))
         self._index.note_written(path.name)
         return copy.deepcopy(new_shot)
 
@@ -303,7 +303,7 @@ class ReferenceStore:
             )
             if err is not None:
                 raise err
-            atomic_write_bytes(path, dump_bytes(doc))
+            atomic_write_bytes(path, dump_checked_bytes(doc))
         return copy.deepcopy(result)
 
     def save_shot(self, shot_id: str, updates: dict[str, Any]) -> Shot:

@@ -1,0 +1,88 @@
+"""Strict reading and canonical writing (SEQ-ENC-1, SEQ-ENC-2, SEQ-READ-1).
+
+The store writes with the fast ``dump_checked_bytes``; it must produce exactly the
+bytes of the reference form ``json.dumps(doc, indent=2, ensure_ascii=False) + "\\n"``
+for every writable document.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance.errors import ErrorCode, SeqcheckError
+from conformance.jsonio import dump_bytes, dump_checked_bytes, parse_bytes
+
+
+def reference_form(doc: Any) -> bytes:
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+AWKWARD_FLOATS = st.sampled_from(
+    [1e-05, 1e-07, 0.0001, 0.00012, 1e16, 1e15, 1e22, 1.5e300, 5e-324, -0.0, 0.1,
+     9007199254740993.0, 1.7976931348623157e308, 123456789.123]
+)
+AWKWARD_TEXT = st.sampled_from(
+    ["x: 1e5", "\n 1e5", "\x00\x1f\x7f", "\u2028\u2029", "💥", '"\\', ": 0.00001", "é"]
+)
+leaves = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.integers(min_value=2**63 - 5, max_value=2**65),
+    st.floats(allow_nan=False, allow_infinity=False), AWKWARD_FLOATS,
+    st.text(), AWKWARD_TEXT,
+)
+documents = st.recursive(
+    leaves,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5),
+        st.dictionaries(st.one_of(st.text(max_size=6), AWKWARD_TEXT), inner, max_size=5),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(documents)
+def test_fast_dump_is_byte_identical_to_the_reference_form(doc: Any) -> None:
+    expected = reference_form(doc)
+    assert dump_bytes(doc) == expected
+    assert dump_checked_bytes(doc) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(documents)
+def test_parse_of_the_canonical_form_round_trips(doc: Any) -> None:
+    again = parse_bytes(reference_form(doc))
+    assert json.dumps(again) == json.dumps(doc)  # values, types, key order
+    assert parse_bytes(b"\xef\xbb\xbf" + reference_form(doc)) == again  # BOM accepted
+
+
+@pytest.mark.parametrize(
+    ("data", "pointer"),
+    [
+        (b'{"a": NaN}', ""),
+        (b'{"a": [Infinity]}', ""),
+        (b'{"a": -Infinity}', ""),
+        (b'{"a": [1, 1e400]}', "/a/1"),
+        (b'{"a": {"b": -1E999}}', "/a/b"),
+        (b'{"a": "\\ud800"}', "/a"),
+        (b'{"a": ["ok", "\\uDFFF x"]}', "/a/1"),
+        (b'{"\\ud800": 1}', ""),
+        (b'{"a": 1, "a": 1}', ""),
+        (b'{"o": {"k": 1, "k": 2}}', ""),
+        (b'{"a": "\xff"}', ""),
+        (b'{"a": ', ""),
+    ],
+)
+def test_strict_parse_rejects_with_location(data: bytes, pointer: str) -> None:
+    with pytest.raises(SeqcheckError) as info:
+        parse_bytes(data, file="f.json")
+    assert info.value.code is ErrorCode.CORRUPT_FILE
+    assert info.value.file == "f.json" and info.value.pointer == pointer
+
+
+def test_escaped_surrogate_pairs_and_backslashes_are_fine() -> None:
+    assert parse_bytes(b'{"a": "\\ud83d\\udca5", "b": "\\\\ud800"}') == {"a": "💥", "b": "\\ud800"}
