@@ -34,7 +34,7 @@ def _make(root: Path) -> Path:
 
 def _shot_ids(root: Path) -> set[str]:
     found: set[str] = set()
-    for rel, raw in tree(root).items():
+    for raw in tree(root).values():
         doc = json.loads(raw)  # every file is whole: it parses
         for key in ("shots", "storyboard"):
             found.update(s["id"] for s in doc.get(key, []))

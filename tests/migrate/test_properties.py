@@ -62,7 +62,7 @@ def cases(draw: st.DrawFn) -> Case:
                             max_size=len(existing)))
     files: dict[str, dict[str, Any]] = {}
     holder_of: dict[str, str] = {}
-    for seq, number in zip(existing, numbers):
+    for seq, number in zip(existing, numbers, strict=True):
         shots = []
         for _ in range(draw(st.integers(0, 2))):
             shot = {"id": next(ids), **draw(st.sampled_from([{}, {"sequencePlanId": seq}]))}

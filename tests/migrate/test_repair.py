@@ -55,7 +55,7 @@ def test_repair_of_the_example(example: Callable[[str], Path]) -> None:
     assert result.verification is not None and result.verification.ok
     s1 = load(root, "sequences/sequence_001.json")
     s2 = load(root, "sequences/sequence_002.json")
-    assert list(s1)[0] == "id" and s1["id"] == "1737014400000-q8w3e5rty"
+    assert next(iter(s1)) == "id" and s1["id"] == "1737014400000-q8w3e5rty"
     # Every shot of the broken file kept (the edited copy wins), plus sequencePlanId.
     shots = broken["shots"]
     assert s1["shots"] == [{**shots[i], "sequencePlanId": s1["id"]} for i in (0, 1, 3)]
