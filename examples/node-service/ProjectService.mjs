@@ -345,8 +345,8 @@ export class ProjectService {
           const seqFile = this.locate(index, named);
           throw new ServiceError(
             ErrorCode.SHOT_NOT_FOUND,
-            `shot ${JSON.stringify(shotId)} names sequence ${JSON.stringify(named)}, whose file does not hold it (it is still only ` +
-              "in project.json). Run 'seqcheck migrate' to move legacy shots into their sequence files.",
+            `expected shot ${JSON.stringify(shotId)} in the file of sequence ${JSON.stringify(named)}, which the shot names, ` +
+              "found it only in project.json (nothing was written). Run 'seqcheck migrate' to move legacy shots into their sequence files.",
             { file: seqFile, pointer: '/shots' },
           );
         }

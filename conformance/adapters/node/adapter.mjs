@@ -146,9 +146,14 @@ async function makeService(namespace, exportName, modulePath) {
 }
 
 function declaredCapabilities(service, owner, namespace) {
-  const sources = [service.seqcheckCapabilities, owner && owner.seqcheckCapabilities, service.constructor && service.constructor.seqcheckCapabilities, namespace.seqcheckCapabilities];
-  const declared = sources.find((c) => c !== undefined);
+  // First declaration found: the instance, the exported class/factory, the instance's
+  // class, then the module itself.
+  const sources = [service.seqcheckCapabilities, owner?.seqcheckCapabilities, service.constructor?.seqcheckCapabilities, namespace.seqcheckCapabilities];
+  const declared = sources.find((c) => c !== undefined && c !== null);
   if (declared === undefined) return null;
+  if (typeof declared === 'string' || typeof declared[Symbol.iterator] !== 'function') {
+    throw new Error('seqcheckCapabilities must be an array of capability names');
+  }
   const list = [...declared].map(String);
   const unknown = list.filter((c) => !CAPABILITIES.has(c));
   if (unknown.length > 0) throw new Error(`seqcheckCapabilities names unknown capability ${unknown.join(', ')}; known: ${[...CAPABILITIES].join(', ')}`);
@@ -156,7 +161,13 @@ function declaredCapabilities(service, owner, namespace) {
 }
 
 function nearestPackageJson(file) {
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+  let start = path.dirname(file);
+  try {
+    if (fs.statSync(file).isDirectory()) start = file; // a package folder holds its own package.json
+  } catch {
+    // resolved by require() with an added extension; its folder is the place to look
+  }
+  for (let dir = start; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'package.json');
     if (fs.existsSync(candidate)) {
       try {

@@ -30,7 +30,7 @@ export function readJson(file) {
 export function schemaError(schemas, code, name, doc, file, what) {
   const err = schemas.firstError(name, doc);
   if (err === null) return null;
-  return new ServiceError(code, `${what} does not match ${name}.schema.json: ${err.message}.`, { file, pointer: err.pointer });
+  return new ServiceError(code, `expected ${what} to match ${name}.schema.json, but ${err.message}.`, { file, pointer: err.pointer });
 }
 
 /** Rule violations of a schema-valid sequence document: [[pointer, message], ...]. */

@@ -9,30 +9,68 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ErrorCode, ServiceError } from './errors.mjs';
 import { idProblem } from './ids.mjs';
+import { parseBytes } from './strictJson.mjs';
 
 /** A sequence file name: sequence_ + at least three digits + .json (spec SEQ-LAYOUT-1). */
 export const SEQUENCE_FILE_RE = /^sequence_(\d{3,})\.json$/;
 
+// The reference index uses (inode, size, mtime); ctime is added because tools that copy
+// files keep their mtime (cp -p, shutil.copy2) and a freed inode is soon reused, so a
+// restored copy could otherwise look unchanged. Nothing can set ctime back.
 function signature(st) {
-  return `${st.ino}:${st.size}:${st.mtimeNs}`;
+  return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true }); // also drops one leading BOM
+
+/** The first value JSON.parse let through that a strict reader refuses, or null. */
+function unreadableValue(doc) {
+  const stack = [doc];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item === 'number' && !Number.isFinite(item)) return 'a number too large for a double';
+    if (typeof item === 'string' && !item.isWellFormed()) return 'a string with an unpaired surrogate';
+    if (item !== null && typeof item === 'object') {
+      for (const key of Object.keys(item)) {
+        if (!key.isWellFormed()) return 'a key with an unpaired surrogate';
+        stack.push(item[key]);
+      }
+    }
+  }
+  return null;
+}
+
+// A quick look for the id (the strict parse happens before the file is used). It refuses
+// what the reference index's parser refuses (bad UTF-8, lone surrogates, infinities), so
+// both agree on which files can be identified; duplicate keys are left to the strict parse.
+// When it refuses, the strict parser is asked for the precise message and location.
+function quickParse(bytes, file) {
+  let doc;
+  try {
+    doc = JSON.parse(utf8.decode(bytes));
+    if (unreadableValue(doc) === null) return { doc };
+  } catch {
+    // fall through to the strict parser
+  }
+  try {
+    return { doc: parseBytes(bytes, file) };
+  } catch (err) {
+    return { problem: `it cannot be read: ${err.message.replace(/\.$/, '')}`, pointer: err.pointer ?? '' };
+  }
 }
 
 function readEntry(file, sig) {
   const entry = (sequenceId, shotIds, problem, problemCode = ErrorCode.CORRUPT_FILE) => ({ sig, sequenceId, shotIds, problem, problemCode });
-  let text;
+  let bytes;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch (err) {
     if (err.code === 'EISDIR') return entry(null, new Set(), 'it is a folder, not a file');
     return entry(null, new Set(), `could not read it: ${err.message}`, ErrorCode.IO_ERROR);
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  let doc;
-  try {
-    doc = JSON.parse(text); // a quick look for the id; the strict parse happens before use
-  } catch (err) {
-    return entry(null, new Set(), `it is not valid JSON (${err.message})`);
-  }
+  const parsed = quickParse(bytes, file);
+  if (parsed.problem !== undefined) return { ...entry(null, new Set(), parsed.problem), pointer: parsed.pointer };
+  const doc = parsed.doc;
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return entry(null, new Set(), 'it does not hold a JSON object');
   if (doc.id === undefined || doc.id === null) {
     return entry(null, new Set(), "it has no sequence 'id' (run 'seqcheck migrate --repair' on projects made by the app's New Project dialog)");
@@ -76,7 +114,11 @@ export class SequenceIndex {
         st = fs.statSync(file, { bigint: true });
       } catch (err) {
         if (err.code === 'ENOENT') continue; // removed between listing and stat
-        throw new ServiceError(ErrorCode.IO_ERROR, `could not inspect the file: ${err.message}.`, { file });
+        throw new ServiceError(
+          ErrorCode.IO_ERROR,
+          `could not inspect the sequence file: ${err.message}. Check its permissions and those of the sequences folder.`,
+          { file },
+        );
       }
       const sig = signature(st);
       const old = this.entries.get(name);
@@ -93,7 +135,7 @@ export class SequenceIndex {
           entry.problemCode,
           `expected every sequence file to name its sequence, but ${entry.problem}. Until it is fixed no ` +
             'sequence can be looked up safely (it could be a duplicate of any of them).',
-          { file: path.join(this.folder, name), pointer: '' },
+          { file: path.join(this.folder, name), pointer: entry.pointer ?? '' },
         );
       }
     }

@@ -309,6 +309,26 @@ export function setKeyOrder(obj, keys) {
   return obj;
 }
 
+/**
+ * A float as Python's repr() writes it (same shortest digits as JS, other layout: 1e-05
+ * not 0.00001, 1e+16 not 10000000000000000, 100000.0 not 100000, -0.0 not 0), so the
+ * bytes match what seqcheck's own writer (conformance/jsonio.dump_bytes) produces.
+ */
+export function pythonFloatText(value) {
+  const [mantissa, exp] = Math.abs(value).toExponential().split('e');
+  const digits = mantissa.replace('.', '');
+  const e = Number(exp);
+  const sign = value < 0 || Object.is(value, -0) ? '-' : '';
+  if (e < -4 || e >= 16) {
+    const mant = digits.length === 1 ? digits : `${digits[0]}.${digits.slice(1)}`;
+    return `${sign}${mant}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  const point = e + 1; // digits before the decimal point
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}.0`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
 function write(value, indent, out) {
   if (value === null) return void out.push('null');
   switch (typeof value) {
@@ -316,7 +336,7 @@ function write(value, indent, out) {
       return void out.push(value ? 'true' : 'false');
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError(`cannot write the non-finite number ${value} as JSON`);
-      return void out.push(JSON.stringify(value));
+      return void out.push(Number.isInteger(value) ? JSON.stringify(value) : pythonFloatText(value));
     case 'string':
       return void out.push(JSON.stringify(value));
     case 'object':
@@ -324,7 +344,11 @@ function write(value, indent, out) {
     default:
       throw new TypeError(`cannot write a ${typeof value} as JSON`);
   }
-  if (value instanceof LosslessNumber) return void out.push(value[RAW_NUMBER]);
+  if (value instanceof LosslessNumber) {
+    // Integers as written; integral floats (1.0, 1E5, -0.0) as Python writes them.
+    const text = value[RAW_NUMBER];
+    return void out.push(/[.eE]/.test(text) ? pythonFloatText(Number(text)) : text);
+  }
   const inner = indent + '  ';
   if (Array.isArray(value)) {
     if (value.length === 0) return void out.push('[]');
