@@ -162,12 +162,16 @@ class SequenceIndex:
         self._folder_mtime = folder_mtime
         self._swept_at = started
 
-    def _trusted(self, name: str) -> bool:
-        """Whether the entry for ``name`` can be used without a full sweep."""
+    def _folder_trusted(self) -> bool:
+        """Whether the last sweep is recent and the folder's mtime is unchanged since."""
         if self._folder_mtime is None or time.monotonic() - self._swept_at >= TRUST_SECONDS:
             return False
+        return self._folder_mtime_now() == self._folder_mtime
+
+    def _trusted(self, name: str) -> bool:
+        """Whether the entry for ``name`` can be used without a full sweep."""
         entry = self._entries.get(name)
-        if entry is None or self._folder_mtime_now() != self._folder_mtime:
+        if entry is None or not self._folder_trusted():
             return False
         try:
             return _signature((self.folder / name).stat()) == entry.signature
@@ -255,15 +259,27 @@ class SequenceIndex:
             )
         return self.folder / names[0]
 
-    def sequences_holding(self, shot_id: str) -> list[str]:
-        """Sequence ids of the files that hold a shot with ``shot_id``."""
-        self.refresh()
-        self._raise_problems()
+    def _holders(self, shot_id: str) -> list[str]:
         return sorted(
             e.sequence_id
             for e in self._entries.values()
             if e.sequence_id is not None and shot_id in e.shot_ids
         )
+
+    def sequences_holding(self, shot_id: str) -> list[str]:
+        """Sequence ids of the files that hold a shot with ``shot_id``.
+
+        One holder found in a trusted index is returned without a sweep (the caller
+        then locates it, which checks that file's signature, and the store re-reads it
+        under the lock). Any other answer, which would route the write elsewhere or
+        fail, is only given after a full sweep.
+        """
+        holders = self._holders(shot_id)
+        if len(holders) == 1 and self._folder_trusted() and not self._has_problems():
+            return holders
+        self.refresh()
+        self._raise_problems()
+        return self._holders(shot_id)
 
     def forget(self, name: str) -> None:
         """Drop ``name`` so the next lookup re-reads it."""

@@ -137,3 +137,24 @@ def test_another_store_writing_the_same_file_is_seen(kit: Any, tmp_path: Path) -
     second.update_shot("001", "a", {"x-second": 2})
     first.update_shot("001", "a", {"x-third": 3})
     assert second.get_shots("001") == [{"id": "a", "x-first": 1, "x-second": 2, "x-third": 3}]
+
+
+def test_warm_save_shot_routes_by_the_current_files(kit: Any, tmp_path: Path) -> None:
+    root = project(kit, tmp_path)
+    (root / "project.json").write_text(
+        '{"schema_version": "1.0", "project_name": "P", "shots": [{"id": "b"}, {"id": "c"}]}')
+    store = ReferenceStore(root)
+    assert store.save_shot("b", {"notes": "1"})["notes"] == "1"  # in sequence 002
+    pj = (root / "project.json").read_bytes()
+    # Another program adds shot "c" to a new sequence file: save_shot must now write
+    # there, not to the project.json copy.
+    (root / "sequences/sequence_003.json").write_text('{"id": "003", "shots": [{"id": "c"}]}')
+    touch_folder(root)
+    assert store.save_shot("c", {"notes": "2"})["notes"] == "2"
+    assert json.loads((root / "sequences/sequence_003.json").read_bytes())["shots"][0] == {
+        "id": "c", "notes": "2"}
+    assert (root / "project.json").read_bytes() == pj
+    # And a second file holding "b" makes the routing ambiguous: an error, no write.
+    (root / "sequences/sequence_004.json").write_text('{"id": "004", "shots": [{"id": "b"}]}')
+    touch_folder(root)
+    assert code_of(store.save_shot, "b", {"notes": "3"}) is ErrorCode.CORRUPT_FILE
