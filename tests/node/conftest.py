@@ -196,3 +196,17 @@ def fixed_clock_adapter(
     )
     yield adapter
     adapter.close()
+
+
+@pytest.fixture(scope="module")
+def behaviours_adapter(
+    node: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AdapterProcess]:
+    """One fixtures/behaviours.mjs adapter shared by a module's stateless tests."""
+    adapter = AdapterProcess(
+        node,
+        ["--module", "tests/node/fixtures/behaviours.mjs", "--export", "BehaviourService"],
+        tmp_path_factory.mktemp("behaviours-adapter"),
+    )
+    yield adapter
+    adapter.close()

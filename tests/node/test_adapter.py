@@ -200,9 +200,9 @@ def test_unknown_op_is_unsupported_and_the_adapter_keeps_serving(start_adapter: 
     ],
 )
 def test_missing_method_is_unsupported(
-    start_adapter: Any, op: str, args: dict[str, Any], method: str
+    behaviours_adapter: Any, op: str, args: dict[str, Any], method: str
 ) -> None:
-    error = start_adapter(*BEHAVIOURS).error(op, **args)
+    error = behaviours_adapter.error(op, **args)
     assert error["code"] == "UNSUPPORTED"
     assert method in error["message"]
 
@@ -210,8 +210,8 @@ def test_missing_method_is_unsupported(
 # -- error mapping --------------------------------------------------------------------------------
 
 
-def test_spec_error_code_file_and_pointer_pass_through(start_adapter: Any) -> None:
-    response = update(start_adapter(*BEHAVIOURS), "spec-error")
+def test_spec_error_code_file_and_pointer_pass_through(behaviours_adapter: Any) -> None:
+    response = update(behaviours_adapter, "spec-error")
     assert response["error"] == {
         "code": "SHOT_NOT_FOUND",
         "message": "expected shot spec-error, found none",
@@ -237,9 +237,9 @@ def test_spec_error_code_file_and_pointer_pass_through(start_adapter: Any) -> No
     ],
 )
 def test_thrown_errors_and_unencodable_results_are_mapped(
-    start_adapter: Any, shot_id: str, code: str, needles: list[str]
+    behaviours_adapter: Any, shot_id: str, code: str, needles: list[str]
 ) -> None:
-    adapter = start_adapter(*BEHAVIOURS)
+    adapter = behaviours_adapter
     error = update(adapter, shot_id)["error"]
     assert error["code"] == code
     for needle in needles:
@@ -261,8 +261,10 @@ def test_internal_error_stack_goes_to_stderr(start_adapter: Any) -> None:
 # -- results --------------------------------------------------------------------------------------
 
 
-def test_undefined_result_is_null(start_adapter: Any) -> None:
-    assert update(start_adapter(*BEHAVIOURS), "undefined") == {"id": 1, "ok": True, "result": None}
+def test_undefined_result_is_null(behaviours_adapter: Any) -> None:
+    response = update(behaviours_adapter, "undefined")
+    assert response["ok"] is True
+    assert response["result"] is None
 
 
 def test_raw_numbers_and_key_order_survive_the_wire(start_adapter: Any) -> None:
@@ -376,9 +378,9 @@ def test_non_json_line_is_a_protocol_error_not_a_crash(start_adapter: Any) -> No
     ],
 )
 def test_malformed_requests_get_an_error_response(
-    start_adapter: Any, line: bytes, expected_id: int | None, needle: str
+    behaviours_adapter: Any, line: bytes, expected_id: int | None, needle: str
 ) -> None:
-    adapter = start_adapter(*BEHAVIOURS)
+    adapter = behaviours_adapter
     adapter.send_raw(line)
     response = adapter.response(None)
     assert response["id"] == expected_id
