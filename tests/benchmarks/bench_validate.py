@@ -86,8 +86,10 @@ def make_shot(seq_id: str, n: int) -> dict[str, object]:
     }
 
 
-def generate(root: Path, files: int, shots: int) -> int:
-    """Write the project; return its size in bytes."""
+def generate(root: Path, files: int, shots: int, broken: bool = False) -> int:
+    """Write the project; return its size in bytes. With ``broken``, the last shot of
+    every file ends before it starts (SC310): a finding at the end of every file, the
+    worst case for locating line and column."""
     project = {
         "schema_version": "1.0",
         "project_name": "Benchmark",
@@ -113,6 +115,8 @@ def generate(root: Path, files: int, shots: int) -> int:
                 "modified_at": "2026-01-20T10:05:00Z",
             },
         }
+        if broken:
+            doc["shots"][-1]["timing"].update(inPoint=2.5, outPoint=0)
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         total += (root / "sequences" / f"sequence_{seq_id}.json").write_text(text)
     return total
@@ -144,6 +148,11 @@ def main() -> int:
     parser.add_argument("--shots", type=int, default=100, help="shots per file")
     parser.add_argument("--repeat", type=int, default=3, help="runs of seqcheck and the floor")
     parser.add_argument("--repeat-baseline", type=int, default=1, help="runs of check-jsonschema")
+    parser.add_argument(
+        "--with-findings",
+        action="store_true",
+        help="also time a copy with a finding at the end of every file (no target)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="seqcheck-bench-") as tmp:
@@ -193,6 +202,17 @@ def main() -> int:
             and baseline[2] == 0
         )
         print("all targets met" if ok else "TARGET MISSED")
+        if args.with_findings:
+            broken = Path(tmp) / "broken"
+            generate(broken, args.files, args.shots, broken=True)
+            wall, rss, code = best(
+                [str(BIN / "seqcheck"), "validate", str(broken), "--quiet"], broken, args.repeat
+            )
+            print(
+                f"with a finding at the end of every file: {wall:.2f} s, {rss:.0f} MB, "
+                f"exit {code}; {wall / ours[0]:.2f}x the clean run, "
+                f"{wall / floor[0]:.2f}x the floor"
+            )
         return 0 if ok else 1
 
 
