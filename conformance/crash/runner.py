@@ -1,0 +1,107 @@
+"""Run one update in a fresh adapter process: hello, update_shot, shutdown over stdin.
+
+The three requests are written at once and stdin is closed, so the adapter's reads
+are the same in every run (which keeps strace's per-thread syscall counts stable).
+Whatever the adapter wrote to stdout before it died is in the pipe: an ``ok: true``
+for the update there means success was reported before the crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance.protocol import messages
+
+#: Request id of the update in every run.
+UPDATE_ID = 2
+STDERR_TAIL_BYTES = 2048
+
+
+@dataclass
+class UpdateRun:
+    """What one run of hello + update_shot + shutdown produced."""
+
+    #: The update_shot response, or ``None`` when none was written before the process ended.
+    response: dict[str, Any] | None
+    exit_code: int | None
+    stderr_tail: str
+    timed_out: bool
+
+    @property
+    def success_reported(self) -> bool:
+        """Whether ``ok: true`` for the update reached stdout."""
+        return self.response is not None and self.response.get("ok") is True
+
+
+def update_input(project: Path, sequence_id: Any, shot_id: Any, updates: Any) -> bytes:
+    """The three request lines of one run."""
+    args = {
+        "project": str(project),
+        "sequence_id": sequence_id,
+        "shot_id": shot_id,
+        "updates": updates,
+    }
+    return b"".join(
+        (
+            messages.encode(messages.request(1, "hello", {"protocol": messages.PROTOCOL_VERSION})),
+            messages.encode(messages.request(UPDATE_ID, "update_shot", args)),
+            messages.encode(messages.request(3, "shutdown", {})),
+        )
+    )
+
+
+def run_update(
+    argv: Sequence[str],
+    project: Path,
+    sequence_id: Any,
+    shot_id: Any,
+    updates: Any,
+    *,
+    prefix: Sequence[str] = (),
+    timeout: float = 60.0,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> UpdateRun:
+    """Run ``prefix + argv`` once with the three requests on stdin; never raises on
+    adapter misbehaviour (a hang is killed after ``timeout`` s and reported)."""
+    proc = subprocess.Popen(
+        [*prefix, *argv],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        start_new_session=True,
+    )
+    timed_out = False
+    try:
+        out, err = proc.communicate(
+            update_input(project, sequence_id, shot_id, updates), timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+    response = None
+    for line in out.splitlines():
+        try:
+            message = messages.decode(line)
+        except messages.MessageError:
+            continue
+        if isinstance(message, dict) and message.get("id") == UPDATE_ID and "ok" in message:
+            response = message
+            break
+    return UpdateRun(
+        response=response,
+        exit_code=proc.returncode,
+        stderr_tail=err[-STDERR_TAIL_BYTES:].decode("utf-8", "replace"),
+        timed_out=timed_out,
+    )

@@ -1,0 +1,207 @@
+"""Check the durable-write protocol from a syscall trace (SEQ-ATOMIC-2).
+
+A crash-safe replace of a target file looks like this in the trace:
+
+1. a temp file in the target's folder is created and written;
+2. the temp file is flushed: ``fsync``/``fdatasync`` on its descriptor (or a
+   ``sync``/``syncfs``) completes after its last write and before the rename;
+3. ``rename``/``renameat``/``renameat2`` moves it onto the target;
+4. the folder is flushed: ``fsync``/``fdatasync`` on a descriptor of the folder after
+   the rename, so the rename itself survives a power cut;
+
+and the target itself is never opened for writing, truncated or written in place.
+A missing fsync is invisible to kill tests (the page cache survives a killed
+process) but not to this check.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.crash.runner import run_update
+from conformance.crash.strace import Syscall, read_trace, strace_prefix
+
+OPEN_CALLS = frozenset({"open", "openat", "openat2", "creat"})
+WRITE_CALLS = frozenset({"write", "pwrite64", "writev", "pwritev", "pwritev2"})
+FSYNC_CALLS = frozenset({"fsync", "fdatasync"})
+GLOBAL_SYNC_CALLS = frozenset({"sync", "syncfs"})
+RENAME_CALLS = frozenset({"rename", "renameat", "renameat2"})
+TRUNCATE_CALLS = frozenset({"truncate", "ftruncate"})
+
+
+@dataclass
+class WriteTrace:
+    """Result of :func:`trace_update`."""
+
+    #: The update was answered ``ok: true``.
+    ok: bool
+    #: The update_shot response (``{}`` when the adapter wrote none).
+    response: dict[str, Any]
+    #: Rule violations, each a short sentence; empty means the protocol was followed.
+    violations: list[str]
+    #: The calls that touched the project, rendered one per line, for reports.
+    events: list[str] = field(default_factory=list)
+    stderr_tail: str = ""
+
+
+def _open_flags(call: Syscall) -> str:
+    return " ".join(a for a in call.args if "O_" in a)
+
+
+def _opened_path(call: Syscall) -> str | None:
+    return call.path_args[0] if call.path_args else (call.paths[-1] if call.paths else None)
+
+
+def describe(call: Syscall, project: Path | None = None) -> str:
+    """``name(path, ...) = ret`` with paths shown relative to ``project``."""
+
+    def show(path: str) -> str:
+        if project is not None and (path == str(project) or path.startswith(str(project) + os.sep)):
+            return os.path.relpath(path, project)
+        return path
+
+    shown = ", ".join(show(p) for p in dict.fromkeys(call.paths))
+    flags = f" {_open_flags(call)}" if call.name in OPEN_CALLS else ""
+    error = f" {call.errno}" if call.errno else ""
+    return f"{call.name}({shown}{flags}) = {call.ret}{error}" + (" [killed]" if call.killed else "")
+
+
+def check_write_protocol(calls: list[Syscall], target: Path) -> list[str]:
+    """Every violation of the write protocol for ``target`` in ``calls`` (in trace order)."""
+    target_s, folder_s = str(target), str(target.parent)
+    violations: list[str] = []
+
+    def add(text: str) -> None:
+        if text not in violations:
+            violations.append(text)
+
+    ok_calls = [c for c in calls if c.ok]
+    for call in ok_calls:
+        if call.name in OPEN_CALLS and _opened_path(call) == target_s:
+            flags = _open_flags(call)
+            if "O_TRUNC" in flags or call.name == "creat":
+                add("target opened with O_TRUNC")
+            elif "O_WRONLY" in flags or "O_RDWR" in flags:
+                add("target opened for writing")
+        elif call.name in WRITE_CALLS and call.fd_path(0) == target_s:
+            add("target written in place")
+        elif call.name in TRUNCATE_CALLS and target_s in call.paths:
+            add("target truncated")
+    renames = [
+        c
+        for c in ok_calls
+        if c.name in RENAME_CALLS and len(c.path_args) == 2 and c.path_args[1] == target_s
+    ]
+    if not renames:
+        add("no rename onto target")
+        return violations
+    for rename in renames:
+        source = rename.path_args[0]
+        if posixpath.dirname(source) != folder_s:
+            add("temp file not in the target's folder")
+        last_write = max(
+            (
+                c.end
+                for c in ok_calls
+                if c.end < rename.start and c.name in WRITE_CALLS and c.fd_path(0) == source
+            ),
+            default=-1,
+        )
+        flushed = any(
+            last_write < c.start
+            and c.end < rename.start
+            and ((c.name in FSYNC_CALLS and c.fd_path(0) == source) or c.name in GLOBAL_SYNC_CALLS)
+            for c in ok_calls
+        )
+        if not flushed:
+            add("temp file not fsynced before rename")
+        folder_flushed = any(
+            c.start > rename.end
+            and (
+                (c.name in FSYNC_CALLS and c.fd_path(0) == folder_s) or c.name in GLOBAL_SYNC_CALLS
+            )
+            for c in ok_calls
+        )
+        if not folder_flushed:
+            add("folder not fsynced after rename")
+    return violations
+
+
+def trace_update(
+    argv: list[str],
+    project: str | os.PathLike[str],
+    sequence_id: Any,
+    shot_id: Any,
+    updates: Any,
+    *,
+    target: str | os.PathLike[str] | None = None,
+    timeout: float = 60.0,
+    cwd: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> WriteTrace:
+    """Run one update of ``project`` (changed in place) under strace and check the
+    write protocol for the file it should write.
+
+    ``target`` defaults to the sequence file holding ``sequence_id``, found the way the
+    spec says: the file in ``sequences/`` whose ``id`` is ``sequence_id``.
+    """
+    from tempfile import TemporaryDirectory
+
+    from conformance.crash.strace import strace_status
+
+    usable, reason = strace_status()
+    if not usable:
+        raise RuntimeError(reason)
+    root = Path(project).resolve()
+    target_path = (
+        Path(target).resolve() if target is not None else _sequence_file(root, sequence_id)
+    )
+    with TemporaryDirectory(prefix="seqcheck-trace-") as tmp:
+        trace_file = Path(tmp) / "trace.txt"
+        run = run_update(
+            argv,
+            root,
+            sequence_id,
+            shot_id,
+            updates,
+            prefix=strace_prefix(trace_file),
+            timeout=timeout,
+            cwd=cwd,
+            env=env,
+        )
+        calls = read_trace(trace_file, cwd=str(Path(cwd or ".").resolve()))
+    violations = check_write_protocol(calls, target_path)
+    events = [
+        describe(c, root)
+        for c in calls
+        if any(p == str(root) or p.startswith(str(root) + os.sep) for p in c.paths)
+    ]
+    return WriteTrace(
+        ok=run.success_reported,
+        response=run.response or {},
+        violations=violations,
+        events=events,
+        stderr_tail=run.stderr_tail,
+    )
+
+
+def _sequence_file(project: Path, sequence_id: Any) -> Path:
+    from conformance.errors import SeqcheckError
+    from conformance.jsonio import read_json
+    from conformance.layout import is_sequence_file_name, sequences_dir
+
+    folder = sequences_dir(project)
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if not is_sequence_file_name(path.name):
+            continue
+        try:
+            doc, _ = read_json(path)
+        except SeqcheckError:
+            continue
+        if isinstance(doc, dict) and doc.get("id") == sequence_id:
+            return path.resolve()
+    raise FileNotFoundError(f"no sequence file with id {sequence_id!r} in {folder}; pass target=")
