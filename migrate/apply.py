@@ -8,10 +8,13 @@ Order of durability (conformance/spec/migration.md, "Safety"):
 3. for each step: under the file's lock, check the file still holds its original (or
    already its result), write the result atomically, then advance the journal.
 
-A second invocation that finds a journal not ``done`` resumes: it plans again from
-the backup (same bytes, same options, the run's recorded time), checks the plan
-reproduces the manifest's result hashes, and continues after the last journalled
-step. Every step writes fixed bytes, so redoing one is harmless.
+A write that fails cleanly (disk full, permission denied, a file edited meanwhile)
+is undone at once (:mod:`migrate.undo`): the project is back in its old layout and
+the run is discarded. A process killed part-way cannot undo; the next invocation
+finds a journal not ``done`` and resumes: it plans again from the backup (same
+bytes, same options, the run's recorded time), checks the plan reproduces the
+manifest's result hashes, and continues after the last journalled step. Every step
+writes fixed bytes, so redoing one is harmless.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from migrate.model import ApplyResult, FileChange, Options, Plan
 from migrate.planner import make_plan
 from migrate.snapshot import project_root, read_snapshot
 from migrate.temps import remove_stale_temps
+from migrate.undo import undo_steps
 from migrate.verify import verify
 
 #: Longest time the journal may lag behind the steps already durable on disk.
@@ -115,8 +119,46 @@ def _execute(root: Path, run: runs.Run, plan: Plan, start: int, lock_timeout: fl
         if start == total:
             journal.write(run.folder, done, total, done=True)
     except SeqcheckError as exc:
-        raise interrupted(exc, done, total, "migration") from exc
+        if done == total:  # every file is in place; only the journal lags
+            raise interrupted(exc, done, total, "migration") from exc
+        raise _undone_or_interrupted(root, run, plan, exc, done, lock_timeout) from exc
     return done - start
+
+
+def _undone_or_interrupted(root: Path, run: runs.Run, plan: Plan, cause: SeqcheckError,
+                           done: int, lock_timeout: float) -> SeqcheckError:
+    """Put the project back in its old layout after a clean failure, and say so; when
+    that is impossible too, the error says how to resume."""
+    total = len(plan.steps)
+    try:
+        undo_steps(root, plan.steps[:done], lock_timeout)
+        runs.discard_run(run)
+    except SeqcheckError:
+        return interrupted(cause, done, total, "migration")
+    message = (
+        f"{cause.message} The migration stopped at step {done + 1} of {total}; the "
+        f"{done} file(s) it had written were restored, so the project is unchanged. Fix "
+        "the cause and run the same command again."
+    )
+    if isinstance(cause, MigrateError):
+        return MigrateError(cause.migrate_code, cause.code, message, file=cause.file,
+                            pointer=cause.pointer)
+    return SeqcheckError(cause.code, message, file=cause.file, pointer=cause.pointer)
+
+
+def _start(root: Path, plan: Plan, raw_inputs: dict[str, bytes],
+           had_sequences_dir: bool) -> runs.Run:
+    try:
+        return runs.start_run(root, plan, raw_inputs, had_sequences_dir)
+    except SeqcheckError as exc:
+        raise SeqcheckError(
+            exc.code,
+            f"could not back up the originals into .seqcheck/ before migrating: "
+            f"{exc.message} Nothing was written to the project files, so the project is "
+            "unchanged.",
+            file=exc.file,
+            pointer=exc.pointer,
+        ) from exc
 
 
 def _resume(root: Path, run: runs.Run, options: Options, lock_timeout: float,
@@ -189,7 +231,7 @@ def apply(
             if plan.blocked:
                 raise conflict_error(plan)
             if plan.has_work:
-                run = runs.start_run(root, plan, snap.raw_files(), snap.had_sequences_dir)
+                run = _start(root, plan, snap.raw_files(), snap.had_sequences_dir)
                 written = _execute(root, run, plan, 0, lock_timeout, on_step)
                 result = ApplyResult(root, "migrated", plan, steps_written=written,
                                      run_dir=run.folder)

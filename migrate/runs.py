@@ -13,6 +13,7 @@ project write; it is discarded and reused.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -189,6 +190,17 @@ def start_run(project: Path, plan: Plan, raw_inputs: dict[str, bytes],
         folders.pop()
     number = int(folders[-1].name) + 1 if folders else 1
     folder = runs_dir(project) / f"{number:04d}"
+    try:
+        return _write_run(folder, number, plan, raw_inputs, had_sequences_dir)
+    except BaseException:
+        # No project file was written yet: drop the half-made run (frees the space a
+        # full disk needs) so the next attempt starts clean.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _write_run(folder: Path, number: int, plan: Plan, raw_inputs: dict[str, bytes],
+               had_sequences_dir: bool) -> Run:
     make_dirs(folder / BACKUP_DIR)
     for rel, raw in raw_inputs.items():
         target = folder / BACKUP_DIR / rel
@@ -225,11 +237,6 @@ def discard_run(run: Run) -> None:
     try:
         shutil.rmtree(run.folder)
         fsync_dir(run.folder.parent)
-        for folder in (run.folder.parent, run.folder.parent.parent):
-            if any(folder.iterdir()):
-                break
-            folder.rmdir()
-            fsync_dir(folder.parent)
     except OSError as exc:
         raise SeqcheckError(
             ErrorCode.IO_ERROR,
@@ -237,3 +244,10 @@ def discard_run(run: Run) -> None:
             f"{exc.strerror or exc}. Delete the folder by hand.",
             file=run.folder,
         ) from exc
+    # Empty runs/ and .seqcheck/ folders are harmless; remove them when possible.
+    with contextlib.suppress(OSError):
+        for folder in (run.folder.parent, run.folder.parent.parent):
+            if any(folder.iterdir()):
+                break
+            folder.rmdir()
+            fsync_dir(folder.parent)

@@ -103,12 +103,9 @@ def test_io_error_before_any_write_exits_3(make_project: MakeProject) -> None:
     assert tree(root) == before
 
 
-def test_failure_part_way_exits_4_and_the_same_command_resumes(
-    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _fail_second_write(monkeypatch: pytest.MonkeyPatch) -> Any:
     # The package exports the function apply, which hides the submodule attribute.
     apply_module = importlib.import_module("migrate.apply")
-    root = make_project(LEGACY)
     real = apply_module.atomic_write_bytes
     calls = {"n": 0}
 
@@ -120,12 +117,44 @@ def test_failure_part_way_exits_4_and_the_same_command_resumes(
         real(target, data)
 
     monkeypatch.setattr(apply_module, "atomic_write_bytes", flaky)
+    return apply_module
+
+
+def test_failure_part_way_is_undone_and_exits_3(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(LEGACY)
+    before = tree(root)
+    _fail_second_write(monkeypatch)
+    result = run(root)
+    assert result.exit_code == 3
+    assert "stopped at step 2 of 3" in result.output and "the project is unchanged" in result.output
+    assert tree(root) == before and not (root / ".seqcheck").exists()
+    monkeypatch.undo()
+    assert run(root).exit_code == 0
+
+
+def test_failure_part_way_that_cannot_be_undone_exits_4_and_resumes(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(LEGACY)
+    apply_module = _fail_second_write(monkeypatch)
+
+    def undo_fails(*_a: Any, **_k: Any) -> None:
+        raise SeqcheckError(ErrorCode.IO_ERROR, "the folder is read-only.")
+
+    monkeypatch.setattr(apply_module, "undo_steps", undo_fails)
     result = run(root)
     assert result.exit_code == 4
     assert "completed 1 of 3; run the same command to resume" in result.output
-    monkeypatch.setattr(apply_module, "atomic_write_bytes", real)
+    monkeypatch.undo()
     resumed = run(root)
     assert resumed.exit_code == 0 and "Resumed and finished" in resumed.output
+    assert verify_ok(root)
+
+
+def verify_ok(root: Path) -> bool:
+    return run(root, "--verify").exit_code == 0
 
 
 def test_interrupt_exits_4(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
