@@ -85,7 +85,9 @@ class Implementation:
             next(self._ids), "hello", {"protocol": messages.PROTOCOL_VERSION}
         )
         try:
-            response = self._transport.exchange(request, "hello")
+            response = self._transport.exchange(
+                request, "hello", getattr(self._transport, "start_timeout", None)
+            )
         except AdapterFault as fault:
             if fault.kind in ("crash", "timeout"):
                 raise AdapterFault(

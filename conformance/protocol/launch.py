@@ -118,14 +118,18 @@ def open_adapter(
     argv: list[str],
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    start_timeout: float | None = None,
     cwd: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Implementation:
     """Any implementation behind a protocol v1 stdio adapter, run as ``argv``.
 
-    ``timeout`` bounds every request (and the start-up ``hello``).
+    ``timeout`` bounds every request; ``start_timeout`` (default: ``timeout``) bounds
+    the start-up ``hello``, which may include a slow runtime start.
     """
-    return Implementation(StdioTransport(list(argv), timeout=timeout, cwd=cwd, env=env))
+    return Implementation(
+        StdioTransport(list(argv), timeout=timeout, start_timeout=start_timeout, cwd=cwd, env=env)
+    )
 
 
 def open_implementation(

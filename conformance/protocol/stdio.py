@@ -151,6 +151,7 @@ class StdioTransport:
         argv: list[str],
         *,
         timeout: float = 30.0,
+        start_timeout: float | None = None,
         cwd: str | os.PathLike[str] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
@@ -158,6 +159,8 @@ class StdioTransport:
             raise ValueError("adapter command is empty")
         self.argv = list(argv)
         self.timeout = timeout
+        #: Bound on the start-up ``hello`` (defaults to ``timeout``).
+        self.start_timeout = timeout if start_timeout is None else start_timeout
         self.cwd = Path(cwd) if cwd is not None else None
         self.env = dict(env) if env is not None else None
         self._proc: subprocess.Popen[bytes] | None = None

@@ -22,7 +22,8 @@ def fake(
         argv += ["--once", str(tmp_path / "misbehaved")]
     for key, value in extra.items():
         argv += [f"--{key}", value]
-    return open_adapter(argv, timeout=timeout)
+    # A generous start-up bound: a loaded machine must not turn a slow start into a fault.
+    return open_adapter(argv, timeout=timeout, start_timeout=max(timeout, 30.0))
 
 
 def fault_of(impl: Implementation, op: str = "get_shots") -> AdapterFault:
@@ -124,7 +125,10 @@ def test_slow_start_within_timeout_is_fine(tmp_path: Path) -> None:
 
 def test_slow_start_beyond_timeout_is_start_failed(tmp_path: Path) -> None:
     with pytest.raises(AdapterFault) as caught:
-        fake("slow-start", tmp_path, once=False, delay="30", timeout=0.5)
+        open_adapter(
+            [sys.executable, str(FAKE), "--mode", "slow-start", "--delay", "30"],
+            timeout=5.0, start_timeout=0.5,
+        )
     assert caught.value.kind == "start-failed"
     assert "before answering hello" in caught.value.detail
     assert "mode slow-start" in caught.value.stderr_tail
