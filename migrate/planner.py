@@ -20,6 +20,7 @@ Rules (conformance/spec/migration.md, "What moves where"):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 from conformance.documents import LEGACY_ARRAYS, MEMBERSHIP_FIELDS, shot_sequence_id
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id, id_problem
-from conformance.jsonio import dump_bytes
+from conformance.jsonio import dump_checked_bytes
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, canonical_sequence_file_name
 from migrate import model
 from migrate.detect import BornBroken, find_born_broken, needs_repair_error
@@ -204,8 +205,9 @@ class _Planner:
             "shots": shots,
             "metadata": _touched_metadata(src.get("metadata"), self.now),
         }
-        if "duration" in src:
-            replaced["duration"] = sum(shot_duration(s) for s in shots)
+        total = sum(shot_duration(s) for s in shots)
+        if "duration" in src and math.isfinite(total):
+            replaced["duration"] = total
         doc: dict[str, Any] = {"id": seq_id}
         for key, value in src.items():
             doc[key] = replaced.pop(key, value)
@@ -366,12 +368,17 @@ class _Planner:
                 doc["metadata"] = _touched_metadata(doc.get("metadata"), self.now)
             duration = doc.get("duration")
             if work.fresh:
-                doc["duration"] = sum(shot_duration(s) for s in work.shots())
+                new_duration = sum(shot_duration(s) for s in work.shots())
             elif isinstance(duration, (int, float)) and not isinstance(duration, bool):
-                doc["duration"] = duration + work.delta
+                new_duration = duration + work.delta
+            else:
+                new_duration = None
+            # A sum of huge finite durations can overflow; such a file keeps its value.
+            if new_duration is not None and math.isfinite(new_duration):
+                doc["duration"] = new_duration
             steps.append(model.FileChange(
                 work.path, work.action, work.sequence_id, work.shots_before,
-                len(work.shots()), dump_bytes(doc), work.original,
+                len(work.shots()), dump_checked_bytes(doc), work.original,
             ))
         return steps
 
@@ -392,7 +399,7 @@ class _Planner:
             doc["metadata"] = {**metadata, "sequences": len(self.files)}
         doc[RECORD_KEY] = build_record(self.now, counts, self.broken is not None)
         return model.FileChange(PROJECT_FILE, "rewrite-project", None, before, after,
-                                dump_bytes(doc), self.snap.project_raw)
+                                dump_checked_bytes(doc), self.snap.project_raw)
 
 
 def make_plan(
