@@ -196,11 +196,14 @@ class Plan:
     repair: Repair | None = None
     record: dict[str, Any] | None = None  # migration record already in project.json
     notes: list[str] = field(default_factory=list)
+    #: A born-broken project previewed without ``--repair``: applying it would stop.
+    needs_repair: bool = False
 
     @property
     def blocked(self) -> bool:
-        """True when an unresolved conflict stops the migration before any write."""
-        return any(c.resolution == "stop" for c in self.conflicts)
+        """True when applying would stop before any write: unresolved conflicts, or a
+        born-broken project without ``--repair``."""
+        return self.needs_repair or any(c.resolution == "stop" for c in self.conflicts)
 
     @property
     def has_work(self) -> bool:
@@ -235,6 +238,7 @@ class Plan:
             "options": self.options.to_dict(),
             "migrated_at": self.migrated_at,
             "blocked": self.blocked,
+            "needs_repair": self.needs_repair,
             "counts": self.counts(),
             "steps": [s.to_dict() for s in self.steps],
             "moves": [m.to_dict() for m in self.moves],

@@ -403,9 +403,13 @@ class _Planner:
 
 
 def make_plan(
-    snap: Snapshot, root: Path, options: model.Options, migrated_at: str
+    snap: Snapshot, root: Path, options: model.Options, migrated_at: str, *,
+    preview: bool = False,
 ) -> model.Plan:
     """Plan the migration of the project whose files are ``snap`` (read from ``root``).
+
+    With ``preview`` (``--dry-run``), a born-broken project without ``repair`` is
+    planned as if repaired, so the split is shown, and the plan is blocked.
 
     Raises (before anything is written) ``INVALID_ID`` for a bad ``--orphans`` id,
     :class:`~migrate.errors.MigrateError` for a born-broken project without
@@ -419,10 +423,11 @@ def make_plan(
         check_id("sequence id", options.orphans)
     record = existing_record(snap.project, root / PROJECT_FILE)
     broken = find_born_broken(snap, root)
-    if broken is not None and not options.repair:
+    if broken is not None and not options.repair and not preview:
         raise needs_repair_error(broken, root)
     planner = _Planner(snap, root, options, migrated_at, broken)
     planner.plan.record = record
+    planner.plan.needs_repair = broken is not None and not options.repair
     planner.load_existing()
     if broken is not None:
         planner.split_broken(broken)

@@ -17,7 +17,8 @@ def plan(project: str | os.PathLike[str], options: Options | None = None, *,
 
     When an interrupted migration exists, the plan is the one the same command would
     resume (re-planned from the run's backup, with the run's time), with a note saying
-    how far it got.
+    how far it got. A born-broken project is planned as if ``repair`` were given, so
+    the split shows; without ``repair`` such a plan is :attr:`~Plan.blocked`.
     """
     options = options or Options()
     root = project_root(project)
@@ -25,11 +26,16 @@ def plan(project: str | os.PathLike[str], options: Options | None = None, *,
     if run is not None:
         progress = run.progress()
         if not progress.done:
-            result = make_plan(read_snapshot(run.backup), root, options, run.migrated_at)
+            result = make_plan(read_snapshot(run.backup), root, options, run.migrated_at,
+                               preview=True)
             result.notes.append(
                 f"an interrupted migration (run {run.number}) completed {progress.completed} "
                 f"of {progress.total} steps; applying resumes it with its recorded options "
                 f"{run.options.to_dict()}"
             )
             return result
-    return make_plan(read_snapshot(root), root, options, migration_time(now))
+    result = make_plan(read_snapshot(root), root, options, migration_time(now), preview=True)
+    if result.needs_repair:
+        result.notes.append("this project needs --repair: without it the migration stops "
+                            "and changes nothing")
+    return result

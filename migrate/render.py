@@ -78,7 +78,10 @@ def plan_text(plan: model.Plan) -> str:
     for note in plan.notes:
         out.append(f"Note: {note}")
     out.append("Summary: " + counts_sentence(plan.counts()))
-    if plan.blocked:
+    if plan.needs_repair:
+        out.append("Blocked: born broken; applying without --repair would stop before any "
+                   "write.")
+    elif plan.blocked:
         out.append("Blocked: unresolved conflicts; applying would stop before any write.")
     return "\n".join(out)
 

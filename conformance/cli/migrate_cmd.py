@@ -81,6 +81,9 @@ class _Runner:
     def dry_run(self, project: Path) -> BatchRow:
         p = plan(project, self.options)
         self.show(plan_text(p) + "\nDry run: nothing was changed.", p.to_dict())
+        if p.needs_repair:
+            return BatchRow(project, FAILED, "born broken: needs --repair",
+                            int(ExitCode.FAILED))
         if p.blocked:
             return BatchRow(project, FAILED, f"{len(p.conflicts)} conflict(s) would stop it",
                             int(ExitCode.FAILED))

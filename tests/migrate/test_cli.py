@@ -72,6 +72,9 @@ def test_born_broken_needs_repair(example: Callable[[str], Path]) -> None:
     root = example("new-project-dialog")
     result = run(root)
     assert result.exit_code == 1 and "MIGRATE_NEEDS_REPAIR" in result.output
+    explained = run(root, "--dry-run")
+    assert explained.exit_code == 1 and "Repair:" in explained.output
+    assert "Blocked: born broken" in explained.output
     preview = run(root, "--dry-run", "--repair")
     assert preview.exit_code == 0 and "Repair:" in preview.output
     assert run(root, "--repair").exit_code == 0

@@ -26,14 +26,18 @@ def test_without_repair_it_stops_explains_and_changes_nothing(
 ) -> None:
     root = example("new-project-dialog")
     before = tree(root, records=True)
-    for call in (lambda: apply(root, now=NOW), lambda: plan(root)):
-        with pytest.raises(MigrateError) as info:
-            call()
-        err = info.value
-        assert err.migrate_code is MigrateCode.NEEDS_REPAIR
-        assert err.code is ErrorCode.CORRUPT_FILE
-        assert "--repair" in err.message and "metadata.sequence_id" in err.message
-        assert err.file is not None and err.file.endswith("sequences/sequence_001.json")
+    with pytest.raises(MigrateError) as info:
+        apply(root, now=NOW)
+    err = info.value
+    assert err.migrate_code is MigrateCode.NEEDS_REPAIR
+    assert err.code is ErrorCode.CORRUPT_FILE
+    assert "--repair" in err.message and "metadata.sequence_id" in err.message
+    assert err.file is not None and err.file.endswith("sequences/sequence_001.json")
+    # The dry run explains it and shows the split it would make, blocked.
+    preview = plan(root, now=NOW)
+    assert preview.needs_repair and preview.blocked and preview.repair is not None
+    assert preview.repair.explanation in err.message
+    assert preview.steps == plan(root, REPAIR, now=NOW).steps
     assert tree(root, records=True) == before
 
 
