@@ -76,7 +76,11 @@ class _Runner:
             self.emit(_json(doc) if self.fmt == "json" else text)
 
     def __call__(self, project: Path) -> BatchRow:
-        return getattr(self, self.mode)(project)  # type: ignore[no-any-return]
+        operations: dict[str, Callable[[Path], BatchRow]] = {
+            "dry_run": self.dry_run, "apply": self.apply, "verify": self.verify,
+            "rollback": self.rollback,
+        }
+        return operations[self.mode](project)
 
     def dry_run(self, project: Path) -> BatchRow:
         p = plan(project, self.options)
