@@ -19,7 +19,7 @@ import { checkId } from './lib/ids.mjs';
 import { SchemaSet } from './lib/schema.mjs';
 import { SequenceIndex } from './lib/sequenceIndex.mjs';
 import {
-  cloneJson, compareCodePoints, dumpBytes, findUnwritable, isPlainObject, orderedKeys, setKeyOrder,
+  cloneJson, compareCodePoints, compareJsonNumbers, dumpBytes, findUnwritable, isPlainObject, orderedKeys, setKeyOrder,
 } from './lib/strictJson.mjs';
 
 export { ErrorCode, ServiceError };
@@ -47,6 +47,13 @@ function checkUpdates(updates) {
 export class ProjectService {
   /** The optional capabilities this service declares to seqcheck (read by the Node adapter). */
   static seqcheckCapabilities = ['legacy-fallback', 'save-shot'];
+
+  /**
+   * Ask the seqcheck Node adapter for exact request values: numbers a JS number cannot
+   * carry (integers beyond 2^53, floats such as 1.0) as raw-number objects, and key order
+   * where JS would reorder keys. This service writes both back exactly (SEQ-ENC-2).
+   */
+  static seqcheckLosslessJson = true;
 
   /**
    * @param {{schemaDir?: string, clock?: () => string}} [options] schemaDir: seqcheck's
@@ -251,8 +258,8 @@ export class ProjectService {
     const hasOrder = (d) => Object.prototype.hasOwnProperty.call(d, 'order');
     return sequences.sort((a, b) => {
       if (hasOrder(a) !== hasOrder(b)) return hasOrder(a) ? -1 : 1;
-      if (hasOrder(a) && Number(a.order) !== Number(b.order)) return Number(a.order) < Number(b.order) ? -1 : 1;
-      return compareCodePoints(a.id, b.id);
+      const byOrder = hasOrder(a) ? compareJsonNumbers(a.order, b.order) : 0;
+      return byOrder !== 0 ? byOrder : compareCodePoints(a.id, b.id);
     });
   }
 

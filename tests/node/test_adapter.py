@@ -289,6 +289,50 @@ def test_raw_numbers_and_key_order_survive_the_wire(start_adapter: Any) -> None:
     assert list(result) == ["id", "seed", "scale", "b", "10", "2"]
 
 
+LOSSLESS_UPDATES = (
+    b'{"b": 1, "10": 1.0, "2": {"z": 0, "0": -0.0}, "big": 12345678901234567890,'
+    b' "neg": -98765432109876543210, "e": 1e300, "f": 0.1, "safe": 9007199254740991}'
+)
+
+
+def echo_line(adapter: Any, shot_id: str) -> bytes:
+    adapter.send_raw(
+        b'{"id": 1, "op": "update_shot", "args": {"project": "/p", "sequence_id": "001", '
+        b'"shot_id": "' + shot_id.encode() + b'", "updates": ' + LOSSLESS_UPDATES + b"}}\n"
+    )
+    return adapter.read_line()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("args", "shot_id"),
+    [
+        ([*BEHAVIOURS, "--lossless-json"], "echo"),
+        (["--module", "tests/node/fixtures/factory.mjs", "--export", "createService"], "x"),
+    ],
+)
+def test_lossless_json_keeps_request_numbers_and_key_order(
+    start_adapter: Any, args: list[str], shot_id: str
+) -> None:
+    line = echo_line(start_adapter(*args), shot_id)
+    exact = (
+        b'"updates":{"b":1,"10":1.0,"2":{"z":0,"0":-0.0},"big":12345678901234567890,'
+        b'"neg":-98765432109876543210,"e":1e300,"f":0.1,"safe":9007199254740991}'
+    )
+    assert exact in line
+
+
+def test_without_lossless_json_requests_are_what_json_parse_gives(
+    behaviours_adapter: Any,
+) -> None:
+    # What a JS service gets from real callers: rounded big integers, 1.0 as 1, -0.0 as
+    # -0 (written 0), integer-like keys first. Services that can do better opt in.
+    updates = json.loads(echo_line(behaviours_adapter, "echo"))["result"]["updates"]
+    assert list(updates) == ["2", "10", "b", "big", "neg", "e", "f", "safe"]
+    assert updates["big"] == 12345678901234567000 and isinstance(updates["big"], int)
+    assert updates["10"] == 1 and isinstance(updates["10"], int)
+    assert list(updates["2"]) == ["0", "z"]
+
+
 def test_lines_are_ascii_and_unicode_round_trips(start_adapter: Any) -> None:
     adapter = start_adapter(*BEHAVIOURS)
     adapter.send_raw(

@@ -3,7 +3,7 @@
 // ProjectService. Node 20 standard library only; see README.md beside this file.
 //
 //   node adapter.mjs --module PATH --export NAME [--name N] [--version V]
-//                    [--capabilities a,b] [--ipc-envelope]
+//                    [--capabilities a,b] [--ipc-envelope] [--lossless-json]
 //
 // One JSON request per stdin line, exactly one JSON response line per request on stdout.
 // Everything the service prints goes to stderr, so it can never corrupt the protocol.
@@ -43,7 +43,7 @@ const KEY_ORDER = Symbol.for('seqcheck.keyOrder');
 const NUMBER_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 const USAGE = `usage: node adapter.mjs --module PATH --export NAME [--name N] [--version V]
-                        [--capabilities a,b] [--ipc-envelope]
+                        [--capabilities a,b] [--ipc-envelope] [--lossless-json]
 
   --module PATH        the JS module (ESM or CommonJS), relative to the current directory
   --export NAME        the export to drive: a class (instantiated with no arguments), an
@@ -53,7 +53,10 @@ const USAGE = `usage: node adapter.mjs --module PATH --export NAME [--name N] [-
   --version V          version reported by hello (default: the nearest package.json version)
   --capabilities a,b   capabilities to declare (legacy-fallback, save-shot, concurrent-writers);
                        overrides the module's seqcheckCapabilities and the method-based default
-  --ipc-envelope       unwrap {success, data|shot|shots|sequences, error} return values`;
+  --ipc-envelope       unwrap {success, data|shot|shots|sequences, error} return values
+  --lossless-json      hand the service request numbers a JS number cannot carry (integers
+                       beyond 2^53, floats such as 1.0) as raw-number objects and keep key
+                       order (also on when the module declares seqcheckLosslessJson = true)`;
 
 // -- stdout belongs to the protocol ------------------------------------------------------------
 const protocolWrite = process.stdout.write.bind(process.stdout);
@@ -71,7 +74,7 @@ function fatal(message, exitCode) {
 
 // -- command line ------------------------------------------------------------------------------
 function parseArgs(argv) {
-  const opts = { ipcEnvelope: false };
+  const opts = { ipcEnvelope: false, losslessJson: false };
   const valued = { '--module': 'module', '--export': 'export', '--name': 'name', '--version': 'version', '--capabilities': 'capabilities' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -79,8 +82,8 @@ function parseArgs(argv) {
       process.stderr.write(`${USAGE}\n`);
       process.exit(0);
     }
-    if (arg === '--ipc-envelope') {
-      opts.ipcEnvelope = true;
+    if (arg === '--ipc-envelope' || arg === '--lossless-json') {
+      opts[arg === '--ipc-envelope' ? 'ipcEnvelope' : 'losslessJson'] = true;
       continue;
     }
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -145,11 +148,15 @@ async function makeService(namespace, exportName, modulePath) {
   throw new Error(`export ${exportName} is a ${typeof exported}; expected a class, an object or a function returning an object`);
 }
 
+// A module-level setting: the first one found on the instance, the exported class or
+// factory, the instance's class, then the module itself.
+function declaration(name, service, owner, namespace) {
+  const sources = [service[name], owner?.[name], service.constructor?.[name], namespace[name]];
+  return sources.find((c) => c !== undefined && c !== null);
+}
+
 function declaredCapabilities(service, owner, namespace) {
-  // First declaration found: the instance, the exported class/factory, the instance's
-  // class, then the module itself.
-  const sources = [service.seqcheckCapabilities, owner?.seqcheckCapabilities, service.constructor?.seqcheckCapabilities, namespace.seqcheckCapabilities];
-  const declared = sources.find((c) => c !== undefined && c !== null);
+  const declared = declaration('seqcheckCapabilities', service, owner, namespace);
   if (declared === undefined) return null;
   if (typeof declared === 'string' || typeof declared[Symbol.iterator] !== 'function') {
     throw new Error('seqcheckCapabilities must be an array of capability names');
@@ -178,6 +185,115 @@ function nearestPackageJson(file) {
     }
     if (path.dirname(dir) === dir) return null;
   }
+}
+
+// -- lossless request parsing (opt-in) ---------------------------------------------------------
+// JSON.parse rounds integers beyond 2^53, turns 1.0 into 1 and moves integer-like keys
+// ("0", "10") to the front of objects. That is exactly what a JS service gets from real
+// callers, so it stays the default; a service that can store exact values opts in and
+// receives such numbers as RawNumber objects and reordered objects with their KEY_ORDER.
+
+/** A request number a JS number cannot carry, kept as its JSON text. */
+class RawNumber {
+  constructor(text) {
+    Object.defineProperty(this, RAW_NUMBER, { value: text });
+    Object.freeze(this);
+  }
+
+  valueOf() {
+    return Number(this[RAW_NUMBER]);
+  }
+
+  toString() {
+    return this[RAW_NUMBER];
+  }
+
+  toJSON() {
+    return Number(this[RAW_NUMBER]);
+  }
+}
+
+const NUMBER_TOKEN = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
+
+function parseLossless(text) {
+  let i = 0;
+  const fail = (what) => {
+    throw new SyntaxError(`${what} at position ${i}`);
+  };
+  const ws = () => {
+    while (i < text.length && ' \t\r\n'.includes(text[i])) i++;
+  };
+  const expect = (c) => {
+    ws();
+    if (text[i] !== c) fail(`expected '${c}'`);
+    i++;
+  };
+  const string = () => {
+    const start = i++;
+    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    if (i >= text.length) fail('unterminated string');
+    i++;
+    return JSON.parse(text.slice(start, i)); // JSON.parse does the escapes
+  };
+  const value = () => {
+    ws();
+    const c = text[i];
+    if (c === '"') return string();
+    if (c === '[') {
+      i++;
+      const arr = [];
+      ws();
+      if (text[i] === ']') return i++, arr;
+      for (;;) {
+        arr.push(value());
+        ws();
+        if (text[i++] === ']') return arr;
+        if (text[i - 1] !== ',') fail("expected ',' or ']'");
+      }
+    }
+    if (c === '{') {
+      i++;
+      const obj = {};
+      const keys = [];
+      ws();
+      if (text[i] === '}') return i++, obj;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail('expected a property name');
+        const key = string();
+        expect(':');
+        Object.defineProperty(obj, key, { value: value(), writable: true, enumerable: true, configurable: true });
+        keys.push(key);
+        ws();
+        if (text[i++] === '}') break;
+        if (text[i - 1] !== ',') fail("expected ',' or '}'");
+      }
+      if (keys.some((k) => ARRAY_INDEX.test(k)) && Object.keys(obj).some((k, n) => k !== keys[n])) {
+        Object.defineProperty(obj, KEY_ORDER, { value: keys, writable: true, configurable: true });
+      }
+      return obj;
+    }
+    NUMBER_TOKEN.lastIndex = i;
+    const m = NUMBER_TOKEN.exec(text);
+    if (m !== null) {
+      i = NUMBER_TOKEN.lastIndex;
+      const n = Number(m[0]);
+      const isFloat = m[1] !== undefined || m[2] !== undefined;
+      return (isFloat ? Number.isInteger(n) : !Number.isSafeInteger(n)) ? new RawNumber(m[0]) : n;
+    }
+    for (const [word, val] of [['true', true], ['false', false], ['null', null]]) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return val;
+      }
+    }
+    return fail('unexpected character');
+  };
+  const result = value();
+  ws();
+  if (i !== text.length) fail('unexpected data after the JSON value');
+  return result;
 }
 
 // -- encoding responses ------------------------------------------------------------------------
@@ -357,6 +473,8 @@ async function main() {
     fatal(`could not load ${opts.export} from ${modulePath}:\n${err && err.stack ? err.stack : String(err)}`, 1);
   }
   const { service } = made;
+  const lossless = opts.losslessJson || declaration('seqcheckLosslessJson', service, made.owner, namespace) === true;
+  const parseRequest = lossless ? parseLossless : JSON.parse;
   if (capabilities === null) {
     capabilities = [];
     if (typeof service.updateShot === 'function') capabilities.push('legacy-fallback');
@@ -375,7 +493,7 @@ async function main() {
     if (line.trim() === '') continue;
     let request;
     try {
-      request = JSON.parse(line);
+      request = parseRequest(line);
     } catch (err) {
       await send({ id: null, ok: false, error: { code: 'INTERNAL_ERROR', message: `malformed request: not valid JSON (${err.message})` } });
       continue;

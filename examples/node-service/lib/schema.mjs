@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jsonPointer } from './errors.mjs';
-import { isIntegral, isJsonNumber, isPlainObject, jsonEqual } from './strictJson.mjs';
+import { isIntegral, isJsonNumber, isPlainObject, jsonEqual, numberValue } from './strictJson.mjs';
 
 /** seqcheck's schemas/ folder, relative to this file in the seqcheck repository. */
 export const DEFAULT_SCHEMA_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
@@ -123,7 +123,7 @@ export class SchemaSet {
       return fail(`expected one of ${node.enum.map((v) => JSON.stringify(v)).join(', ')}, found ${JSON.stringify(value)}`);
     }
     if (isJsonNumber(value)) {
-      const n = Number(value);
+      const n = numberValue(value);
       if (node.minimum !== undefined && !(n >= node.minimum)) return fail(`expected a number >= ${node.minimum}, found ${value}`);
       if (node.exclusiveMinimum !== undefined && !(n > node.exclusiveMinimum)) {
         return fail(`expected a number > ${node.exclusiveMinimum}, found ${value}`);

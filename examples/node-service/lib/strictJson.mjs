@@ -41,15 +41,39 @@ export class LosslessNumber {
   }
 }
 
-/** True for a number or a LosslessNumber. */
+/**
+ * True for a number carried as its JSON text: a LosslessNumber, or any object holding the
+ * text under RAW_NUMBER (the seqcheck Node adapter hands such objects to services that
+ * declare `seqcheckLosslessJson`, for request numbers a JS number cannot carry).
+ */
+export function isRawNumber(value) {
+  return value !== null && typeof value === 'object' && typeof value[RAW_NUMBER] === 'string';
+}
+
+/** The JS number nearest to a JSON number (exact for plain numbers). */
+export function numberValue(value) {
+  return typeof value === 'number' ? value : Number(value[RAW_NUMBER]);
+}
+
+/** Order two JSON numbers; integers compare exactly, whatever their size. */
+export function compareJsonNumbers(a, b) {
+  const exact = (v) => {
+    if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : null;
+    return /[.eE]/.test(v[RAW_NUMBER]) ? null : BigInt(v[RAW_NUMBER]);
+  };
+  const [x, y] = [exact(a), exact(b)];
+  const [p, q] = x !== null && y !== null ? [x, y] : [numberValue(a), numberValue(b)];
+  return p < q ? -1 : p > q ? 1 : 0;
+}
+
+/** True for a number, a LosslessNumber or another raw number. */
 export function isJsonNumber(value) {
-  return typeof value === 'number' || value instanceof LosslessNumber;
+  return typeof value === 'number' || isRawNumber(value);
 }
 
 /** True when a JSON number is integral (as JSON Schema's "integer" decides: 1.0 counts). */
 export function isIntegral(value) {
-  // A LosslessNumber is always integral: a big integer or a float such as 1.0.
-  return value instanceof LosslessNumber || Number.isInteger(value);
+  return Number.isInteger(numberValue(value)) || (isRawNumber(value) && !/[.eE]/.test(value[RAW_NUMBER]));
 }
 
 /** True for a JSON object (not an array, not null, not a LosslessNumber). */
@@ -60,6 +84,7 @@ export function isPlainObject(value) {
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+const NUMBER_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
 // Python's int() refuses longer digit strings; a file a Python reader refuses is corrupt here too.
 const MAX_INT_DIGITS = 4300;
@@ -344,7 +369,7 @@ function write(value, indent, out) {
     default:
       throw new TypeError(`cannot write a ${typeof value} as JSON`);
   }
-  if (value instanceof LosslessNumber) {
+  if (isRawNumber(value)) {
     // Integers as written; integral floats (1.0, 1E5, -0.0) as Python writes them.
     const text = value[RAW_NUMBER];
     return void out.push(/[.eE]/.test(text) ? pythonFloatText(Number(text)) : text);
@@ -384,7 +409,7 @@ export function dumpBytes(doc) {
 
 /** A deep copy that keeps key orders; LosslessNumbers are immutable and shared. */
 export function cloneJson(value) {
-  if (value === null || typeof value !== 'object' || value instanceof LosslessNumber) return value;
+  if (value === null || typeof value !== 'object' || isRawNumber(value)) return value;
   if (Array.isArray(value)) return value.map(cloneJson);
   const out = {};
   for (const key of Object.keys(value)) {
@@ -415,7 +440,10 @@ export function findUnwritable(value) {
       if (!item.isWellFormed()) return [jsonPointer(where), 'a string with an unpaired surrogate'];
       continue;
     }
-    if (item instanceof LosslessNumber) continue;
+    if (isRawNumber(item)) {
+      if (!NUMBER_TEXT.test(item[RAW_NUMBER])) return [jsonPointer(where), 'a raw number whose text is not a JSON number'];
+      continue;
+    }
     if (Array.isArray(item)) {
       item.forEach((sub, n) => stack.push([sub, [...where, n]]));
       continue;
@@ -444,7 +472,7 @@ export function compareCodePoints(a, b) {
 
 /** JSON value equality (numbers by value, objects regardless of key order). */
 export function jsonEqual(a, b) {
-  if (isJsonNumber(a) && isJsonNumber(b)) return Number(a) === Number(b);
+  if (isJsonNumber(a) && isJsonNumber(b)) return numberValue(a) === numberValue(b);
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a)) return a.length === b.length && a.every((v, n) => jsonEqual(v, b[n]));
