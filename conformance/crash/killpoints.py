@@ -225,7 +225,7 @@ def select_kill_points(calls: list[Syscall], project: Path, folder: Path) -> lis
     points: list[KillPoint] = []
     for i in chosen:
         call = calls[i]
-        label = describe(call, project)
+        label = describe(call, project, result=False)
         if i == response:
             label += " [the update's response]"
         opens_for_writing = call.name in OPEN_CALLS and any(

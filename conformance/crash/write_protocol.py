@@ -56,7 +56,7 @@ def _opened_path(call: Syscall) -> str | None:
     return call.path_args[0] if call.path_args else (call.paths[-1] if call.paths else None)
 
 
-def describe(call: Syscall, project: Path | None = None) -> str:
+def describe(call: Syscall, project: Path | None = None, *, result: bool = True) -> str:
     """``name(path, ...) = ret`` with paths shown relative to ``project``."""
 
     def show(path: str) -> str:
@@ -67,7 +67,10 @@ def describe(call: Syscall, project: Path | None = None) -> str:
     shown = ", ".join(show(p) for p in dict.fromkeys(call.paths))
     flags = f" {_open_flags(call)}" if call.name in OPEN_CALLS else ""
     error = f" {call.errno}" if call.errno else ""
-    return f"{call.name}({shown}{flags}) = {call.ret}{error}" + (" [killed]" if call.killed else "")
+    text = f"{call.name}({shown}{flags})"
+    if result:
+        text += f" = {call.ret}{error}" + (" [killed]" if call.killed else "")
+    return text
 
 
 def check_write_protocol(calls: list[Syscall], target: Path) -> list[str]:
