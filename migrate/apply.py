@@ -86,9 +86,9 @@ def _write_step(root: Path, step: FileChange, lock_timeout: float) -> None:
         if current != step.original:
             raise MigrateError(
                 MigrateCode.EDITED_SINCE, ErrorCode.INVALID_UPDATE,
-                "the file changed while the migration was running (it holds neither its "
-                "original content nor the migrated one). Run 'seqcheck migrate PROJECT "
-                "--rollback --force' to restore the originals, then migrate again.",
+                "another program changed the file while the migration was running (it "
+                "holds neither its original content nor the migrated one); it was left as "
+                "it is. Check it with 'seqcheck validate', then migrate again.",
                 file=path,
             )
         atomic_write_bytes(path, step.data)

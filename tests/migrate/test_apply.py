@@ -227,3 +227,41 @@ def test_bad_timestamp_is_refused(make_project: MakeProject) -> None:
         apply(root, now="yesterday")
     assert info.value.code is ErrorCode.INVALID_UPDATE
     assert not (root / "sequences").exists()
+
+
+def test_a_file_edited_during_an_interrupted_migration_stops_the_resume(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    apply_module = importlib.import_module("migrate.apply")
+    root = make_project(
+        project_doc(shots=[{"id": "a", "sequencePlanId": "new"}, {"id": "b", "sequencePlanId": "s"}]),
+        {"sequence_001.json": seq_doc("s", [])},
+    )
+    original = tree(root)
+    real = apply_module._write_step
+    calls = {"n": 0}
+
+    def crash_on_second(*args: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # like a kill: no undo, the journal stays
+        real(*args)
+
+    monkeypatch.setattr(apply_module, "_write_step", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        apply(root, now=NOW)
+    monkeypatch.undo()
+    assert (root / "sequences/sequence_002.json").exists()  # step 1 (create) was written
+    edited = b'{"id": "s", "shots": [{"id": "typed-in-the-app"}]}'
+    (root / "sequences/sequence_001.json").write_bytes(edited)  # step 2's file
+    with pytest.raises(MigrateError) as info:
+        apply(root, now=NOW)
+    assert info.value.migrate_code is MigrateCode.EDITED_SINCE
+    assert "the project is unchanged" in info.value.message
+    after = tree(root)
+    assert after["sequences/sequence_001.json"] == edited  # left as the app wrote it
+    assert "sequences/sequence_002.json" not in after  # our created file undone
+    assert after["project.json"] == original["project.json"]
+    assert not (root / ".seqcheck" / "runs" / "0001").exists()
