@@ -236,7 +236,8 @@ def test_a_file_edited_during_an_interrupted_migration_stops_the_resume(
 
     apply_module = importlib.import_module("migrate.apply")
     root = make_project(
-        project_doc(shots=[{"id": "a", "sequencePlanId": "new"}, {"id": "b", "sequencePlanId": "s"}]),
+        project_doc(shots=[{"id": "a", "sequencePlanId": "new"},
+                           {"id": "b", "sequencePlanId": "s"}]),
         {"sequence_001.json": seq_doc("s", [])},
     )
     original = tree(root)
