@@ -13,8 +13,9 @@ Statuses:
 * ``untested``       - no test of it ran (a filtered run), so it is not proven.
 
 Verdicts: ``certified`` when every MUST requirement that applies (core, or of a
-declared capability) passes; ``adapter-broken`` when no test could run at all (every
-one errored); otherwise ``not-certified``.
+declared capability) passes; ``adapter-broken`` when tests ran but every one of them
+errored (the adapter crashed, hung or spoke garbage each time); otherwise
+``not-certified``.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def _requirement_result(
 
 def _verdict(results: list[RequirementResult], tests: list[dict[str, Any]]) -> str:
     ran = [t for t in tests if t["outcome"] in ("passed", "failed", "error")]
-    if not ran or all(t["outcome"] == "error" for t in ran):
+    if ran and all(t["outcome"] == "error" for t in ran):
         return "adapter-broken"
     return "not-certified" if any(r.blocking for r in results) else "certified"
 

@@ -53,7 +53,7 @@ def suite_command(
         "-p", "conformance.suite.plugin",
         "-p", "no:cacheprovider",
         "-c", str(ini), "--rootdir", str(ini.parent), "--confcutdir", str(CASES_DIR),
-        "--import-mode=importlib", "-q", "-rN", "--color=no",
+        "--import-mode=importlib", "-q", "-rN", "--color=no", "--tb=short",
         "--seqcheck-depth", depth, "--seqcheck-results", str(results),
     ]
     if target.adapter is not None:

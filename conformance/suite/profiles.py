@@ -38,17 +38,17 @@ class Profile:
 
 QUICK = Profile(
     name="quick",
-    kill_points=8,
+    kill_points=3,
     random_kill_trials=10,
-    torn_reader_seconds=1.0,
-    torn_reader_updates=20,
+    torn_reader_seconds=0.6,
+    torn_reader_updates=15,
     writers=3,
-    cycles=25,
+    cycles=12,
     repetitions=1,
-    sequence_bytes=256_000,
-    examples=12,
-    steps=20,
-    scale_samples=15,
+    sequence_bytes=150_000,
+    examples=8,
+    steps=15,
+    scale_samples=7,
 )
 
 FULL = Profile(

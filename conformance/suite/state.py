@@ -16,6 +16,14 @@ if TYPE_CHECKING:
     from conformance.protocol import Implementation
 
 
+def _fresh(exc: BaseException) -> BaseException:
+    """A copy of ``exc`` without its traceback (whatever its constructor's signature)."""
+    clone = type(exc).__new__(type(exc))
+    clone.__dict__.update(exc.__dict__)
+    clone.args = exc.args
+    return clone
+
+
 @dataclass(frozen=True)
 class Target:
     """Which implementation the session certifies: ``--seqcheck-impl`` or ``-adapter``."""
@@ -55,7 +63,8 @@ class SuiteState:
         error and the certificate can say "adapter broken".
         """
         if self._open_error is not None:
-            raise self._open_error
+            # A fresh copy each time: re-raising one object would grow its traceback.
+            raise _fresh(self._open_error)
         if self._impl is None:
             from conformance.protocol import open_implementation
 

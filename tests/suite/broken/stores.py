@@ -1,0 +1,258 @@
+"""Deliberately broken Python implementations: the suite's teeth.
+
+Each class is the reference store with exactly ONE defect taken from the real app's
+behaviour (see ../../../shared/storycore-notes.md and the SPEC's "app differences"
+table), so a certification run must fail on that defect's requirement IDs and pass
+every other core requirement. Driven by the suite as
+``--seqcheck-impl tests/suite/broken/stores.py:<ClassName>``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from conformance import schema_registry
+from conformance.atomic import file_lock
+from conformance.documents import load_sequence_file, membership_problems, schema_error
+from conformance.errors import ErrorCode, SeqcheckError, json_pointer
+from conformance.ids import check_id
+from conformance.jsonio import dump_bytes
+from conformance.layout import sequences_dir
+from conformance.reference import ReferenceStore
+from conformance.reference.index import SequenceIndex
+from conformance.reference.store import _check_updates
+
+ALL_CAPABILITIES = ("legacy-fallback", "save-shot", "concurrent-writers")
+
+
+class _Broken(ReferenceStore):
+    """Common hello data; subclasses each break one thing."""
+
+    version = "0.0.1-broken"
+    capabilities = ALL_CAPABILITIES
+
+    def _sorted(self, sequences: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(
+            sequences,
+            key=lambda d: (0, d["order"], d["id"]) if "order" in d else (1, 0, d["id"]),
+        )
+
+
+class InPlaceWrite(_Broken):
+    """Rewrites the sequence file in place (open with O_TRUNC, write, no fsync, no rename)."""
+
+    name = "broken-inplace-write"
+
+    def _update_locked(
+        self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
+        updates: dict[str, Any],
+    ) -> dict[str, Any]:
+        index = self._find_shot(doc, shot_id, path, f"sequence {sequence_id!r}")
+        new_shot = self._merge(
+            doc["shots"][index], updates, json_pointer(["shots", index]), path, sequence_id
+        )
+        doc["shots"][index] = new_shot
+        self._touch_metadata(doc)
+        err = schema_error(ErrorCode.SCHEMA_VIOLATION, "sequence", doc, path, "the sequence")
+        if err is not None:
+            raise err
+        data = dump_bytes(doc)
+        with path.open("wb") as f:  # THE DEFECT: truncate and stream into the live file
+            for start in range(0, len(data), 65536):
+                f.write(data[start:start + 65536])
+                f.flush()
+        return copy.deepcopy(new_shot)
+
+
+class EmptyOnMissing(_Broken):
+    """get_shots answers [] for a sequence that does not exist (the app's behaviour)."""
+
+    name = "broken-empty-on-missing"
+
+    def get_shots(self, sequence_id: str) -> list[dict[str, Any]]:
+        try:
+            return super().get_shots(sequence_id)
+        except SeqcheckError as exc:
+            if exc.code is ErrorCode.SEQUENCE_NOT_FOUND:
+                return []  # THE DEFECT
+            raise
+
+
+class CorruptSkipped(_Broken):
+    """get_all_sequences skips corrupt sequence files with a warning (the app's behaviour)."""
+
+    name = "broken-corrupt-skipped"
+
+    def get_all_sequences(self) -> list[dict[str, Any]]:
+        self._check_project()
+        self._index.refresh()
+        sequences: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for name in self._index.names():
+            try:
+                doc, _ = load_sequence_file(self._index.folder / name)
+            except FileNotFoundError:
+                continue
+            except SeqcheckError as exc:
+                if exc.code is ErrorCode.CORRUPT_FILE:
+                    continue  # THE DEFECT: "console.warn" and carry on
+                raise
+            if doc["id"] in seen:
+                raise SeqcheckError(ErrorCode.DUPLICATE_SEQUENCE_ID, f"duplicate id {doc['id']!r}")
+            seen.add(doc["id"])
+            sequences.append(doc)
+        return self._sorted(sequences)
+
+
+class NoLock(_Broken):
+    """Read-modify-write without the sidecar lock, while claiming concurrent-writers."""
+
+    name = "broken-no-lock"
+
+    def update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> dict[str, Any]:
+        check_id("sequence id", sequence_id)
+        check_id("shot id", shot_id)
+        _check_updates(updates)
+        self._check_project()
+        path, doc = self._load_located(sequence_id)  # THE DEFECT: no file_lock around this
+        return self._update_locked(path, doc, sequence_id, shot_id, updates)
+
+
+class _DirectIndex(SequenceIndex):
+    def locate(self, sequence_id: str) -> Path:
+        direct = self.folder / sequence_id  # "an id may also be a file name": path traversal
+        if direct.is_file():
+            return direct
+        return super().locate(sequence_id)
+
+
+class UncheckedIds(_Broken):
+    """Ids are never checked, and an id may name a file directly (path traversal)."""
+
+    name = "broken-unchecked-ids"
+
+    def __init__(self, project_dir: Any, **kwargs: Any) -> None:
+        super().__init__(project_dir, **kwargs)
+        self._index = _DirectIndex(sequences_dir(self.project))
+
+    def update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> dict[str, Any]:
+        _check_updates(updates)  # THE DEFECT: no check_id for either id
+        self._check_project()
+        path = self._index.locate(sequence_id)
+        with file_lock(path, self.lock_timeout):
+            doc, _ = load_sequence_file(path)
+            return self._update_locked(path, doc, sequence_id, shot_id, updates)
+
+    def get_shots(self, sequence_id: str) -> list[dict[str, Any]]:
+        self._check_project()
+        doc, _ = load_sequence_file(self._index.locate(sequence_id))
+        shots: list[dict[str, Any]] = doc["shots"]
+        return shots
+
+
+_DECLARED = frozenset(schema_registry.load_schema("shot")["properties"])
+
+
+class UnknownFieldsDropped(_Broken):
+    """The updated shot goes through a typed model: fields no type declares are lost."""
+
+    name = "broken-unknown-fields-dropped"
+    _in_sequence_update = False
+
+    def _update_locked(self, *args: Any) -> dict[str, Any]:
+        self._in_sequence_update = True
+        try:
+            return super()._update_locked(*args)
+        finally:
+            self._in_sequence_update = False
+
+    def _merge(self, shot: dict[str, Any], updates: dict[str, Any], pointer: str, path: Path,
+               sequence_id: str | None) -> dict[str, Any]:
+        merged = super()._merge(shot, updates, pointer, path, sequence_id)
+        if not self._in_sequence_update:
+            return merged
+        return {k: v for k, v in merged.items() if k in _DECLARED or k in updates}  # THE DEFECT
+
+
+class IdChangeable(_Broken):
+    """An update may rename the shot (``{"id": "new"}`` is merged like any field)."""
+
+    name = "broken-id-changeable"
+
+    def _merge(self, shot: dict[str, Any], updates: dict[str, Any], pointer: str, path: Path,
+               sequence_id: str | None) -> dict[str, Any]:
+        rest = {k: v for k, v in updates.items() if k != "id"}
+        merged = super()._merge(shot, rest, pointer, path, sequence_id)
+        if "id" in updates:
+            merged["id"] = updates["id"]  # THE DEFECT
+        return merged
+
+
+class SilentFallback(_Broken):
+    """save_shot falls back to project.json whenever the sequence path fails (the editor)."""
+
+    name = "broken-silent-fallback"
+
+    def save_shot(self, shot_id: str, updates: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return super().save_shot(shot_id, updates)
+        except SeqcheckError as exc:
+            if exc.code in (ErrorCode.INVALID_ID, ErrorCode.INVALID_UPDATE):
+                raise
+            return self.update_legacy_shot(shot_id, updates)  # THE DEFECT
+
+
+class _FirstMatchIndex(SequenceIndex):
+    def names_for(self, sequence_id: str) -> list[str]:
+        return super().names_for(sequence_id)[:1]  # THE DEFECT: the first file by name wins
+
+
+class FirstMatchDuplicates(_Broken):
+    """Two files with one sequence id: the first by name wins, the other is ignored."""
+
+    name = "broken-first-match"
+
+    def __init__(self, project_dir: Any, **kwargs: Any) -> None:
+        super().__init__(project_dir, **kwargs)
+        self._index = _FirstMatchIndex(sequences_dir(self.project))
+
+    def get_all_sequences(self) -> list[dict[str, Any]]:
+        self._check_project()
+        self._index.refresh()
+        sequences: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for name in self._index.names():
+            try:
+                doc, _ = load_sequence_file(self._index.folder / name)
+            except FileNotFoundError:
+                continue
+            if doc["id"] in seen:
+                continue  # THE DEFECT: a duplicate is silently dropped
+            seen.add(doc["id"])
+            sequences.append(doc)
+        return self._sorted(sequences)
+
+
+__all__ = [
+    "CoreOnly",
+    "CorruptSkipped",
+    "EmptyOnMissing",
+    "FirstMatchDuplicates",
+    "IdChangeable",
+    "InPlaceWrite",
+    "NoLock",
+    "SilentFallback",
+    "UncheckedIds",
+    "UnknownFieldsDropped",
+]
+
+
+class CoreOnly(ReferenceStore):
+    """Not broken: the reference store declaring no optional capability (a control case:
+    capability requirements must be "not claimed", never failed)."""
+
+    name = "core-only"
+    version = "1.0.0"
+    capabilities = ()

@@ -1,0 +1,80 @@
+"""The pytest plugin: inert without options, strict about tags, gates capabilities,
+classifies adapter faults as errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conformance.certify import build_report
+from conformance.suite import CASES_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+FAULTY = ROOT / "tests" / "suite" / "broken" / "faulty.py"
+CORE_ONLY = ROOT / "tests" / "suite" / "broken" / "stores.py"
+
+
+def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, check=False,
+                          timeout=600)
+
+
+def test_plugin_is_inert_without_options(tmp_path: Path) -> None:
+    (tmp_path / "test_plain.py").write_text("def test_ok():\n    assert True\n")
+    plain = _pytest("-q", str(tmp_path), cwd=tmp_path)
+    assert plain.returncode == 0, plain.stdout
+    assert "seqcheck requirements" not in plain.stdout
+    suite = _pytest("-q", "--collect-only", str(CASES_DIR), cwd=tmp_path)
+    assert "no tests collected" in suite.stdout, suite.stdout  # the cases are never collected
+
+
+def test_unknown_requirement_id_is_a_collection_error(tmp_path: Path) -> None:
+    (tmp_path / "test_bad_tag.py").write_text(
+        "import pytest\n\n@pytest.mark.requirement('SEQ-NOPE-1')\ndef test_x():\n    pass\n"
+    )
+    result = _pytest("-q", "--seqcheck-impl", "reference", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "unknown requirement id(s) SEQ-NOPE-1" in result.stderr
+
+
+def test_options_without_an_implementation_are_a_usage_error(tmp_path: Path) -> None:
+    result = _pytest("-q", "--seqcheck-depth", "full", cwd=tmp_path)
+    assert result.returncode == 4
+    assert "need an implementation" in result.stderr
+
+
+def test_capabilities_not_declared_are_not_claimed(tmp_path: Path) -> None:
+    out = tmp_path / "raw.json"
+    result = _pytest("-q", "--seqcheck-impl", f"{CORE_ONLY}:CoreOnly", "--seqcheck-results",
+                     str(out), "-k", "fallback or concurrency", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    raw = json.loads(out.read_text())
+    assert raw["implementation"]["capabilities"] == []
+    assert {t["outcome"] for t in raw["tests"]} == {"not-claimed"}
+    report = build_report(raw)
+    for rid in ("SEQ-LEGACY-1", "SEQ-SAVE-3", "SEQ-LOCK-1", "SEQ-LOCK-2"):
+        assert report.by_id(rid).status == "not-claimed"
+    assert report.by_id("SEQ-UPDATE-1").status == "untested"  # a filtered run proves nothing
+    assert report.verdict == "not-certified"
+
+
+def test_adapter_crash_is_an_error_with_its_stderr(tmp_path: Path) -> None:
+    out = tmp_path / "raw.json"
+    command = f"{sys.executable} -m conformance.adapters.python --factory {FAULTY}:CrashOnGetAll"
+    result = _pytest("-q", "--seqcheck-adapter", command, "--seqcheck-results", str(out),
+                     "-k", "get_all_sorted or get_shots_returns_file_order", cwd=tmp_path)
+    raw = json.loads(out.read_text())
+    outcomes = {t["nodeid"].split("::")[-1]: t for t in raw["tests"]}
+    crashed = outcomes["test_get_all_sorted_by_order_then_id"]
+    assert crashed["outcome"] == "error", result.stdout[-2000:]
+    assert "adapter crash" in crashed["reason"]
+    assert "simulated crash in get_all_sequences" in crashed["reason"]
+    # The adapter is restarted for the next test, which passes.
+    assert outcomes["test_get_shots_returns_file_order_as_stored"]["outcome"] == "passed"
+    assert build_report(raw).by_id("SEQ-ALL-1").status == "error"

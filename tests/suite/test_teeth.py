@@ -1,0 +1,140 @@
+"""The suite has teeth: each deliberately broken implementation fails exactly on its
+defect's requirement IDs and passes every other core requirement; correct ones pass.
+
+Every implementation is certified once (quick profile) in a child process, several in
+parallel; the parametrized tests then check one certificate each.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conformance.certify import Report, Target, certify
+from conformance.requirements import REQUIREMENTS, Level
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKEN = ROOT / "tests" / "suite" / "broken" / "stores.py"
+JS = ROOT / "tests" / "suite" / "js"
+NODE_ADAPTER = ROOT / "conformance" / "adapters" / "node" / "adapter.mjs"
+NODE = shutil.which("node")
+PARALLEL = int(os.environ.get("SEQCHECK_TEETH_PARALLEL", "3"))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One implementation and what its certificate must say."""
+
+    name: str
+    target: Target
+    must_fail: frozenset[str] = field(default_factory=frozenset)
+    #: Requirements a defect may also break, depending on timing (races, sampling).
+    may_fail: frozenset[str] = field(default_factory=frozenset)
+    not_claimed: frozenset[str] = field(default_factory=frozenset)
+    node: bool = False
+    #: Certified only in the slow run (-m slow): keeps the default run within budget.
+    slow: bool = False
+
+
+def _py(cls: str, must: set[str], may: set[str] | None = None) -> Case:
+    return Case(cls, Target(impl=f"{BROKEN}:{cls}", adapter=None), frozenset(must),
+                frozenset(may or ()))
+
+
+def _js(folder: str, must: set[str], may: set[str] | None = None,
+        module: Path | None = None, slow: bool = False) -> Case:
+    path = module or JS / folder / "ProjectService.mjs"
+    command = f"node {NODE_ADAPTER} --module {path} --export ProjectService"
+    return Case(f"js:{folder}", Target(impl=None, adapter=command), frozenset(must),
+                frozenset(may or ()), not_claimed=frozenset({"SEQ-LOCK-1", "SEQ-LOCK-2"}),
+                node=True, slow=slow)
+
+
+# Kill-point sampling in the quick profile may miss the in-place write's torn window:
+# the write-protocol trace (SEQ-ATOMIC-2) and ENOSPC (SEQ-ATOMIC-3) catch it every time.
+CASES = [
+    Case("reference", Target(impl="reference", adapter=None)),
+    Case("reference-stdio", Target(
+        impl=None, adapter=shlex.join([sys.executable, "-m", "conformance.adapters.reference"]))),
+    _py("InPlaceWrite", {"SEQ-ATOMIC-2", "SEQ-ATOMIC-3"},
+        {"SEQ-ATOMIC-1", "SEQ-ATOMIC-4", "SEQ-LOCK-1"}),
+    _py("EmptyOnMissing", {"SEQ-GET-2"}),
+    _py("CorruptSkipped", {"SEQ-ALL-2"}),
+    _py("NoLock", {"SEQ-LOCK-1", "SEQ-LOCK-2"}),
+    _py("UncheckedIds", {"SEQ-ID-4", "SEQ-ID-5"}),
+    _py("UnknownFieldsDropped", {"SEQ-UPDATE-6"}),
+    _py("IdChangeable", {"SEQ-UPDATE-3"}),
+    _py("SilentFallback", {"SEQ-SAVE-3"}),
+    _py("FirstMatchDuplicates", {"SEQ-ID-3"}),
+    _js("inplace-write", {"SEQ-ATOMIC-2", "SEQ-ATOMIC-3"}, {"SEQ-ATOMIC-1", "SEQ-ATOMIC-4"}),
+    _js("empty-on-missing", {"SEQ-GET-2"}, {"SEQ-LAYOUT-3", "SEQ-ERR-2"}),
+    _js("node-service", set(), module=ROOT / "examples" / "node-service" / "ProjectService.mjs"),
+    _js("first-match", {"SEQ-ID-3"}, {"SEQ-ALL-1"}, slow=True),
+    _js("unchecked-ids", {"SEQ-ID-4"}, slow=True),
+    _js("fallback-legacy", {"SEQ-SAVE-3"}, {"SEQ-ERR-2"}, slow=True),
+]
+CORE_MUST = {r.id for r in REQUIREMENTS if r.level is Level.MUST and r.core and not r.retired}
+
+
+@pytest.fixture(scope="module")
+def certificates(request: pytest.FixtureRequest) -> dict[str, Report | BaseException]:
+    """Certify every selected case once, in parallel child processes."""
+    wanted = {item.callspec.id for item in request.session.items
+              if item.module is request.module and hasattr(item, "callspec")}
+    runnable = [c for c in CASES if c.name in wanted and (not c.node or NODE is not None)]
+
+    def run(case: Case) -> Report | BaseException:
+        try:
+            return certify(case.target)
+        except BaseException as exc:  # reported by the case's own test
+            return exc
+
+    # The adapter commands are relative to the repository root (python -m, node paths).
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+            return dict(zip([c.name for c in runnable], pool.map(run, runnable)))
+    finally:
+        os.chdir(cwd)
+
+
+def _summary(report: Report) -> str:
+    lines = [f"verdict {report.verdict}"]
+    for r in report.requirements:
+        if r.status not in ("pass", "not-applicable"):
+            reason = r.findings[0].reason.splitlines()[0][:200] if r.findings else r.note
+            lines.append(f"  {r.id} {r.status}: {reason}")
+    return "\n".join(lines)
+
+
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("case", [
+    pytest.param(c, id=c.name, marks=[pytest.mark.slow] if c.slow else []) for c in CASES
+])
+def test_certificate_matches_the_defect(case: Case, certificates: dict[str, object]) -> None:
+    if case.node and NODE is None:
+        pytest.skip("node is not installed: the JavaScript implementations cannot run")
+    report = certificates[case.name]
+    if isinstance(report, BaseException):
+        raise report
+    assert isinstance(report, Report)
+    statuses = {r.id: r.status for r in report.requirements}
+    broken = {rid for rid, s in statuses.items() if s in ("fail", "error", "untested", "skipped")}
+    missing = case.must_fail - broken
+    assert not missing, f"{case.name}: expected failures not reported: {missing}\n{_summary(report)}"
+    unexpected = broken - case.must_fail - case.may_fail
+    assert not unexpected, f"{case.name}: unexpected failures {unexpected}\n{_summary(report)}"
+    for rid in CORE_MUST - case.must_fail - case.may_fail:
+        assert statuses[rid] in ("pass", "not-applicable"), f"{case.name}: {rid} is {statuses[rid]}"
+    for rid in case.not_claimed:
+        assert statuses[rid] == "not-claimed", f"{case.name}: {rid} is {statuses[rid]}"
+    expected_verdict = "not-certified" if case.must_fail else "certified"
+    assert report.verdict == expected_verdict, _summary(report)
