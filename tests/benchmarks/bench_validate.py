@@ -5,8 +5,8 @@ Run on demand (not collected by pytest)::
     /work/venv/bin/python tests/benchmarks/bench_validate.py [--files 1000] [--shots 100]
 
 Generates a project of FILES sequence files x SHOTS shots in a temp folder, then
-measures three whole processes in the same run (wall time, best of --repeat, and peak
-RSS from wait4):
+measures three whole processes in the same run (wall time, best of --repeat rounds
+that alternate seqcheck and the floor, and peak RSS from wait4):
 
 - ``seqcheck validate PROJECT`` (file, schema and project-level rules);
 - ``check-jsonschema --schemafile schemas/sequence.schema.json sequences/*.json``
@@ -137,16 +137,26 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float, int]:
     return wall, usage.ru_maxrss / 1024, proc.returncode
 
 
-def best(cmd: list[str], cwd: Path, repeat: int) -> tuple[float, float, int]:
-    runs = [measure(cmd, cwd) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2]
+def best_interleaved(
+    commands: dict[str, list[str]], cwd: Path, repeat: int
+) -> dict[str, tuple[float, float, int]]:
+    """Run the commands in turn, ``repeat`` rounds; per command the best wall time,
+    the highest peak RSS and the last exit code. Interleaving makes a burst of load
+    from other processes hit every command alike instead of one of them."""
+    runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, cmd in commands.items():
+            runs[name].append(measure(cmd, cwd))
+    return {
+        name: (min(r[0] for r in rs), max(r[1] for r in rs), rs[-1][2]) for name, rs in runs.items()
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--shots", type=int, default=100, help="shots per file")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of seqcheck and the floor")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of seqcheck and the floor")
     parser.add_argument("--repeat-baseline", type=int, default=1, help="runs of check-jsonschema")
     parser.add_argument(
         "--with-findings",
@@ -164,24 +174,30 @@ def main() -> int:
         )
         schema = REPO / "schemas" / "sequence.schema.json"
         files = sorted(str(p) for p in (project / "sequences").iterdir())
-        runs = {
-            "seqcheck validate": best(
-                [str(BIN / "seqcheck"), "validate", str(project), "--quiet"], project, args.repeat
-            ),
-            "orjson floor": best([sys.executable, "-c", FLOOR, str(project)], project, args.repeat),
-            "check-jsonschema": best(
-                [
-                    str(BIN / "check-jsonschema"),
-                    "--base-uri",
-                    schema.as_uri(),
-                    "--schemafile",
-                    str(schema),
-                    *files,
-                ],
+        runs = best_interleaved(
+            {
+                "seqcheck validate": [str(BIN / "seqcheck"), "validate", str(project), "--quiet"],
+                "orjson floor": [sys.executable, "-c", FLOOR, str(project)],
+            },
+            project,
+            args.repeat,
+        )
+        runs.update(
+            best_interleaved(
+                {
+                    "check-jsonschema": [
+                        str(BIN / "check-jsonschema"),
+                        "--base-uri",
+                        schema.as_uri(),
+                        "--schemafile",
+                        str(schema),
+                        *files,
+                    ]
+                },
                 project,
                 args.repeat_baseline,
-            ),
-        }
+            )
+        )
         for name, (wall, rss, code) in runs.items():
             print(f"{name:<18} {wall:7.2f} s  {rss:6.0f} MB peak RSS  exit {code}")
         ours, floor, baseline = (
@@ -205,9 +221,11 @@ def main() -> int:
         if args.with_findings:
             broken = Path(tmp) / "broken"
             generate(broken, args.files, args.shots, broken=True)
-            wall, rss, code = best(
-                [str(BIN / "seqcheck"), "validate", str(broken), "--quiet"], broken, args.repeat
-            )
+            wall, rss, code = best_interleaved(
+                {"broken": [str(BIN / "seqcheck"), "validate", str(broken), "--quiet"]},
+                broken,
+                args.repeat,
+            )["broken"]
             print(
                 f"with a finding at the end of every file: {wall:.2f} s, {rss:.0f} MB, "
                 f"exit {code}; {wall / ours[0]:.2f}x the clean run, "
