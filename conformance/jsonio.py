@@ -48,6 +48,10 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 # and magnitudes below 1e-4, which Python writes with an exponent). A match inside a
 # string is a false alarm that only costs the slow path.
 _ORJSON_MAY_DIFFER = re.compile(rb"(?:^|: |\n *)-?(?:[0-9]+(?:\.[0-9]+)?[eE]|0\.0000)")
+# Fast pre-check for that regex (which scans at ~100 ns/byte): with every digit mapped
+# to "0" and "E" to "e", any match contains "0e" or "0.0000". bytes.translate and `in`
+# run in C, so clean output (most of it) skips the regex.
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789E", b"000000000e")
 
 
 def _reject_constant(name: str) -> Any:
@@ -211,6 +215,7 @@ def dump_checked_bytes(doc: Any) -> bytes:
         out: bytes = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     except TypeError:  # orjson.JSONEncodeError: big integers, surrogates, odd types
         return dump_bytes(doc)
-    if _ORJSON_MAY_DIFFER.search(out):
+    folded = out.translate(_DIGITS_TO_ZERO)
+    if (b"0e" in folded or b"0.0000" in folded) and _ORJSON_MAY_DIFFER.search(out):
         return dump_bytes(doc)
     return out
