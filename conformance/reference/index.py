@@ -95,12 +95,25 @@ def _read_entry(path: Path, signature: tuple[int, int, int]) -> _Entry:
     return _Entry(signature, seq_id, shot_ids, None)
 
 
+def _remove(mapping: dict[str, list[str]], key: str, value: str) -> None:
+    values = mapping[key]
+    values.remove(value)
+    if not values:
+        del mapping[key]
+
+
 class SequenceIndex:
     """Sequence id -> file name for one ``sequences/`` folder, kept fresh by stat."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._entries: dict[str, _Entry] = {}
+        # Derived from _entries by _set_entries, so that a lookup costs the same with
+        # 10 or 1000 files: sequence id -> file names, shot id -> sequence ids, and
+        # the names of files that cannot be identified.
+        self._by_id: dict[str, list[str]] = {}
+        self._by_shot: dict[str, list[str]] = {}
+        self._problems: list[str] = []
         # Folder mtime seen just before the last full sweep (or after our own write),
         # and when that sweep started; None: nothing to rely on.
         self._folder_mtime: int | None = None
@@ -115,7 +128,7 @@ class SequenceIndex:
     def refresh(self, *, force: bool = False) -> None:
         """Bring the index up to date with the folder (re-read changed files only)."""
         if force:
-            self._entries.clear()
+            self._set_entries({})
         self._folder_mtime = None
         started = time.monotonic()
         # Read the folder's mtime *before* listing: a change during the listing then
@@ -124,7 +137,7 @@ class SequenceIndex:
         try:
             scan = list(os.scandir(self.folder))
         except FileNotFoundError:
-            self._entries.clear()
+            self._set_entries({})
             return
         except NotADirectoryError:
             raise SeqcheckError(
@@ -158,9 +171,37 @@ class SequenceIndex:
             fresh[entry.name] = old if old is not None and old.signature == sig else _read_entry(
                 Path(entry.path), sig
             )
-        self._entries = fresh
+        self._set_entries(fresh)
         self._folder_mtime = folder_mtime
         self._swept_at = started
+
+    def _set_entries(self, entries: dict[str, _Entry]) -> None:
+        """Replace the entries, updating the derived maps for changed entries only
+        (a sweep that found nothing new costs no per-shot work)."""
+        old = self._entries
+        for name, entry in old.items():
+            if entries.get(name) is not entry:
+                self._unmap(name, entry)
+        for name, entry in entries.items():
+            if old.get(name) is not entry:
+                self._map(name, entry)
+        self._entries = entries
+
+    def _map(self, name: str, entry: _Entry) -> None:
+        if entry.sequence_id is None:
+            self._problems.append(name)
+            return
+        self._by_id.setdefault(entry.sequence_id, []).append(name)
+        for shot_id in entry.shot_ids:
+            self._by_shot.setdefault(shot_id, []).append(entry.sequence_id)
+
+    def _unmap(self, name: str, entry: _Entry) -> None:
+        if entry.sequence_id is None:
+            self._problems.remove(name)
+            return
+        _remove(self._by_id, entry.sequence_id, name)
+        for shot_id in entry.shot_ids:
+            _remove(self._by_shot, shot_id, entry.sequence_id)
 
     def _folder_trusted(self) -> bool:
         """Whether the last sweep is recent and the folder's mtime is unchanged since."""
@@ -200,10 +241,10 @@ class SequenceIndex:
         self._folder_mtime = self._folder_mtime_now()
 
     def _has_problems(self) -> bool:
-        return any(e.problem is not None for e in self._entries.values())
+        return bool(self._problems)
 
     def _raise_problems(self) -> None:
-        for name in sorted(self._entries):
+        for name in sorted(self._problems):
             entry = self._entries[name]
             problem = entry.problem
             if problem is not None:
@@ -222,7 +263,7 @@ class SequenceIndex:
 
     def names_for(self, sequence_id: str) -> list[str]:
         """File names whose id is ``sequence_id`` (after a refresh)."""
-        return sorted(n for n, e in self._entries.items() if e.sequence_id == sequence_id)
+        return sorted(self._by_id.get(sequence_id, ()))
 
     def locate(self, sequence_id: str) -> Path:
         """The file holding ``sequence_id``.
@@ -260,11 +301,7 @@ class SequenceIndex:
         return self.folder / names[0]
 
     def _holders(self, shot_id: str) -> list[str]:
-        return sorted(
-            e.sequence_id
-            for e in self._entries.values()
-            if e.sequence_id is not None and shot_id in e.shot_ids
-        )
+        return sorted(self._by_shot.get(shot_id, ()))
 
     def sequences_holding(self, shot_id: str) -> list[str]:
         """Sequence ids of the files that hold a shot with ``shot_id``.
@@ -283,4 +320,5 @@ class SequenceIndex:
 
     def forget(self, name: str) -> None:
         """Drop ``name`` so the next lookup re-reads it."""
-        self._entries.pop(name, None)
+        if name in self._entries:
+            self._set_entries({n: e for n, e in self._entries.items() if n != name})
