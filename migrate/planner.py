@@ -29,7 +29,12 @@ from conformance.documents import LEGACY_ARRAYS, MEMBERSHIP_FIELDS, shot_sequenc
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id, id_problem
 from conformance.jsonio import dump_checked_bytes
-from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, canonical_sequence_file_name
+from conformance.layout import (
+    PROJECT_FILE,
+    SEQUENCE_FILE_RE,
+    SEQUENCES_DIR,
+    canonical_sequence_file_name,
+)
 from migrate import model
 from migrate.detect import BornBroken, find_born_broken, needs_repair_error
 from migrate.errors import MigrateCode, MigrateError
@@ -92,7 +97,8 @@ class _WorkFile:
     def append(self, shot: Shot) -> None:
         self.shots().append(shot)
         self.by_id[shot["id"]] = shot
-        self.delta += shot_duration(shot)
+        if not self.fresh:  # a fresh file's duration is summed once at the end
+            self.delta += shot_duration(shot)
         self.dirty = True
 
     def replace(self, shot: Shot) -> None:
@@ -114,6 +120,37 @@ class _WorkFile:
     def pointer_of(self, shot_id: str) -> str:
         index = next(i for i, s in enumerate(self.shots()) if s.get("id") == shot_id)
         return json_pointer(["shots", index])
+
+
+class _FileNames:
+    """Names for new sequence files, via :func:`canonical_sequence_file_name`.
+
+    That function's answer depends only on whether the id's own numeric name is taken
+    and on the highest ordinal in use, so it is given just those names: allocating
+    n files costs O(n), not O(n^2) (1000 new files were 2.5 s).
+    """
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+        self.highest: tuple[int, str] | None = None
+        for name in taken:
+            self._note(name)
+
+    def _note(self, name: str) -> None:
+        match = SEQUENCE_FILE_RE.match(name)
+        if match is not None and (self.highest is None or int(match[1]) > self.highest[0]):
+            self.highest = (int(match[1]), name)
+
+    def allocate(self, sequence_id: str) -> str:
+        relevant = {self.highest[1]} if self.highest is not None else set()
+        if sequence_id.isdigit() and sequence_id.isascii():
+            own = f"sequence_{sequence_id.zfill(3)}.json"
+            if own in self.taken:
+                relevant.add(own)
+        name = canonical_sequence_file_name(sequence_id, relevant)
+        self.taken.add(name)
+        self._note(name)
+        return name
 
 
 @dataclass
@@ -142,6 +179,7 @@ class _Planner:
         self.plan = model.Plan(root, model.LEGACY, options, now)
         self.next_order = 1
         self.created_rank = 0
+        self.names = _FileNames({seq.name for seq in snap.sequences})
 
     # -- inputs ----------------------------------------------------------------------
     def load_existing(self) -> None:
@@ -168,7 +206,6 @@ class _Planner:
     def split_broken(self, broken: BornBroken) -> None:
         src = broken.source
         parts = []
-        taken = {s.name for s in self.snap.sequences}
         for rank, (seq_id, indexes) in enumerate(broken.groups, start=1):
             if seq_id in self.by_sequence:
                 raise SeqcheckError(
@@ -179,8 +216,7 @@ class _Planner:
                     file=self.root / src.path,
                     pointer="",
                 )
-            name = src.name if rank == 1 else canonical_sequence_file_name(seq_id, taken)
-            taken.add(name)
+            name = src.name if rank == 1 else self.names.allocate(seq_id)
             shots = [_with_plan_id(src.doc["shots"][i], seq_id) for i in indexes]
             doc = self._split_doc(src.doc, seq_id, rank, shots)
             work = _WorkFile(
@@ -334,14 +370,14 @@ class _Planner:
     ) -> None:
         self.plan.moves.append(model.ShotMove(shot_id, pointers, sequence_id, path, action,
                                               detail))
-        self.removed.update((c.array, c.index) for c in copies)
+        for c in copies:
+            self.removed.add((c.array, c.index))
 
     def file_for(self, sequence_id: str) -> _WorkFile:
         name = self.by_sequence.get(sequence_id)
         if name is not None:
             return self.files[name]
-        name = canonical_sequence_file_name(sequence_id, self.files.keys() | {
-            s.name for s in self.snap.sequences})
+        name = self.names.allocate(sequence_id)
         order = self.next_order + self.created_rank
         self.created_rank += 1
         doc = {

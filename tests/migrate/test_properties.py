@@ -170,3 +170,24 @@ def test_generated_legacy_projects(case: Case) -> None:
 @given(cases())
 def test_generated_legacy_projects_deep(case: Case) -> None:
     _check(case)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sets(st.integers(1, 1200).map(lambda n: f"sequence_{n:03d}.json"), max_size=8),
+    st.lists(st.sampled_from(["1", "7", "007", "12", "999", "1000", "seq", "x1"]), max_size=12),
+)
+def test_file_names_match_the_canonical_rule_with_every_name(
+    taken: set[str], ids: list[str]
+) -> None:
+    """The planner's O(1) allocator answers exactly as canonical_sequence_file_name
+    given every name in use."""
+    from conformance.layout import canonical_sequence_file_name
+    from migrate.planner import _FileNames
+
+    names = _FileNames(taken | {"notes.txt", "sequence_backup.json"})
+    used = set(taken)
+    for seq_id in ids:
+        expected = canonical_sequence_file_name(seq_id, used)
+        assert names.allocate(seq_id) == expected
+        used.add(expected)
