@@ -84,7 +84,7 @@ def test_schema_finding_names_keyword_and_value() -> None:
     assert steps.rule == "type"
     assert "'20'" in steps.message and "integer" in steps.message
     assert (
-        steps.hint == "Make the value satisfy type: 'integer' (see schemas/sequence.schema.json)."
+        steps.hint == "Make the value satisfy type: 'integer' (see schemas/shot.schema.json)."
     )
 
 

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance import schema_registry
+from conformance.errors import json_pointer
 from conformance.validate.finding import FileRef
 from conformance.validate.schema_findings import schema_findings
 
@@ -137,19 +138,19 @@ def _agree(schema: str, doc: Any) -> bool:
     return fast
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(doc=shots)
 def test_shots_agree(doc: dict[str, Any]) -> None:
     _agree(schema_registry.SHOT, doc)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(doc=sequences)
 def test_sequences_agree(doc: dict[str, Any]) -> None:
     _agree(schema_registry.SEQUENCE, doc)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(doc=projects)
 def test_projects_agree(doc: dict[str, Any]) -> None:
     _agree(schema_registry.PROJECT, doc)
@@ -166,3 +167,29 @@ def test_generators_produce_both_outcomes() -> None:
 
     collect()
     assert outcomes == {True, False}
+
+
+def _whole_document_violations(schema: str, doc: Any) -> set[tuple[str, str]]:
+    return {
+        (json_pointer(list(e.absolute_path)), str(e.validator))
+        for e in schema_registry.detailed_validator(schema).iter_errors(doc)
+    }
+
+
+def _reported(schema: str, doc: Any) -> set[tuple[str, str]]:
+    out = set()
+    for f in schema_findings(schema, doc, REF):
+        for g in (f, *f.more):
+            out.add((g.pointer, g.rule))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    doc=st.one_of(sequences.map(lambda d: ("sequence", d)), projects.map(lambda d: ("project", d)))
+)
+def test_split_explanation_equals_whole_document(doc: tuple[str, dict[str, Any]]) -> None:
+    """Explaining shots one by one (the fast path for big files) reports exactly the
+    violations jsonschema finds in the whole document."""
+    schema, instance = doc
+    assert _reported(schema, instance) == _whole_document_violations(schema, instance)
