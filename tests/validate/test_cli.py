@@ -253,3 +253,21 @@ def test_sarif_uri_is_percent_encoded(tmp_path: Path) -> None:
     (result,) = log["runs"][0]["results"]
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "my%20film/sequences/old%20copy.json"
+
+
+def test_text_colour_only_when_asked() -> None:
+    from conformance.validate import validate_project
+    from conformance.validate.reporters import RenderOptions, render
+
+    reports = [validate_project(CORPUS / "sc310_out_point_before_in_point")]
+    coloured = render("text", reports, RenderOptions(base=CORPUS, color=True))
+    plain = render("text", reports, RenderOptions(base=CORPUS))
+    assert "\x1b[31m" in coloured  # severity error in red
+    assert "\x1b[" not in plain
+    assert click_unstyle(coloured) == plain
+
+
+def click_unstyle(text: str) -> str:
+    import click
+
+    return click.unstyle(text)
