@@ -127,7 +127,8 @@ def test_slow_start_beyond_timeout_is_start_failed(tmp_path: Path) -> None:
     with pytest.raises(AdapterFault) as caught:
         open_adapter(
             [sys.executable, str(FAKE), "--mode", "slow-start", "--delay", "30"],
-            timeout=5.0, start_timeout=0.5,
+            timeout=5.0,
+            start_timeout=0.5,
         )
     assert caught.value.kind == "start-failed"
     assert "before answering hello" in caught.value.detail
@@ -165,7 +166,10 @@ def test_wrong_protocol_version_is_protocol(tmp_path: Path) -> None:
     assert "speaks protocol 2" in caught.value.detail
 
 
-def test_no_exit_after_shutdown_is_protocol(tmp_path: Path) -> None:
+def test_no_exit_after_shutdown_is_protocol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("conformance.protocol.stdio.EXIT_GRACE_SECONDS", 1.0)
     impl = fake("no-exit-on-shutdown", tmp_path, once=False)
     pid = impl.pid
     with pytest.raises(AdapterFault) as caught:
