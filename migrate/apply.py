@@ -75,9 +75,12 @@ def conflict_error(plan: Plan) -> MigrateError:
 
 def _write_step(root: Path, step: FileChange, lock_timeout: float) -> None:
     path = root / step.path
-    # project.json's lock is held for the whole migration; sequence files are locked
-    # per step so a concurrent writer's read-modify-write cannot interleave with ours.
-    lock = (contextlib.nullcontext() if step.path == PROJECT_FILE
+    # project.json's lock is held for the whole migration. An existing sequence file is
+    # locked per step so a concurrent writer's read-modify-write cannot interleave with
+    # ours. A file this step creates needs no lock: writers never create sequence files
+    # (SEQ-ID-2) and migrators are serialised by project.json's lock (it also spares
+    # sequences/ a thousand lock sidecars in a big migration).
+    lock = (contextlib.nullcontext() if step.path == PROJECT_FILE or step.original is None
             else file_lock(path, lock_timeout))
     with lock:
         current = read_or_none(path)
