@@ -96,9 +96,10 @@ def _kill_and_resume(tmp_path: Path, reference: dict[str, bytes], syscall: str, 
     resumed = _run(root)
     assert resumed.returncode == 0, (n, resumed.stdout, resumed.stderr)
     assert tree(root, records=True) == reference, f"kill at {syscall} #{n}"
-    again = _run(root)
-    assert again.returncode == 0 and "already migrated" in again.stdout
-    assert tree(root, records=True) == reference
+    if n == 1:  # once is enough: the resumed project is a migrated one
+        again = _run(root)
+        assert again.returncode == 0 and "already migrated" in again.stdout
+        assert tree(root, records=True) == reference
     return True
 
 
