@@ -241,7 +241,6 @@ def project_json_shots_and_storyboard(project: Path) -> None:
 
 
 def shot_in_two_sequences(project: Path) -> None:
-    edit(SEQ1, lambda d: None)  # keeps the helper signature uniform
     doc = json.loads(seq_file(project, "sequence_002.json").read_text("utf-8"))
     doc["shots"].append({"id": "shot-0001"})
     seq_file(project, "sequence_002.json").write_text(json.dumps(doc, indent=2) + "\n", "utf-8")
@@ -479,9 +478,14 @@ def test_node_service_matches_the_reference(pair: Pair, case_id: str) -> None:
     pair.check_case(case_id, *CASES_BY_ID[case_id])
 
 
+def replace_with_file(project: Path) -> None:
+    shutil.rmtree(project)
+    project.write_text("not a folder")
+
+
 def test_missing_or_file_project_is_project_not_found(pair: Pair) -> None:
     pair.setup(as_is)
-    for make in (lambda p: shutil.rmtree(p), lambda p: (shutil.rmtree(p), p.write_text("x"))):
+    for make in (shutil.rmtree, replace_with_file):
         for target in (pair.ref_dir, pair.js_dir):
             make(target)
         for op, args in [u(SEQ1, "shot-0001", {}), get(SEQ1), ALL, legacy("x", {}), save("x", {})]:
