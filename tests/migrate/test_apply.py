@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,8 @@ from migrate.record import RECORD_KEY
 from tests.migrate.conftest import NOW, MakeProject, load, project_doc, seq_doc, tree
 
 
-def test_legacy_example_moves_every_named_shot(example: object) -> None:
-    root = example("legacy-project")  # type: ignore[operator]
+def test_legacy_example_moves_every_named_shot(example: Callable[[str], Path]) -> None:
+    root = example("legacy-project")
     before = tree(root)
     original = json.loads(before["project.json"])
     result = apply(root, now=NOW)
