@@ -132,4 +132,4 @@ def test_identifier_rule_on_known_values(value: str, safe: bool) -> None:
 @pytest.mark.parametrize("value", [1, None, 1.5, ["a"], {"a": 1}, True])
 def test_non_strings_are_not_identifiers(value: Any) -> None:
     assert id_problem(value) is not None
-    assert _schema_accepts(value) == (False, False)  # type: ignore[arg-type]
+    assert _schema_accepts(value) == (False, False)

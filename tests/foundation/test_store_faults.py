@@ -23,7 +23,6 @@ import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem, OSType
 from pyfakefs.fake_filesystem_unittest import Patcher
 
-from conformance import atomic
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.reference import ReferenceStore
 
@@ -179,7 +178,7 @@ def windows_fs(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFilesystem]:
     with Patcher(allow_root_user=False) as patcher, monkeypatch.context() as m:
         assert patcher.fs is not None
         patcher.fs.os = OSType.WINDOWS
-        m.setattr(atomic.os, "name", "nt")
+        m.setattr("conformance.atomic.os.name", "nt")
         yield patcher.fs
 
 
@@ -190,7 +189,7 @@ def test_windows_open_target_retried_then_replaced(monkeypatch: pytest.MonkeyPat
         target = f"{root}/sequences/sequence_001.json"
         holder = Path(target).open("rb")  # e.g. a virus scanner holds it  # noqa: SIM115
         sleeps = SleepLog({3: holder.close})  # the holder lets go during the third wait
-        monkeypatch.setattr(atomic.time, "sleep", sleeps)
+        monkeypatch.setattr("conformance.atomic.time.sleep", sleeps)
         notes = ReferenceStore(root).update_shot("001", "a", {"notes": "x"})["notes"]
         on_disk = json.loads(Path(target).read_bytes())["shots"][0]["notes"]
         left = leftovers(f"{root}/sequences")
@@ -205,7 +204,7 @@ def test_windows_open_target_past_the_retry_budget(monkeypatch: pytest.MonkeyPat
         original = make(fs, root)
         target = f"{root}/sequences/sequence_001.json"
         sleeps = SleepLog()
-        monkeypatch.setattr(atomic.time, "sleep", sleeps)
+        monkeypatch.setattr("conformance.atomic.time.sleep", sleeps)
         with Path(target).open("rb"), pytest.raises(SeqcheckError) as info:
             ReferenceStore(root).update_shot("001", "a", {"notes": "x"})
         after = Path(target).read_bytes()
@@ -234,9 +233,9 @@ def test_replace_permission_error_on_real_fs(
             raise PermissionError(errno.EACCES, "held open by another process")
         real_replace(src, dst)
 
-    monkeypatch.setattr(atomic.os, "replace", flaky_replace)
+    monkeypatch.setattr("conformance.atomic.os.replace", flaky_replace)
     sleeps = SleepLog()
-    monkeypatch.setattr(atomic.time, "sleep", sleeps)
+    monkeypatch.setattr("conformance.atomic.time.sleep", sleeps)
     ReferenceStore(root).update_shot("001", "b", {"notes": "after two refusals"})
     assert sleeps.delays == [0.01, 0.02]
     doc = json.loads((root / "sequences/sequence_001.json").read_bytes())

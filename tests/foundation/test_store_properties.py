@@ -226,7 +226,7 @@ def check_update(scenario: tuple[dict[str, Any], bytes, int, dict[str, Any]]) ->
         assert ordered(store.get_shots(doc["id"])) == ordered(expected["shots"])
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(update_scenarios())
 def test_update_then_get_returns_the_merge_and_preserves_everything(
     scenario: tuple[dict[str, Any], bytes, int, dict[str, Any]],
@@ -318,7 +318,7 @@ def check_invalid(
         assert files_except(root, "") == before  # bytes identical, no temp file
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(invalid_scenarios())
 def test_invalid_updates_raise_and_leave_bytes_identical(
     scenario: tuple[dict[str, Any], bytes, int, Any, ErrorCode, str | None],
