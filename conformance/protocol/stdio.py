@@ -22,6 +22,7 @@ import signal
 import subprocess
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -138,6 +139,18 @@ class LineReader:
             return None
 
 
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill an adapter's process group if it still runs (abandoned transports, exit)."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if _POSIX:
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:  # pragma: no cover - Windows
+                proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+
+
 def _preview(data: bytes, limit: int = 200) -> str:
     text = data[:limit].decode("utf-8", errors="replace")
     return repr(text) + (f" ... ({len(data)} bytes)" if len(data) > limit else "")
@@ -167,6 +180,7 @@ class StdioTransport:
         self._reader: LineReader | None = None
         self._stderr: StderrTail | None = None
         self._last_exit: int | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
 
     # -- process lifecycle -----------------------------------------------------------
     @property
@@ -211,6 +225,9 @@ class StdioTransport:
         if _POSIX:
             os.set_blocking(proc.stdin.fileno(), False)
         self._proc = proc
+        # An Implementation dropped without close() (a test that failed half-way) must
+        # not leave a hung adapter behind: kill it when collected or at interpreter exit.
+        self._finalizer = weakref.finalize(self, _kill_group, proc)
         self._reader = LineReader(proc.stdout)
         self._stderr = StderrTail(proc.stderr)
 
@@ -218,12 +235,7 @@ class StdioTransport:
         proc = self._proc
         if proc is None:
             return
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                if _POSIX:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                else:  # pragma: no cover - Windows
-                    proc.kill()
+        _kill_group(proc)
         self._reap(EXIT_GRACE_SECONDS)
 
     def _reap(self, grace: float) -> int | None:
@@ -253,6 +265,9 @@ class StdioTransport:
                     stream.close()
         self._proc = None
         self._last_exit = code
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
         return code
 
     def stop(self) -> None:

@@ -189,3 +189,15 @@ def test_restart_starts_a_new_process(tmp_path: Path) -> None:
     assert impl.exit_code == 0  # the old one exited cleanly on shutdown
     assert impl.get_shots("/p", "001") == [{"id": "s1"}]
     impl.close()
+
+
+def test_abandoned_adapter_is_killed_when_collected(tmp_path: Path) -> None:
+    import gc
+
+    impl = fake("hang", tmp_path, once=False)
+    pid = impl.pid
+    assert pid is not None
+    del impl
+    gc.collect()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
