@@ -543,7 +543,7 @@ targets = st.sampled_from(
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(st.tuples(targets, updates_strategy), min_size=1, max_size=4))
 def test_random_updates_match_the_reference(
