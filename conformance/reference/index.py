@@ -220,25 +220,23 @@ class SequenceIndex:
             return False
 
     def note_written(self, name: str) -> None:
-        """Record that the store itself just replaced ``name`` (same id, same shot ids).
+        """Record that the store itself just replaced ``name`` (under its lock).
 
-        The rename changed the folder's mtime; adopting the new one keeps the next
-        lookup from a needless full sweep. The periodic sweep bounds what this could
-        hide (another program's change in the same timestamp tick).
+        The file is re-read (cheap, and exact even if a program that takes no lock
+        rewrote it a moment later), and the folder's new mtime, changed by the
+        store's rename, is adopted so the next lookup needs no full sweep. The
+        periodic sweep bounds what that could hide (another program's change in the
+        same timestamp tick).
         """
-        entry = self._entries.get(name)
+        path = self.folder / name
         try:
-            sig = _signature((self.folder / name).stat())
+            sig = _signature(path.stat())
         except OSError:
             self._folder_mtime = None
             return
-        if entry is None or self._folder_mtime is None:
-            return
-        self._entries[name] = _Entry(
-            sig, entry.sequence_id, entry.shot_ids, entry.problem, entry.problem_code,
-            entry.pointer,
-        )
-        self._folder_mtime = self._folder_mtime_now()
+        self._set_entries({**self._entries, name: _read_entry(path, sig)})
+        if self._folder_mtime is not None:
+            self._folder_mtime = self._folder_mtime_now()
 
     def _has_problems(self) -> bool:
         return bool(self._problems)

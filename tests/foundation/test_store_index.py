@@ -158,3 +158,34 @@ def test_warm_save_shot_routes_by_the_current_files(kit: Any, tmp_path: Path) ->
     (root / "sequences/sequence_004.json").write_text('{"id": "004", "shots": [{"id": "b"}]}')
     touch_folder(root)
     assert code_of(store.save_shot, "b", {"notes": "3"}) is ErrorCode.CORRUPT_FILE
+
+
+def test_program_rewriting_right_after_our_write_is_not_masked(
+    kit: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app (no lock) rewrites the file in place between the store's rename and its
+    bookkeeping: the index must describe the file as it is, not as the store wrote it."""
+    root = project(kit, tmp_path)
+    (root / "project.json").write_text(
+        '{"schema_version": "1.0", "project_name": "P", "shots": [{"id": "late"}]}')
+    pj = (root / "project.json").read_bytes()
+    import conformance.reference.store as store_module
+
+    real_write = store_module.atomic_write_bytes
+
+    def write_then_app_rewrites(target: Path, data: bytes) -> None:
+        real_write(target, data)
+        doc = json.loads(target.read_bytes())
+        doc["shots"].append({"id": "late"})
+        with target.open("r+b") as f:  # in place, as the app writes
+            f.truncate(0)
+            f.write(json.dumps(doc).encode())
+
+    monkeypatch.setattr(store_module, "atomic_write_bytes", write_then_app_rewrites)
+    store = ReferenceStore(root)
+    store.update_shot("001", "a", {"notes": "1"})
+    monkeypatch.setattr(store_module, "atomic_write_bytes", real_write)
+    # "late" now lives in sequence 001: saving it must go there, not to project.json.
+    assert store.save_shot("late", {"notes": "2"})["notes"] == "2"
+    assert json.loads((root / S1).read_bytes())["shots"][-1] == {"id": "late", "notes": "2"}
+    assert (root / "project.json").read_bytes() == pj
