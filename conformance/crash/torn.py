@@ -57,6 +57,7 @@ def torn_reader_check(
         reader = subprocess.Popen(
             [sys.executable, "-m", "conformance.crash.reader", str(target), str(stop)],
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
         )
         assert reader.stdout is not None
@@ -79,9 +80,14 @@ def torn_reader_check(
         finally:
             stop.touch()
             try:
-                out, _ = reader.communicate(timeout=30)
+                out, err = reader.communicate(timeout=30)
             except subprocess.TimeoutExpired:
                 reader.kill()
-                out, _ = reader.communicate()
-        summary = json.loads(out.strip().splitlines()[-1])
+                out, err = reader.communicate()
+        lines = out.strip().splitlines()
+        if reader.returncode != 0 or not lines or not lines[-1].startswith("{"):
+            raise RuntimeError(
+                f"the reader process failed (exit {reader.returncode}): {err[-500:]}"
+            )
+        summary = json.loads(lines[-1])
         return TornResult(summary["reads"], summary["torn"], summary["examples"], done, errors)
