@@ -222,3 +222,19 @@ def test_node_enospc_hits_the_temp_write_not_a_worker_thread(tmp_path: Path) -> 
         "target opened with O_TRUNC"
         in trace_update(node_store("inplace"), tmp_path, *UPDATE).violations
     )
+
+
+def test_raw_when_expression_is_passed_to_strace() -> None:
+    # Every fsync from the first on fails: the temp file's fsync is the process's first.
+    outcome = inject_fault(
+        reference_command(),
+        make_demo,
+        TARGET,
+        *UPDATE,
+        syscall="fsync",
+        errno_name="EIO",
+        when="1+",
+    )
+    assert outcome.error_code == "IO_ERROR"
+    assert outcome.state == "old" and outcome.temps_left == []
+    assert outcome.injected.startswith("fsync(sequences/.sequence_001.json.")
