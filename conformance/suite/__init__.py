@@ -6,7 +6,8 @@ plugin (:mod:`conformance.suite.plugin`, registered as the ``pytest11`` entry po
 
     pytest --seqcheck-impl reference
     pytest --seqcheck-impl mypackage.store:make_store
-    pytest --seqcheck-adapter "node conformance/adapters/node/adapter.mjs --module dist/ProjectService.js --export ProjectService"
+    pytest --seqcheck-adapter "node conformance/adapters/node/adapter.mjs \
+        --module dist/ProjectService.js --export ProjectService"
 
 Every test is tagged with the requirement IDs of :mod:`conformance.requirements` it
 proves; ``seqcheck certify`` (:mod:`conformance.certify`) turns the outcomes into a

@@ -63,4 +63,30 @@ def expect_error(
     )
 
 
-__all__ = ["RequirementFailure", "expect_error", "require"]
+def expect_missing_sequence(
+    requirement: str, get_shots: Callable[[str, Any], Any], project: str, sequence_id: Any
+) -> None:
+    """``get_shots(project, sequence_id)`` must be SEQUENCE_NOT_FOUND.
+
+    A wrong code or another sequence's shots fail ``requirement``; an empty list fails
+    SEQ-GET-2 instead (the "[] for a missing sequence" defect), so that one defect is
+    reported once, under its own requirement (the test must be tagged with both).
+    """
+    try:
+        result = get_shots(project, sequence_id)
+    except SeqcheckError as exc:
+        require(requirement, exc.code is ErrorCode.SEQUENCE_NOT_FOUND,
+                f"get_shots({sequence_id!r}): expected SEQUENCE_NOT_FOUND, got "
+                f"{exc.code.value}: {exc.message}")
+        return
+    if result == []:
+        raise RequirementFailure(
+            "SEQ-GET-2", f"get_shots({sequence_id!r}) returned [] instead of SEQUENCE_NOT_FOUND"
+        )
+    raise RequirementFailure(
+        requirement,
+        f"get_shots({sequence_id!r}) should be SEQUENCE_NOT_FOUND, returned {_short(result)}",
+    )
+
+
+__all__ = ["RequirementFailure", "expect_error", "expect_missing_sequence", "require"]

@@ -57,7 +57,9 @@ def canary(tmp_path: Path) -> Canary:
 
 
 @pytest.fixture
-def record(request: pytest.FixtureRequest, seqcheck_state: SuiteState) -> Callable[[str, Any], None]:
+def record(
+    request: pytest.FixtureRequest, seqcheck_state: SuiteState
+) -> Callable[[str, Any], None]:
     """``record(key, value)`` stores a measurement of this test in the certificate."""
     rec = seqcheck_state.recorder.record_for(request.node.nodeid, requirement_ids(request.node))
 

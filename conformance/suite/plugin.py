@@ -152,8 +152,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if state is None:
         return
     ids = requirement_ids(item)
-    gated = {requirements.BY_ID[i].capability for i in ids if i in requirements.BY_ID}
-    gated.discard(None)
+    gated = {
+        cap for i in ids if i in requirements.BY_ID
+        for cap in (requirements.BY_ID[i].capability,) if cap is not None
+    }
     if not gated:
         return
     declared = state.capabilities()
@@ -197,10 +199,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     state = _state(config)
     if state is None or not state.recorder.records:
         return
+    import time
+
     from conformance.certify.model import build_report
     from conformance.certify.render_text import render_table
-
-    import time
 
     report = build_report(
         state.recorder.to_document(state.header()),

@@ -29,9 +29,11 @@ class Profile:
     cycles: int
     repetitions: int
     sequence_bytes: int
-    #: Hypothesis state machine: examples and steps per example.
+    #: Hypothesis state machine: examples, steps per example, and whether a failure is
+    #: shrunk to a minimal reproduction (slow against an out-of-process adapter).
     examples: int
     steps: int
+    shrink: bool
     #: Timed updates per scale measurement.
     scale_samples: int
 
@@ -48,6 +50,7 @@ QUICK = Profile(
     sequence_bytes=150_000,
     examples=8,
     steps=15,
+    shrink=False,
     scale_samples=7,
 )
 
@@ -63,6 +66,7 @@ FULL = Profile(
     sequence_bytes=1_000_000,
     examples=100,
     steps=40,
+    shrink=True,
     scale_samples=40,
 )
 

@@ -43,7 +43,7 @@ def basic_project(
                      padding=padding),
     )
     project.write_sequence(SECOND_FILE, sequence_doc(SECOND, order=2, unknown=unknown))
-    project.write_raw("README.md", "# Conformance project\n".encode())
+    project.write_raw("README.md", b"# Conformance project\n")
     return Basic(project)
 
 

@@ -26,7 +26,8 @@ def test_exactly_one_implementation_is_required() -> None:
 
 
 def test_broken_adapter_exits_1_and_writes_every_report(tmp_path: Path) -> None:
-    dead = shlex.join([sys.executable, "-c", "import sys; sys.stderr.write('no such module\\n'); sys.exit(3)"])
+    script = "import sys; sys.stderr.write('no such module\\n'); sys.exit(3)"
+    dead = shlex.join([sys.executable, "-c", script])
     summary = tmp_path / "summary.md"
     summary.write_text("# Earlier step\n")
     env = {"GITHUB_STEP_SUMMARY": str(summary)}

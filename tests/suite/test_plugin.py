@@ -9,11 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conformance.certify import build_report
 from conformance.suite import CASES_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 FAULTY = ROOT / "tests" / "suite" / "broken" / "faulty.py"
+GARBAGE = ROOT / "tests" / "suite" / "broken" / "garbage_adapter.py"
 CORE_ONLY = ROOT / "tests" / "suite" / "broken" / "stores.py"
 
 
@@ -78,3 +81,16 @@ def test_adapter_crash_is_an_error_with_its_stderr(tmp_path: Path) -> None:
     # The adapter is restarted for the next test, which passes.
     assert outcomes["test_get_shots_returns_file_order_as_stored"]["outcome"] == "passed"
     assert build_report(raw).by_id("SEQ-ALL-1").status == "error"
+
+
+@pytest.mark.parametrize(("flag", "kind"), [("", "malformed"), ("--wrong-id", "wrong-id")])
+def test_garbage_answers_are_errors_and_adapter_broken(tmp_path: Path, flag: str,
+                                                       kind: str) -> None:
+    out = tmp_path / "raw.json"
+    command = f"{sys.executable} {GARBAGE} {flag}".strip()
+    _pytest("-q", "--seqcheck-adapter", command, "--seqcheck-results", str(out),
+            "-k", "test_sequences", cwd=tmp_path)
+    raw = json.loads(out.read_text())
+    assert raw["tests"] and {t["outcome"] for t in raw["tests"]} == {"error"}
+    assert all(f"adapter {kind}" in t["reason"] for t in raw["tests"]), raw["tests"][0]["reason"]
+    assert build_report(raw).verdict == "adapter-broken"

@@ -9,7 +9,7 @@ import pytest
 
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.jsonio import BOM, dump_bytes
-from conformance.suite.checks import expect_error, require
+from conformance.suite.checks import expect_error, expect_missing_sequence, require
 from conformance.suite.samples import sequence_doc
 from conformance.suite.scenarios import basic_project
 
@@ -30,7 +30,7 @@ def test_missing_project_is_project_not_found(impl: Any, project: Any, tmp_path:
             "a failed call created the project's sequences/ folder")
 
 
-@pytest.mark.requirement("SEQ-LAYOUT-3")
+@pytest.mark.requirement("SEQ-LAYOUT-3", "SEQ-GET-2")
 def test_project_without_sequences_folder(impl: Any, project: Any) -> None:
     basic_project(project)
     for child in sorted(project.sequences.iterdir()):
@@ -39,11 +39,11 @@ def test_project_without_sequences_folder(impl: Any, project: Any) -> None:
     before = project.snapshot()
     result = impl.get_all_sequences(project.path)
     require("SEQ-LAYOUT-3", result == [], f"expected [] without sequences/, got {result!r}")
-    expect_error("SEQ-LAYOUT-3", ErrorCode.SEQUENCE_NOT_FOUND, impl.get_shots, project.path, "001")
+    expect_missing_sequence("SEQ-LAYOUT-3", impl.get_shots, project.path, "001")
     expect_error("SEQ-LAYOUT-3", ErrorCode.SEQUENCE_NOT_FOUND,
                  impl.update_shot, project.path, "001", "001-s1", {"notes": "x"})
-    require("SEQ-LAYOUT-3", not before.changed(project.snapshot()) and not project.sequences.exists(),
-            "a call created or changed files")
+    unchanged = not before.changed(project.snapshot()) and not project.sequences.exists()
+    require("SEQ-LAYOUT-3", unchanged, "a call created or changed files")
     project.write_raw("sequences", b"a file, not a folder\n")
     expect_error("SEQ-LAYOUT-3", ErrorCode.CORRUPT_FILE, impl.get_all_sequences, project.path)
 
@@ -118,7 +118,7 @@ _STRAYS = (".sequence_001.json.3f9a0c1d2e4b.tmp", "sequence_001.json.bak",
            "sequence_001 copy.json", "sequence_01.json", "backup.json", "old/sequence_004.json")
 
 
-@pytest.mark.requirement("SEQ-LAYOUT-2")
+@pytest.mark.requirement("SEQ-LAYOUT-2", "SEQ-GET-2")
 def test_stray_temp_and_backup_files_are_ignored(impl: Any, project: Any) -> None:
     b = basic_project(project)
     for name in _STRAYS:  # same ids as real sequences: reading any of them is visible
@@ -129,27 +129,29 @@ def test_stray_temp_and_backup_files_are_ignored(impl: Any, project: Any) -> Non
     require("SEQ-LAYOUT-2", ids == ["001", "002"], f"expected ['001', '002'], got {ids}")
     shots = [s["id"] for s in impl.get_shots(project.path, "001")]
     require("SEQ-LAYOUT-2", shots == ["001-s1", "001-s2", "001-s3"], f"got shots {shots}")
-    expect_error("SEQ-LAYOUT-2", ErrorCode.SEQUENCE_NOT_FOUND, impl.get_shots, project.path, "099")
+    expect_missing_sequence("SEQ-LAYOUT-2", impl.get_shots, project.path, "099")
     before = project.snapshot()
     impl.update_shot(project.path, b.sequence_id, b.shot_id(), {"notes": "x"})
     changed = before.changed(project.snapshot())
     require("SEQ-LAYOUT-2", changed == [b.rel], f"expected only {b.rel} to change: {changed}")
 
 
-@pytest.mark.requirement("SEQ-ERR-2")
+@pytest.mark.requirement("SEQ-ERR-2", "SEQ-UPDATE-2", "SEQ-UPDATE-3", "SEQ-UPDATE-8",
+                         "SEQ-UPDATE-9", "SEQ-GET-2", "SEQ-ID-4")
 def test_failed_calls_carry_a_code_and_change_nothing(impl: Any, project: Any) -> None:
     b = basic_project(project)
     project.write_sequence("sequence_003.json", sequence_doc("003", ["x"], order=3))
+    # (requirement a success would break, operation, arguments)
     calls = [
-        ("update_shot", (project.path, "404", "x", {"notes": "n"})),
-        ("update_shot", (project.path, b.sequence_id, "404", {"notes": "n"})),
-        ("update_shot", (project.path, b.sequence_id, b.shot_id(), {"number": -3})),
-        ("update_shot", (project.path, b.sequence_id, b.shot_id(), {"id": "other"})),
-        ("update_shot", (project.path, b.sequence_id, b.shot_id(), "not an object")),
-        ("get_shots", (project.path, "404")),
-        ("get_shots", (project.path, "a/b")),
+        ("SEQ-UPDATE-9", "update_shot", (project.path, "404", "x", {"notes": "n"})),
+        ("SEQ-UPDATE-9", "update_shot", (project.path, b.sequence_id, "404", {"notes": "n"})),
+        ("SEQ-UPDATE-8", "update_shot", (project.path, b.sequence_id, b.shot_id(), {"number": -3})),
+        ("SEQ-UPDATE-3", "update_shot", (project.path, b.sequence_id, b.shot_id(), {"id": "x2"})),
+        ("SEQ-UPDATE-2", "update_shot", (project.path, b.sequence_id, b.shot_id(), "not a dict")),
+        ("SEQ-GET-2", "get_shots", (project.path, "404")),
+        ("SEQ-ID-4", "get_shots", (project.path, "a/b")),
     ]
-    for op, args in calls:
+    for requirement, op, args in calls:
         before = project.snapshot()
         try:
             result = getattr(impl, op)(*args)
@@ -158,7 +160,7 @@ def test_failed_calls_carry_a_code_and_change_nothing(impl: Any, project: Any) -
                     f"{op}{args[1:]} failed without a spec error code: {exc.message}")
             require("SEQ-ERR-2", bool(exc.message.strip()), f"{op}{args[1:]}: empty message")
         else:
-            require("SEQ-ERR-2", False, f"{op}{args[1:]} should fail, returned {result!r}")
+            require(requirement, False, f"{op}{args[1:]} should fail, returned {result!r}")
         changed = before.changed(project.snapshot())
         require("SEQ-ERR-2", not changed, f"the failed {op}{args[1:]} changed {changed}")
     leftovers = [p.name for p in project.sequences.iterdir() if p.name.endswith(".tmp")]

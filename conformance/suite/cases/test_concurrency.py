@@ -61,13 +61,14 @@ def _writer(argv: list[str], project: str, shot: str, cycles: int, barrier: thre
         with open_adapter(argv) as adapter:
             barrier.wait()
             for i in range(cycles):
+                # Read, modify, write: append this cycle's tag to the tags read back.
                 shots = adapter.get_shots(project, SEQ)
-                mine = next(s for s in shots if s["id"] == shot)
-                missing = [k for k in (f"c{j}" for j in range(i)) if k not in mine]
-                if missing:
-                    failures.append(f"{shot}: after cycle {i} updates {missing[:5]} were lost")
+                tags = next(s for s in shots if s["id"] == shot).get("tags", [])
+                if tags != [f"c{j}" for j in range(i)]:
+                    failures.append(f"{shot}: before cycle {i} its tags read back as "
+                                    f"{tags[-5:]} (an earlier update was lost)")
                     return
-                adapter.update_shot(project, SEQ, shot, {f"c{i}": i, "cycles": i + 1})
+                adapter.update_shot(project, SEQ, shot, {"tags": [*tags, f"c{i}"]})
     except Exception as exc:  # reported by the test thread
         failures.append(f"{shot}: writer failed: {type(exc).__name__}: {exc}")
         with contextlib.suppress(threading.BrokenBarrierError):
@@ -101,7 +102,8 @@ def test_concurrent_writers_lose_no_update(impl: Any, project: Any, profile: Any
         require("SEQ-LOCK-1", not failures, "; ".join(failures[:4]))
         final = {s["id"]: s for s in project.read(REL)["shots"]}
         for shot in shots:
-            lost = [f"c{i}" for i in range(profile.cycles) if f"c{i}" not in final[shot]]
+            tags = final[shot].get("tags", [])
+            lost = [f"c{i}" for i in range(profile.cycles) if f"c{i}" not in tags]
             require("SEQ-LOCK-1", not lost,
                     f"repetition {rep + 1}: {len(lost)} of {profile.cycles} updates of {shot} "
                     f"were lost by concurrent writers (e.g. {lost[:5]})")

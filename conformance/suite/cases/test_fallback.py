@@ -56,7 +56,8 @@ def test_legacy_update_changes_nothing_else(impl: Any, project: Any) -> None:
     before = project.snapshot()
     impl.update_legacy_shot(project.path, "legacy-2", {"description": "changed"})
     changed = before.changed(project.snapshot())
-    require("SEQ-LEGACY-2", changed == ["project.json"], f"expected only project.json to change: {changed}")
+    require("SEQ-LEGACY-2", changed == ["project.json"],
+            f"expected only project.json to change: {changed}")
     after = project.read("project.json")
     for array in ("shots", "storyboard"):
         after[array][1].pop("description")

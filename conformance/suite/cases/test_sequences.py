@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from conformance.errors import ErrorCode
-from conformance.suite.checks import expect_error, require
+from conformance.suite.checks import expect_error, expect_missing_sequence, require
 from conformance.suite.samples import production_shot, sequence_doc
 from conformance.suite.scenarios import basic_project
 
@@ -62,7 +62,7 @@ def test_get_all_sorted_by_order_then_id(impl: Any, project: Any) -> None:
                 f"sequence {seq['id']!r} is not returned as stored")
 
 
-@pytest.mark.requirement("SEQ-ID-1")
+@pytest.mark.requirement("SEQ-ID-1", "SEQ-GET-2")
 def test_id_inside_the_file_identifies_the_sequence(impl: Any, project: Any) -> None:
     app_id = "1737000000000-seqb7k2m"
     project.write_sequence("sequence_001.json", sequence_doc(app_id, order=1))
@@ -75,8 +75,8 @@ def test_id_inside_the_file_identifies_the_sequence(impl: Any, project: Any) -> 
     changed = before.changed(project.snapshot())
     require("SEQ-ID-1", changed == ["sequences/sequence_001.json"],
             f"updating sequence {app_id!r} changed {changed}, expected sequence_001.json")
-    expect_error("SEQ-ID-1", ErrorCode.SEQUENCE_NOT_FOUND, impl.get_shots, project.path, "007")
-    expect_error("SEQ-ID-1", ErrorCode.SEQUENCE_NOT_FOUND, impl.get_shots, project.path, "001")
+    expect_missing_sequence("SEQ-ID-1", impl.get_shots, project.path, "007")
+    expect_missing_sequence("SEQ-ID-1", impl.get_shots, project.path, "001")
 
 
 @pytest.mark.requirement("SEQ-LAYOUT-1")
@@ -107,12 +107,12 @@ def test_duplicate_sequence_ids_are_an_error(impl: Any, project: Any) -> None:
     require("SEQ-ID-3", not changed, f"a file changed: {changed}")
 
 
-@pytest.mark.requirement("SEQ-ID-6")
+@pytest.mark.requirement("SEQ-ID-6", "SEQ-GET-2")
 def test_ids_are_compared_exactly(impl: Any, project: Any) -> None:
     project.write_sequence("sequence_001.json", sequence_doc("001", ["Shot-A"], order=1))
     project.write_sequence("sequence_002.json", sequence_doc("Abc", order=2))
     for missing in ("1", "01", "0001", "abc", "ABC", "001 "):
-        expect_error("SEQ-ID-6", ErrorCode.SEQUENCE_NOT_FOUND, impl.get_shots, project.path, missing)
+        expect_missing_sequence("SEQ-ID-6", impl.get_shots, project.path, missing)
     expect_error("SEQ-ID-6", ErrorCode.SHOT_NOT_FOUND,
                  impl.update_shot, project.path, "001", "shot-a", {"notes": "x"})
     require("SEQ-ID-6", len(impl.get_shots(project.path, "Abc")) == 3, "exact id 'Abc' not found")

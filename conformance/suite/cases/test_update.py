@@ -65,7 +65,7 @@ def test_update_preserves_other_shots_unknown_fields_and_key_order(impl: Any, pr
     after = project.read(b.rel)
     require("SEQ-UPDATE-6", [s.get("id") for s in after["shots"]] ==
             [s["id"] for s in before["shots"]], "the order of the shots changed")
-    for i, (old, new) in enumerate(zip(before["shots"], after["shots"])):
+    for i, (old, new) in enumerate(zip(before["shots"], after["shots"], strict=True)):
         if i == target:
             continue
         require("SEQ-UPDATE-6", _ordered(old) == _ordered(new),
@@ -83,7 +83,8 @@ def test_update_preserves_other_shots_unknown_fields_and_key_order(impl: Any, pr
 def _parse_time(text: Any) -> datetime:
     assert isinstance(text, str), f"expected an ISO 8601 string, found {text!r}"
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    assert value.utcoffset() is not None and value.utcoffset().total_seconds() == 0, (
+    offset = value.utcoffset()
+    assert offset is not None and offset.total_seconds() == 0, (
         f"expected a UTC timestamp, found {text!r}"
     )
     return value
@@ -105,7 +106,8 @@ def test_update_touches_metadata(impl: Any, project: Any, spelling: str) -> None
     require("SEQ-UPDATE-7", when >= start,
             f"metadata.modified_at {meta['modified_at']!r} is older than the update")
     require("SEQ-UPDATE-7", meta.get("created_at") == before["created_at"],
-            f"metadata.created_at changed from {before['created_at']!r} to {meta.get('created_at')!r}")
+            f"metadata.created_at changed from {before['created_at']!r} to "
+            f"{meta.get('created_at')!r}")
     if spelling == "updated_at":
         require("SEQ-UPDATE-7", meta.get("updated_at") == meta["modified_at"],
                 f"metadata.updated_at should be set with modified_at, found {meta!r}")

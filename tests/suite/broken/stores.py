@@ -15,7 +15,7 @@ from typing import Any
 
 from conformance import schema_registry
 from conformance.atomic import file_lock
-from conformance.documents import load_sequence_file, membership_problems, schema_error
+from conformance.documents import load_sequence_file, schema_error
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
 from conformance.jsonio import dump_bytes
@@ -111,7 +111,9 @@ class NoLock(_Broken):
 
     name = "broken-no-lock"
 
-    def update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> dict[str, Any]:
+    def update_shot(
+        self, sequence_id: str, shot_id: str, updates: dict[str, Any]
+    ) -> dict[str, Any]:
         check_id("sequence id", sequence_id)
         check_id("shot id", shot_id)
         _check_updates(updates)
@@ -137,7 +139,9 @@ class UncheckedIds(_Broken):
         super().__init__(project_dir, **kwargs)
         self._index = _DirectIndex(sequences_dir(self.project))
 
-    def update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> dict[str, Any]:
+    def update_shot(
+        self, sequence_id: str, shot_id: str, updates: dict[str, Any]
+    ) -> dict[str, Any]:
         _check_updates(updates)  # THE DEFECT: no check_id for either id
         self._check_project()
         path = self._index.locate(sequence_id)
