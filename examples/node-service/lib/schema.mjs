@@ -84,6 +84,8 @@ export class SchemaSet {
   /** The first violation of schema `name` in `doc`: {pointer, message}, or null. */
   firstError(name, doc) {
     const root = this.load(`${name}.schema.json`);
+    // `at` is the path from the document root, pushed and popped as check() descends
+    // (copied into a pointer only when a violation is found).
     return this.check(root, root, doc, []);
   }
 
@@ -130,7 +132,8 @@ export class SchemaSet {
       }
     }
     if (typeof value === 'string') {
-      if (node.minLength !== undefined && [...value].length < node.minLength) {
+      // minLength counts code points; only a short string needs counting.
+      if (node.minLength !== undefined && value.length < 2 * node.minLength && [...value].length < node.minLength) {
         return fail(`expected at least ${node.minLength} character(s), found ${JSON.stringify(value)}`);
       }
       if (node.pattern !== undefined && !this.regex(node.pattern).test(value)) {
@@ -142,7 +145,9 @@ export class SchemaSet {
     }
     if (Array.isArray(value) && node.items !== undefined) {
       for (let n = 0; n < value.length; n++) {
-        const err = this.check(node.items, root, value[n], [...at, n]);
+        at.push(n);
+        const err = this.check(node.items, root, value[n], at);
+        at.pop();
         if (err !== null) return err;
       }
     }
@@ -153,7 +158,9 @@ export class SchemaSet {
       const props = node.properties ?? {};
       for (const key of Object.keys(value)) {
         const sub = Object.prototype.hasOwnProperty.call(props, key) ? props[key] : node.additionalProperties;
-        const err = this.check(sub, root, value[key], [...at, key]);
+        at.push(key);
+        const err = this.check(sub, root, value[key], at);
+        at.pop();
         if (err !== null) return err;
       }
     }

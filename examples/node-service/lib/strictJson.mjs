@@ -101,6 +101,8 @@ class Parser {
     this.i = 0;
     this.file = file;
     this.depth = 0;
+    // Keys and indexes from the root to the value being parsed, for error pointers only.
+    this.path = [];
   }
 
   fail(what) {
@@ -121,25 +123,22 @@ class Parser {
   }
 
   document() {
-    const value = this.value([]);
+    const value = this.value();
     this.ws();
     if (this.i < this.s.length) throw this.fail('extra data after the JSON value');
     return value;
   }
 
-  value(path) {
+  value() {
     this.ws();
     const c = this.s[this.i];
-    if (c === '{') return this.object(path);
-    if (c === '[') return this.array(path);
-    if (c === '"') return this.string(path);
-    if (c === '-' || (c >= '0' && c <= '9')) return this.number(path);
-    for (const [word, val] of [['true', true], ['false', false], ['null', null]]) {
-      if (this.s.startsWith(word, this.i)) {
-        this.i += word.length;
-        return val;
-      }
-    }
+    if (c === '{') return this.object();
+    if (c === '[') return this.array();
+    if (c === '"') return this.string();
+    if (c === '-' || (c >= '0' && c <= '9')) return this.number();
+    if (this.s.startsWith('true', this.i)) return (this.i += 4), true;
+    if (this.s.startsWith('false', this.i)) return (this.i += 5), false;
+    if (this.s.startsWith('null', this.i)) return (this.i += 4), null;
     if (c === undefined) throw this.fail('unexpected end of the file');
     if (this.s.startsWith('NaN', this.i) || this.s.startsWith('Infinity', this.i)) {
       throw corrupt(this.file, `expected standard JSON, found ${this.s.startsWith('NaN', this.i) ? 'NaN' : 'Infinity'}.`);
@@ -153,7 +152,7 @@ class Parser {
     }
   }
 
-  object(path) {
+  object() {
     this.enter();
     this.i++;
     const obj = {};
@@ -168,7 +167,7 @@ class Parser {
     for (;;) {
       this.ws();
       if (this.s[this.i] !== '"') throw this.fail('expected a double-quoted property name');
-      const key = this.string(path);
+      const key = this.string();
       this.ws();
       if (this.s[this.i] !== ':') throw this.fail("expected ':' after a property name");
       this.i++;
@@ -177,10 +176,12 @@ class Parser {
           this.file,
           `expected unique keys in every object, found key ${JSON.stringify(key)} twice. ` +
             'Remove one of the two entries (readers disagree on which one wins).',
-          jsonPointer(path),
+          jsonPointer(this.path),
         );
       }
-      const val = this.value([...path, key]);
+      this.path.push(key);
+      const val = this.value();
+      this.path.pop();
       // defineProperty: a "__proto__" key must stay data, not replace the prototype.
       Object.defineProperty(obj, key, { value: val, writable: true, enumerable: true, configurable: true });
       keys.push(key);
@@ -203,7 +204,7 @@ class Parser {
     return obj;
   }
 
-  array(path) {
+  array() {
     this.enter();
     this.i++;
     const arr = [];
@@ -214,7 +215,9 @@ class Parser {
       return arr;
     }
     for (;;) {
-      arr.push(this.value([...path, arr.length]));
+      this.path.push(arr.length);
+      arr.push(this.value());
+      this.path.pop();
       this.ws();
       const c = this.s[this.i++];
       if (c === ']') break;
@@ -227,7 +230,7 @@ class Parser {
     return arr;
   }
 
-  string(path) {
+  string() {
     const s = this.s;
     const start = this.i;
     let j = start + 1;
@@ -260,12 +263,12 @@ class Parser {
       throw this.fail('invalid escape in a string');
     }
     if (!text.isWellFormed()) {
-      throw corrupt(this.file, 'expected JSON representable in UTF-8, found a string with an unpaired surrogate.', jsonPointer(path));
+      throw corrupt(this.file, 'expected JSON representable in UTF-8, found a string with an unpaired surrogate.', jsonPointer(this.path));
     }
     return text;
   }
 
-  number(path) {
+  number() {
     NUMBER.lastIndex = this.i;
     const m = NUMBER.exec(this.s);
     if (m === null) throw this.fail('invalid number');
@@ -275,13 +278,13 @@ class Parser {
     const isFloat = m[1] !== undefined || m[2] !== undefined;
     if (isFloat) {
       if (!Number.isFinite(value)) {
-        throw corrupt(this.file, `expected JSON representable in UTF-8, found a non-finite number (${lexeme}).`, jsonPointer(path));
+        throw corrupt(this.file, `expected JSON representable in UTF-8, found a non-finite number (${lexeme}).`, jsonPointer(this.path));
       }
       // 1.0 / 1e3 / -0.0 are floats for other readers; JS would write them back as ints.
       return Number.isInteger(value) ? new LosslessNumber(lexeme) : value;
     }
     if (lexeme.replace('-', '').length > MAX_INT_DIGITS) {
-      throw corrupt(this.file, `expected standard JSON, found an integer of more than ${MAX_INT_DIGITS} digits.`, jsonPointer(path));
+      throw corrupt(this.file, `expected standard JSON, found an integer of more than ${MAX_INT_DIGITS} digits.`, jsonPointer(this.path));
     }
     return Number.isSafeInteger(value) ? value : new LosslessNumber(lexeme);
   }
@@ -340,6 +343,9 @@ export function setKeyOrder(obj, keys) {
  * bytes match what seqcheck's own writer (conformance/jsonio.dump_bytes) produces.
  */
 export function pythonFloatText(value) {
+  const magnitude = Math.abs(value);
+  // Where both languages write plain decimals, they write the same digits.
+  if (magnitude >= 1e-4 && magnitude < 1e16 && !Number.isInteger(value)) return String(value);
   const [mantissa, exp] = Math.abs(value).toExponential().split('e');
   const digits = mantissa.replace('.', '');
   const e = Number(exp);
