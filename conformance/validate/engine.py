@@ -8,8 +8,10 @@ its rules have run; line and column are computed only for files with findings.
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -129,6 +131,20 @@ def _check_sequence_file(
     return _with_positions(here, raw), elsewhere
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """JSON documents are trees, freed by reference counting as soon as a file is
+    done; the cyclic collector only re-scans their containers, which cost about a
+    quarter of the run time on big projects. Paused for one project, then restored."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def validate_project(path: str | os.PathLike[str]) -> ValidationReport:
     """Validate the project folder ``path``: every file-, schema- and project-level
     rule of ``conformance/spec/findings.md``.
@@ -138,6 +154,11 @@ def validate_project(path: str | os.PathLike[str]) -> ValidationReport:
     (see :func:`conformance.validate.discovery.is_project`).
     """
     project = resolve_projects([path], recursive=False)[0]
+    with _cyclic_gc_paused():
+        return _validate(project)
+
+
+def _validate(project: Path) -> ValidationReport:
     rules = ProjectRules(project)
     report = ValidationReport(project)
     project_findings, report.files_checked = _check_project_file(project, rules)

@@ -31,12 +31,19 @@ class Parsed:
 def _may_hold_duplicate_keys(body: bytes, doc: Any) -> bool:
     """Cheap test for duplicate keys, which orjson silently collapses (last wins).
 
-    Every key is followed by exactly one ':' and orjson's output escapes no ':', so
-    re-serialising the parsed document gives as many colons as the file has unless a
-    key (with its value) was dropped. The one way the file can hold fewer colons than
-    its content is a ':' written as the escape \\u003a; then we cannot tell and say
-    "maybe" (the exact scanner decides). Cost: one orjson.dumps and two byte counts.
+    1. Proof of absence for canonically formatted files (what the app's
+       ``JSON.stringify(doc, null, 2)`` and seqcheck's writers produce): if the file is
+       byte for byte orjson's 2-space rendering of the parsed document, it has no
+       duplicate keys, since a rendered dict has none. One dumps and one memcmp.
+    2. Otherwise count colons: every key is followed by exactly one ':' and orjson's
+       output escapes no ':', so re-serialising the document gives as many colons as
+       the file has unless a key (with its value) was dropped. The one way the file
+       can hold fewer colons than its content is a ':' written as the escape
+       \\u003a; then we cannot tell and say "maybe" (the exact scanner decides).
     """
+    pretty = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    if body.startswith(pretty) and body[len(pretty) :] in (b"", b"\n", b"\r\n"):
+        return False
     if b"\\u003" in body:  # \u003a / \u003A (and harmless \u0030-\u003f)
         return True
     return body.count(b":") != orjson.dumps(doc).count(b":")

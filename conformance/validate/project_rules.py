@@ -119,12 +119,18 @@ class ProjectRules:
         shots = doc.get("shots")
         if not isinstance(shots, list):
             return out
+        # Once per shot of the project: locals instead of attribute lookups.
+        first_seen = self._shot_ids.setdefault
+        legacy_shots = self._legacy
+        base = file_index << _SHOT_BITS
         for index, shot in enumerate(shots):
-            if not isinstance(shot, dict) or not isinstance(shot.get("id"), str):
+            if type(shot) is not dict:
                 continue
-            shot_id = shot["id"]
-            packed = (file_index << _SHOT_BITS) | index
-            seen = self._shot_ids.setdefault(shot_id, packed)
+            shot_id = shot.get("id")
+            if type(shot_id) is not str:
+                continue
+            packed = base | index
+            seen = first_seen(shot_id, packed)
             if seen != packed:
                 out.append(
                     ref.finding(
@@ -134,7 +140,7 @@ class ProjectRules:
                         f"{self._where(seen)}.",
                     )
                 )
-            legacy = self._legacy.get(shot_id)
+            legacy = legacy_shots.get(shot_id) if legacy_shots else None
             if legacy is not None:
                 out.append(self._copy_finding(legacy, shot, f"{file} at /shots/{index}"))
         return out

@@ -65,12 +65,6 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
     shots = doc.get("shots")
     if type(shots) is not list:
         shots = []
-    if type(seq_id) is str and shots:
-        for pointer, message in membership_problems(doc):
-            # membership_problems also reports in-file duplicate ids; the project-wide
-            # duplicate rule (SC303) covers those, so only membership is taken here.
-            if pointer.rsplit("/", 1)[-1] in MEMBERSHIP_FIELDS:
-                out.append(ref.finding("SC304", pointer, message))
     total = 0.0
     summable = True  # an unknown duration makes the sum unknown, not 0
     shot: Any
@@ -78,10 +72,17 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
     in_point: Any
     out_point: Any
     duration: Any
+    members_ok = True
+    plan_field, wizard_field = MEMBERSHIP_FIELDS
     for index, shot in enumerate(shots):
         if type(shot) is not dict:
             summable = False
             continue
+        # A pre-filter only: documents.membership_problems holds the rule.
+        if members_ok and (
+            shot.get(plan_field, seq_id) != seq_id or shot.get(wizard_field, seq_id) != seq_id
+        ):
+            members_ok = False
         timing = shot.get("timing")
         if type(timing) is dict:
             in_point, out_point = timing.get("inPoint"), timing.get("outPoint")
@@ -91,7 +92,11 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
                 and type(out_point) in _NUMBER
                 and (
                     out_point < in_point
-                    or (type(duration) in _NUMBER and not _close(duration, out_point - in_point))
+                    or (
+                        type(duration) in _NUMBER
+                        and duration != out_point - in_point  # the common case: no call
+                        and not _close(duration, out_point - in_point)
+                    )
                 )
             ):
                 out.extend(timing_findings(shot, f"/shots/{index}", ref))
@@ -103,6 +108,12 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
             total += duration
         else:
             summable = False
+    if not members_ok and type(seq_id) is str:
+        for pointer, message in membership_problems(doc):
+            # membership_problems also reports in-file duplicate ids; the project-wide
+            # duplicate rule (SC303) covers those, so only membership is taken here.
+            if pointer.rsplit("/", 1)[-1] in MEMBERSHIP_FIELDS:
+                out.append(ref.finding("SC304", pointer, message))
     declared: Any = doc.get("duration")
     if type(declared) in _NUMBER and summable and not _close(declared, total):
         out.append(
