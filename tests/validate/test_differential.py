@@ -160,7 +160,7 @@ def test_generators_produce_both_outcomes() -> None:
     """Guard against a generator drifting to all-valid or all-invalid documents."""
     outcomes: set[bool] = set()
 
-    @settings(max_examples=200, deadline=None, database=None)
+    @settings(max_examples=100, deadline=None, database=None)
     @given(doc=sequences)
     def collect(doc: dict[str, Any]) -> None:
         outcomes.add(schema_registry.is_valid(schema_registry.SEQUENCE, doc))
@@ -184,7 +184,7 @@ def _reported(schema: str, doc: Any) -> set[tuple[str, str]]:
     return out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     doc=st.one_of(sequences.map(lambda d: ("sequence", d)), projects.map(lambda d: ("project", d)))
 )

@@ -35,7 +35,7 @@ def _codes(raw: bytes) -> list[str]:
     return [f.code for f in parse(raw, REF).findings]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(doc=st.dictionaries(keys, json_values, max_size=5), indent=st.sampled_from([None, 2]))
 def test_no_false_duplicate_on_valid_json(doc: dict[str, Any], indent: int | None) -> None:
     raw = json.dumps(doc, indent=indent, ensure_ascii=bool(indent)).encode()
@@ -44,7 +44,7 @@ def test_no_false_duplicate_on_valid_json(doc: dict[str, Any], indent: int | Non
     assert parsed.doc == doc
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     doc=st.dictionaries(keys, json_values, min_size=1, max_size=5),
     value=json_values,
@@ -163,7 +163,7 @@ def test_binary_garbage_never_crashes() -> None:
         assert codes and set(codes) <= {"SC102", "SC103", "SC104", "SC107"}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(doc=json_values, indent=st.sampled_from([None, 2]), data=st.data())
 def test_locate_agrees_with_the_full_scanner(doc: Any, indent: int | None, data: Any) -> None:
     """The skipping navigator (used for findings) and the token scanner agree."""
