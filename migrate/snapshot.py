@@ -160,12 +160,23 @@ def _phrase(problem: str) -> str:
     return problem if problem.startswith(("contains", "starts")) else f"is wrong: {problem}"
 
 
-def read_snapshot(root: Path) -> Snapshot:
+def _object(doc: Any, file: Path) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE, f"expected a JSON object, found {type(doc).__name__}.",
+            file=file, pointer="",
+        )
+    return doc
+
+
+def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
     """Read ``root/project.json`` and ``root/sequences/sequence_*.json`` strictly.
 
     ``root`` is a project folder or a run's backup folder. Raises
     ``PROJECT_NOT_FOUND``, ``CORRUPT_FILE``, ``INVALID_ID``,
-    ``DUPLICATE_SEQUENCE_ID`` or ``IO_ERROR``.
+    ``DUPLICATE_SEQUENCE_ID`` or ``IO_ERROR``. Without ``checked`` only the strict
+    parse and "is an object" are checked (verification: the validator judges the
+    rest, and a backup was checked when it was taken).
     """
     project_path = root / PROJECT_FILE
     try:
@@ -177,7 +188,9 @@ def read_snapshot(root: Path) -> Snapshot:
             "that holds project.json.",
             file=project_path,
         ) from None
-    project = check_project_doc(parse_bytes(project_raw, file=project_path), project_path)
+    parsed = parse_bytes(project_raw, file=project_path)
+    project = (check_project_doc(parsed, project_path) if checked
+               else _object(parsed, project_path))
     folder = root / SEQUENCES_DIR
     try:
         names = sorted(e.name for e in os.scandir(folder) if is_sequence_file_name(e.name))
@@ -200,7 +213,9 @@ def read_snapshot(root: Path) -> Snapshot:
         path = folder / name
         raw = _read(path)
         doc = parse_bytes(raw, file=path)
-        if not (isinstance(doc, dict) and "id" not in doc):
+        if not checked:
+            doc = _object(doc, path)
+        elif not (isinstance(doc, dict) and "id" not in doc):
             # Files with an id must be valid; id-less ones are judged by detect.py.
             check_sequence_doc(doc, path)
             seq_id = doc["id"]

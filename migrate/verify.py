@@ -38,15 +38,22 @@ class _Location:
     holder: str | None  # sequence id of the file holding it; None for project.json
 
 
+def _shots(doc: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    # Read leniently: a malformed shot is the validator's to report.
+    shots = doc.get(key)
+    if isinstance(shots, list):
+        for index, shot in enumerate(shots):
+            if isinstance(shot, dict) and isinstance(shot.get("id"), str):
+                yield index, shot
+
+
 def _locations(snap: Snapshot) -> Iterator[_Location]:
     for array in LEGACY_ARRAYS:
-        shots = snap.project.get(array)
-        if isinstance(shots, list):
-            for index, shot in enumerate(shots):
-                yield _Location(PROJECT_FILE, f"/{array}/{index}", shot, None)
+        for index, shot in _shots(snap.project, array):
+            yield _Location(PROJECT_FILE, f"/{array}/{index}", shot, None)
     for seq in snap.sequences:
         holder = seq.doc.get("id")
-        for index, shot in enumerate(seq.doc.get("shots", [])):
+        for index, shot in _shots(seq.doc, "shots"):
             yield _Location(seq.path, f"/shots/{index}", shot,
                             holder if isinstance(holder, str) else None)
 
@@ -119,13 +126,22 @@ def verify(project: str | os.PathLike[str]) -> VerifyReport:
                 f"{progress.completed} of {progress.total} steps; run the same migrate "
                 "command to finish it.", str(run.folder)))
     try:
-        current = read_snapshot(root)
+        current = read_snapshot(root, checked=False)
     except SeqcheckError as exc:
         report.problems.append(VerifyProblem("unreadable", exc.message, exc.file, exc.pointer))
         report.problems.extend(findings)
         return report
     if run is not None:
-        report.checked_shots = _compare(read_snapshot(run.backup), current, report.problems)
+        original = read_snapshot(run.backup, checked=False)
+        damaged = sorted(rel for rel, raw in original.raw_files().items()
+                         if runs.sha256(raw) != run.manifest["inputs"].get(rel, {}).get("sha256"))
+        if damaged or set(original.raw_files()) != set(run.manifest["inputs"]):
+            report.problems.append(VerifyProblem(
+                "unreadable", "the run's backup does not match its manifest (damaged "
+                f"records: {', '.join(damaged) or 'files missing'}); cannot compare.",
+                str(run.backup)))
+        else:
+            report.checked_shots = _compare(original, current, report.problems)
     else:
         report.checked_shots = sum(1 for _ in _locations(current))
     _left_behind(current, report.problems)

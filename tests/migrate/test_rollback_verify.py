@@ -130,3 +130,16 @@ def test_verify_without_a_run(make_project: MakeProject) -> None:
     assert [p.kind for p in report.problems] == ["not-migrated"]
     clean = make_project(project_doc(storyboard=[{"id": "x"}]))
     assert verify(clean).ok
+
+
+def test_verify_and_rollback_refuse_a_damaged_backup(make_project: MakeProject) -> None:
+    root, _ = _migrated(make_project)
+    backup = root / ".seqcheck/runs/0001/backup/project.json"
+    backup.write_bytes(backup.read_bytes().replace(b'"P"', b'"Q"'))
+    problems = verify(root).problems
+    assert [p.kind for p in problems] == ["unreadable"] and "damaged" in problems[0].message
+    migrated = tree(root)
+    with pytest.raises(MigrateError) as info:
+        rollback(root)
+    assert info.value.migrate_code is MigrateCode.BAD_RECORD
+    assert tree(root) == migrated
