@@ -222,6 +222,8 @@ def validate_projects(
     ``PROJECT_NOT_FOUND`` before any work is done. ``progress(done, total, project)``
     is called after each project.
     """
+    if isinstance(paths, (str, os.PathLike)):  # one path, not an iterable of characters
+        paths = [paths]
     projects = resolve_projects(paths, recursive=recursive)
     reports = []
     for done, project in enumerate(projects, 1):

@@ -52,3 +52,9 @@ def test_batch_goes_on_after_a_broken_project() -> None:
         assert [f.code for f in reports[0].findings] == ["SC101"]
         assert reports[1].findings == []
         assert seen == [(1, 2, "a"), (2, 2, "b")]
+
+
+def test_validate_projects_accepts_one_path() -> None:
+    corpus = Path(__file__).parent / "corpus"
+    (report,) = validate_projects(corpus / "clean")  # type: ignore[arg-type]
+    assert report.project == corpus / "clean" and report.ok
