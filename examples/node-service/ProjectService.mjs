@@ -76,6 +76,16 @@ export class ProjectService {
     return index.locate(sequenceId);
   }
 
+  /**
+   * Run the read-modify-write `fn` of `file` holding that file's lock; return its result.
+   * Here: no cross-process lock (Node has no flock). Within one process two updates never
+   * interleave, since `fn` does all its file work synchronously. LockingProjectService
+   * takes the spec's flock on the sidecar instead.
+   */
+  withLock(file, fn) {
+    return fn();
+  }
+
   /** Two files carry one sequence id: DUPLICATE_SEQUENCE_ID, never first-wins. */
   duplicateFound(sequenceId, firstName, name, file) {
     throw new ServiceError(
@@ -212,7 +222,19 @@ export class ProjectService {
     this.checkIds([['sequence id', sequenceId], ['shot id', shotId]]);
     checkUpdates(updates);
     const index = this.index(this.project(projectPath));
-    const [file, doc] = this.loadLocated(index, sequenceId);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const file = this.locate(index, sequenceId);
+      const shot = await this.withLock(file, () => {
+        const doc = this.loadAt(index, sequenceId, file); // (re-)read under the lock
+        return doc === null ? null : this.updateLoaded(file, doc, sequenceId, shotId, updates);
+      });
+      if (shot !== null) return shot;
+    }
+    throw this.moved(index, sequenceId);
+  }
+
+  /** The read-modify-write of updateShotInSequence on a freshly loaded `doc`. */
+  updateLoaded(file, doc, sequenceId, shotId, updates) {
     const at = ProjectService.findShot(doc, shotId, file, `sequence ${JSON.stringify(sequenceId)}`);
     const shot = ProjectService.merge(doc.shots[at], updates, jsonPointer(['shots', at]), file, sequenceId);
     doc.shots[at] = shot;
@@ -277,6 +299,11 @@ export class ProjectService {
     this.checkIds([['shot id', shotId]]);
     checkUpdates(updates);
     const file = this.projectJson(projectPath);
+    return this.withLock(file, () => this.updateLegacyLoaded(file, shotId, updates));
+  }
+
+  /** The read-modify-write of updateShot, reading project.json afresh. */
+  updateLegacyLoaded(file, shotId, updates) {
     let doc;
     try {
       doc = loadProjectFile(this.schemas, file);

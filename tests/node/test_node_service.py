@@ -575,11 +575,20 @@ DEFECT_CASES = {
     "firstMatch": {"duplicate-sequence-ids"},
     # its defect is in the syscalls, not the bytes: test_write_protocol.py catches it
     "inplaceWrite": set(),
+    # not a defect: the flock-taking service must behave exactly like the reference
+    "lockingService": set(),
     "uncheckedIds": {"unsafe-ids", "invalid-updates"},
 }
 
 
-@pytest.mark.parametrize("export", sorted(DEFECT_CASES))
+@pytest.mark.parametrize(
+    "export",
+    # The defect sweeps are deep runs (-m slow); the flock-taking service runs by default.
+    [
+        pytest.param(e, marks=[] if e == "lockingService" else [pytest.mark.slow])
+        for e in sorted(DEFECT_CASES)
+    ],
+)
 def test_single_defect_variant_differs_only_in_its_defect(
     node: str, tmp_path: Path, start_adapter: Any, export: str
 ) -> None:
