@@ -5,9 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from pyfakefs.fake_filesystem_unittest import Patcher
 
 from conformance.validate import validate_project, validate_projects
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _schemas_loaded() -> None:
+    """Schemas are read from the real package once and cached; do that before the
+    fake filesystem hides them."""
+    validate_project(CORPUS / "sc201_schema_violation")
+
 
 SHOT = {"id": "s1", "sequencePlanId": "001", "timing": {"duration": 1, "inPoint": 0, "outPoint": 1}}
 
@@ -55,6 +66,5 @@ def test_batch_goes_on_after_a_broken_project() -> None:
 
 
 def test_validate_projects_accepts_one_path() -> None:
-    corpus = Path(__file__).parent / "corpus"
-    (report,) = validate_projects(corpus / "clean")  # type: ignore[arg-type]
-    assert report.project == corpus / "clean" and report.ok
+    (report,) = validate_projects(CORPUS / "clean")  # type: ignore[arg-type]
+    assert report.project == CORPUS / "clean" and report.ok
