@@ -21,7 +21,7 @@ errored (the adapter crashed, hung or spoke garbage each time); otherwise
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import __version__, requirements
@@ -60,6 +60,8 @@ class RequirementResult:
     tests: tuple[str, ...]
     findings: tuple[Finding, ...] = ()
     note: str = ""
+    #: What its tests measured (e.g. the scale ratios), merged.
+    measurements: dict[str, Any] = field(default_factory=dict)
 
     @property
     def blocking(self) -> bool:
@@ -80,6 +82,7 @@ class RequirementResult:
                 {"test": f.test, "outcome": f.outcome, "reason": f.reason} for f in self.findings
             ],
             "note": self.note,
+            "measurements": self.measurements,
         }
 
 
@@ -133,38 +136,49 @@ def _requirement_result(
 ) -> RequirementResult:
     mine = [t for t in tests if req.id in t["requirements"]]
     names = tuple(t["nodeid"] for t in mine)
-    base = {
-        "id": req.id, "level": req.level.value, "title": req.title, "section": req.section,
-        "capability": req.capability.value if req.capability else None, "tests": names,
-    }
-    if req.capability is not None and declared is not None and req.capability.value not in declared:
+
+    def result(
+        status: str, findings: tuple[Finding, ...] = (), note: str = ""
+    ) -> RequirementResult:
+        measured = {k: v for t in mine for k, v in t.get("measurements", {}).items()}
         return RequirementResult(
-            **base, status="not-claimed",
+            req.id, req.level.value, req.title, req.section,
+            req.capability.value if req.capability else None, status, names, findings, note,
+            measured,
+        )
+
+    undeclared = declared is not None and req.capability is not None and (
+        req.capability.value not in declared
+    )
+    if undeclared and req.capability is not None:
+        return result("not-claimed",
             note=f"capability '{req.capability.value}' not declared in hello",
         )
     if not mine and req.id in OUT_OF_SCOPE:
-        return RequirementResult(**base, status="not-applicable", note=OUT_OF_SCOPE[req.id])
+        return result("not-applicable", note=OUT_OF_SCOPE[req.id])
     failing = tuple(
         Finding(t["nodeid"], "failed", t["reason"])
         for t in mine
         if t["outcome"] == "failed" and req.id in t["failed_requirements"]
     )
-    errors = tuple(Finding(t["nodeid"], "error", t["reason"]) for t in mine if t["outcome"] == "error")
+    errors = tuple(
+        Finding(t["nodeid"], "error", t["reason"]) for t in mine if t["outcome"] == "error"
+    )
     passed = [t for t in mine if t["outcome"] == "passed"]
     if failing:
         status = "fail" if req.level is Level.MUST else "warning"
-        return RequirementResult(**base, status=status, findings=failing + errors)
+        return result(status, findings=failing + errors)
     if errors:
-        return RequirementResult(**base, status="error", findings=errors)
+        return result("error", findings=errors)
     if passed:
-        return RequirementResult(**base, status="pass")
+        return result("pass")
     if mine and all(t["outcome"] == "not-claimed" for t in mine):
-        return RequirementResult(**base, status="not-claimed", note=mine[0]["reason"])
+        return result("not-claimed", note=mine[0]["reason"])
     skipped = [t["reason"] for t in mine if t["outcome"] == "skipped"]
     if skipped:
-        return RequirementResult(**base, status="skipped", note=skipped[0])
+        return result("skipped", note=skipped[0])
     note = "its tests stopped at another requirement's failure" if mine else "no test of it ran"
-    return RequirementResult(**base, status="untested", note=note)
+    return result("untested", note=note)
 
 
 def _verdict(results: list[RequirementResult], tests: list[dict[str, Any]]) -> str:
@@ -177,7 +191,9 @@ def _verdict(results: list[RequirementResult], tests: list[dict[str, Any]]) -> s
 def build_report(raw: dict[str, Any], *, duration_seconds: float = 0.0) -> Report:
     """Build the certificate from the plugin's raw results document."""
     if raw.get("format") != RAW_FORMAT:
-        raise ValueError(f"expected raw results of format {RAW_FORMAT}, found {raw.get('format')!r}")
+        raise ValueError(
+            f"expected raw results of format {RAW_FORMAT}, found {raw.get('format')!r}"
+        )
     tests: list[dict[str, Any]] = list(raw["tests"])
     info = raw.get("implementation")
     declared = frozenset(info["capabilities"]) if info else None

@@ -7,7 +7,7 @@ from conformance.certify.render_text import describe_implementation, first_line,
 
 _ICON = {
     "pass": "✅ pass", "fail": "❌ fail", "warning": "⚠️ warning", "error": "💥 error",
-    "not-claimed": "➖ not claimed", "not-applicable": "➖ n/a", "skipped": "⏭️ skipped",
+    "not-claimed": "— not claimed", "not-applicable": "— n/a", "skipped": "⏭️ skipped",
     "untested": "❔ untested",
 }
 
@@ -37,6 +37,9 @@ def render_markdown(report: Report) -> str:
             finding = f"`{f.test.split('::')[-1]}`: {first_line(f.reason)[:200]}"
         elif r.note and r.status != "pass":
             finding = r.note
+        if "ratio" in r.measurements:
+            finding += f" latency ratio {r.measurements['ratio']}x (allowed " \
+                       f"{r.measurements.get('max_ratio', '?')}x)"
         out.append(
             f"| {r.id} | {r.level} | {_ICON[r.status]} | {_cell(r.title)} | {_cell(finding)} |"
         )

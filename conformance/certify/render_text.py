@@ -65,6 +65,9 @@ def _row(r: RequirementResult, color: bool) -> list[str]:
         lines.append(f"{'':<34}-> {f.test.split('::')[-1]}: {_clip(first_line(f.reason), 100)}")
     if r.note and r.status not in ("pass",):
         lines.append(f"{'':<34}({_clip(r.note, 100)})")
+    if "ratio" in r.measurements:
+        lines.append(f"{'':<34}(latency ratio {r.measurements['ratio']}x, "
+                     f"allowed {r.measurements.get('max_ratio', '?')}x)")
     return lines
 
 

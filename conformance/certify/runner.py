@@ -65,12 +65,13 @@ def suite_command(
 
 def run_suite(
     target: Target, *, depth: str = "quick", extra_args: Sequence[str] = (),
-    stream: bool = False, env: dict[str, str] | None = None,
+    stream: bool = False, env: dict[str, str] | None = None, cwd: str | Path | None = None,
 ) -> SuiteRun:
     """Run the suite against ``target`` in a child pytest process.
 
     ``extra_args`` go to pytest (e.g. ``["-k", "security"]``); ``stream`` shows the
-    child's output live instead of capturing it. Raises :class:`SuiteRunError` when
+    child's output live instead of capturing it; ``cwd`` is the folder relative adapter
+    paths are resolved from (default: the current one). Raises :class:`SuiteRunError` when
     pytest produced no complete results (bad arguments, a crash of the harness).
     """
     child_env = dict(os.environ if env is None else env)
@@ -84,7 +85,7 @@ def run_suite(
         argv = suite_command(target, results, ini, depth=depth, extra_args=extra_args)
         started = time.monotonic()
         proc = subprocess.run(
-            argv, env=child_env, stdout=None if stream else subprocess.PIPE,
+            argv, env=child_env, cwd=cwd, stdout=None if stream else subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, check=False,
         )
         duration = time.monotonic() - started
@@ -114,10 +115,12 @@ def _read_results(path: Path, status: int, output: str) -> dict[str, Any]:
 
 def certify(
     target: Target, *, depth: str = "quick", extra_args: Sequence[str] = (),
-    stream: bool = False, env: dict[str, str] | None = None,
+    stream: bool = False, env: dict[str, str] | None = None, cwd: str | Path | None = None,
 ) -> Report:
-    """Run the suite against ``target`` and return the certificate."""
-    run = run_suite(target, depth=depth, extra_args=extra_args, stream=stream, env=env)
+    """Run the suite against ``target`` and return the certificate (see :func:`run_suite`)."""
+    run = run_suite(
+        target, depth=depth, extra_args=extra_args, stream=stream, env=env, cwd=cwd
+    )
     return build_report(run.raw, duration_seconds=run.duration_seconds)
 
 

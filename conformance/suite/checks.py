@@ -4,6 +4,11 @@ A suite test may be tagged with several requirement IDs. When one of its checks
 fails, :class:`RequirementFailure` says which requirement the failure belongs to, so
 the certificate fails exactly that requirement (a plain ``AssertionError`` fails every
 ID the test is tagged with).
+
+A check of a *neighbouring* requirement (e.g. "[] for a missing sequence", SEQ-GET-2,
+met while proving SEQ-ID-1) is recorded with :func:`soft` instead: the test goes on
+proving its own requirement and fails at the end with every recorded failure
+(:class:`RequirementFailures`), so one defect never hides another requirement's result.
 """
 
 from __future__ import annotations
@@ -25,10 +30,40 @@ class RequirementFailure(AssertionError):
         self.message = message
 
 
+class RequirementFailures(AssertionError):
+    """Several requirement failures of one test (soft ones, maybe plus the final one)."""
+
+    def __init__(self, failures: list[RequirementFailure]) -> None:
+        super().__init__("\n".join(str(f) for f in failures))
+        self.failures = failures
+
+    @property
+    def requirements(self) -> list[str]:
+        """The failed requirement IDs, in order, without repeats."""
+        return list(dict.fromkeys(f.requirement for f in self.failures))
+
+
+#: Soft failures of the running test (reset by the plugin before each test).
+_deferred: list[RequirementFailure] = []
+
+
 def require(requirement: str, condition: object, message: str) -> None:
     """Raise :class:`RequirementFailure` for ``requirement`` unless ``condition``."""
     if not condition:
         raise RequirementFailure(requirement, message)
+
+
+def soft(requirement: str, condition: object, message: str) -> None:
+    """Record a failure of ``requirement`` unless ``condition``, and carry on."""
+    if not condition:
+        _deferred.append(RequirementFailure(requirement, message))
+
+
+def take_deferred() -> list[RequirementFailure]:
+    """The soft failures recorded since the last call (and forget them)."""
+    taken = list(_deferred)
+    _deferred.clear()
+    return taken
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -68,9 +103,9 @@ def expect_missing_sequence(
 ) -> None:
     """``get_shots(project, sequence_id)`` must be SEQUENCE_NOT_FOUND.
 
-    A wrong code or another sequence's shots fail ``requirement``; an empty list fails
-    SEQ-GET-2 instead (the "[] for a missing sequence" defect), so that one defect is
-    reported once, under its own requirement (the test must be tagged with both).
+    A wrong code or another sequence's shots fail ``requirement``; an empty list is a
+    soft failure of SEQ-GET-2 instead (the "[] for a missing sequence" defect), so that
+    one defect is reported under its own requirement (tag the test with both).
     """
     try:
         result = get_shots(project, sequence_id)
@@ -80,13 +115,21 @@ def expect_missing_sequence(
                 f"{exc.code.value}: {exc.message}")
         return
     if result == []:
-        raise RequirementFailure(
-            "SEQ-GET-2", f"get_shots({sequence_id!r}) returned [] instead of SEQUENCE_NOT_FOUND"
-        )
+        soft("SEQ-GET-2", False,
+             f"get_shots({sequence_id!r}) returned [] instead of SEQUENCE_NOT_FOUND")
+        return
     raise RequirementFailure(
         requirement,
         f"get_shots({sequence_id!r}) should be SEQUENCE_NOT_FOUND, returned {_short(result)}",
     )
 
 
-__all__ = ["RequirementFailure", "expect_error", "expect_missing_sequence", "require"]
+__all__ = [
+    "RequirementFailure",
+    "RequirementFailures",
+    "expect_error",
+    "expect_missing_sequence",
+    "require",
+    "soft",
+    "take_deferred",
+]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conformance.suite.checks import RequirementFailure
+from conformance.suite.checks import RequirementFailure, RequirementFailures
 from conformance.suite.results import NOT_CLAIMED_PREFIX
 
 
@@ -71,6 +71,10 @@ def classify(
     if report.when != "call":
         text = call.excinfo.exconly() if call.excinfo is not None else str(report.longrepr)
         return "error", f"{report.when} failed: {text}", list(ids)
+    group = _find(exc, RequirementFailures)
+    if isinstance(group, RequirementFailures) and set(group.requirements) <= set(ids):
+        reason = "\n".join(f"[{f.requirement}] {f.message}" for f in group.failures)
+        return "failed", reason, group.requirements
     failure = _find(exc, RequirementFailure)
     if isinstance(failure, RequirementFailure) and failure.requirement in ids:
         return "failed", failure.message, [failure.requirement]

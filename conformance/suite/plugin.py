@@ -172,6 +172,26 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
+    if _state(pyfuncitem.config) is None:
+        yield
+        return
+    from conformance.suite.checks import RequirementFailure, RequirementFailures, take_deferred
+
+    take_deferred()  # nothing left over from another test
+    outcome = yield
+    deferred = take_deferred()
+    if not deferred:
+        return
+    raised = outcome.exception
+    if raised is not None and not isinstance(raised, RequirementFailure):
+        return  # an adapter fault or a plain failure decides the outcome
+    outcome.force_exception(
+        RequirementFailures([*deferred, *([raised] if raised is not None else [])])
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
     state = _state(item.config)

@@ -9,7 +9,7 @@ import pytest
 
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.jsonio import BOM, dump_bytes
-from conformance.suite.checks import expect_error, expect_missing_sequence, require
+from conformance.suite.checks import expect_error, expect_missing_sequence, require, soft
 from conformance.suite.samples import sequence_doc
 from conformance.suite.scenarios import basic_project
 
@@ -160,7 +160,7 @@ def test_failed_calls_carry_a_code_and_change_nothing(impl: Any, project: Any) -
                     f"{op}{args[1:]} failed without a spec error code: {exc.message}")
             require("SEQ-ERR-2", bool(exc.message.strip()), f"{op}{args[1:]}: empty message")
         else:
-            require(requirement, False, f"{op}{args[1:]} should fail, returned {result!r}")
+            soft(requirement, False, f"{op}{args[1:]} should fail, returned {result!r:.200}")
         changed = before.changed(project.snapshot())
         require("SEQ-ERR-2", not changed, f"the failed {op}{args[1:]} changed {changed}")
     leftovers = [p.name for p in project.sequences.iterdir() if p.name.endswith(".tmp")]
