@@ -19,6 +19,9 @@ from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import id_problem
 from conformance.jsonio import parse_bytes
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, is_sequence_file_name
+from conformance.validate import Severity
+from conformance.validate.finding import FileRef
+from conformance.validate.parsing import parse
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,15 @@ def _phrase(problem: str) -> str:
     return problem if problem.startswith(("contains", "starts")) else f"is wrong: {problem}"
 
 
+def _parse_fast(raw: bytes, file: Path) -> Any:
+    """The validator's strict parse (orjson fast path, same values); any file-level
+    error is re-read by :func:`parse_bytes` for its precise SeqcheckError."""
+    parsed = parse(raw, FileRef(file.parent, file.name))
+    if not parsed.usable or any(f.severity is Severity.ERROR for f in parsed.findings):
+        return parse_bytes(raw, file=file)
+    return parsed.doc
+
+
 def _object(doc: Any, file: Path) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise SeqcheckError(
@@ -175,8 +187,9 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
     ``root`` is a project folder or a run's backup folder. Raises
     ``PROJECT_NOT_FOUND``, ``CORRUPT_FILE``, ``INVALID_ID``,
     ``DUPLICATE_SEQUENCE_ID`` or ``IO_ERROR``. Without ``checked`` only the strict
-    parse and "is an object" are checked (verification: the validator judges the
-    rest, and a backup was checked when it was taken).
+    parse (the validator's, faster) and "is an object" are checked - for
+    verification, where the validator judges the rest and a backup was checked when
+    it was taken.
     """
     project_path = root / PROJECT_FILE
     try:
@@ -188,9 +201,10 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
             "that holds project.json.",
             file=project_path,
         ) from None
-    parsed = parse_bytes(project_raw, file=project_path)
-    project = (check_project_doc(parsed, project_path) if checked
-               else _object(parsed, project_path))
+    if checked:
+        project = check_project_doc(parse_bytes(project_raw, file=project_path), project_path)
+    else:
+        project = _object(_parse_fast(project_raw, project_path), project_path)
     folder = root / SEQUENCES_DIR
     try:
         names = sorted(e.name for e in os.scandir(folder) if is_sequence_file_name(e.name))
@@ -212,10 +226,8 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
     for name in names:
         path = folder / name
         raw = _read(path)
-        doc = parse_bytes(raw, file=path)
-        if not checked:
-            doc = _object(doc, path)
-        elif not (isinstance(doc, dict) and "id" not in doc):
+        doc = parse_bytes(raw, file=path) if checked else _object(_parse_fast(raw, path), path)
+        if checked and not (isinstance(doc, dict) and "id" not in doc):
             # Files with an id must be valid; id-less ones are judged by detect.py.
             check_sequence_doc(doc, path)
             seq_id = doc["id"]

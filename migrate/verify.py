@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from conformance.documents import LEGACY_ARRAYS, shot_sequence_id
 from conformance.errors import SeqcheckError
@@ -30,8 +29,7 @@ from migrate.snapshot import Snapshot, project_root, read_snapshot
 from migrate.validation import validation_problems
 
 
-@dataclass(frozen=True)
-class _Location:
+class _Location(NamedTuple):
     file: str
     pointer: str
     shot: dict[str, Any]
@@ -77,9 +75,8 @@ def _compare(original: Snapshot, current: Snapshot, problems: list[VerifyProblem
             in_project[loc.shot["id"]] = in_project.get(loc.shot["id"], 0) + 1
     found: dict[str, list[_Location]] = {}
     for loc in _locations(current):
-        shot_id = loc.shot.get("id")
-        if isinstance(shot_id, str) and shot_id in copies:
-            found.setdefault(shot_id, []).append(loc)
+        if loc.shot["id"] in copies:
+            found.setdefault(loc.shot["id"], []).append(loc)
     for shot_id, originals in copies.items():
         locs = found.get(shot_id, [])
         if not locs:
