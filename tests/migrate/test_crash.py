@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,14 @@ def _strace_works() -> bool:
     return probe.returncode == 0
 
 
-needs_strace = pytest.mark.skipif(not _strace_works(),
-                                  reason="strace missing or ptrace not permitted")
+_STRACE_OK = _strace_works()
+
+
+def needs_strace(test: Callable[..., None]) -> Callable[..., None]:
+    """Mark a test that kills through strace; skip it where strace cannot run."""
+    skip = pytest.mark.skipif(not _STRACE_OK, reason="strace missing or ptrace not permitted")
+    marked: Callable[..., None] = pytest.mark.needs_strace(skip(test))
+    return marked
 
 
 def _legacy(root: Path, shots_per_seq: int = 2) -> Path:
