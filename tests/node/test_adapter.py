@@ -386,7 +386,7 @@ def test_ipc_envelope_flag_unwraps(start_adapter: Any) -> None:
     assert update(adapter, "envelope-ok")["result"] == {"id": "envelope-ok", "notes": "wrapped"}
     text = update(adapter, "envelope-error-text")["error"]
     assert text["code"] == "INTERNAL_ERROR"
-    assert "Sequence 001 not found" in text["message"]
+    assert "without a spec error code: Sequence 001 not found" in text["message"]
     assert update(adapter, "envelope-error-code")["error"] == {
         "code": "SEQUENCE_NOT_FOUND",
         "message": "no sequence 001",

@@ -398,18 +398,28 @@ function protocolError(err) {
   return { code: 'INTERNAL_ERROR', message: `the service threw a non-Error value: ${text}` };
 }
 
+/** The error of an IPC envelope {success: false, error}, already in protocol form. */
 class EnvelopeError extends Error {}
 
 function unwrapEnvelope(result) {
   if (result === null || typeof result !== 'object' || typeof result.success !== 'boolean') return result;
-  if (!result.success) {
-    const error = result.error;
-    const err = error !== null && typeof error === 'object' ? error : { message: String(error ?? 'IPC call failed'), code: result.code };
-    const mapped = protocolError(err.code === undefined && result.code !== undefined ? { ...err, code: result.code, message: err.message } : err);
-    throw Object.assign(new EnvelopeError(mapped.message), mapped);
+  if (result.success) {
+    const key = ENVELOPE_KEYS.find((k) => Object.prototype.hasOwnProperty.call(result, k));
+    return key === undefined ? null : result[key];
   }
-  const key = ENVELOPE_KEYS.find((k) => Object.prototype.hasOwnProperty.call(result, k));
-  return key === undefined ? null : result[key];
+  const error = result.error;
+  const isObject = error !== null && typeof error === 'object';
+  const code = isObject && error.code !== undefined ? error.code : result.code;
+  const text = isObject ? String(error.message ?? JSON.stringify(error)) : String(error ?? 'no error given');
+  if (typeof code === 'string' && ERROR_CODES.has(code)) {
+    const out = { code, message: text };
+    if (isObject && typeof error.file === 'string') out.file = error.file;
+    if (isObject && typeof error.pointer === 'string') out.pointer = error.pointer;
+    throw Object.assign(new EnvelopeError(text), out);
+  }
+  const suffix = code !== undefined ? ` [code ${String(code)}]` : '';
+  const message = `the IPC call failed without a spec error code: ${text}${suffix}`;
+  throw Object.assign(new EnvelopeError(message), { code: 'INTERNAL_ERROR', message });
 }
 
 // -- serving -----------------------------------------------------------------------------------
