@@ -164,7 +164,11 @@ def _requirement_result(
     errors = tuple(
         Finding(t["nodeid"], "error", t["reason"]) for t in mine if t["outcome"] == "error"
     )
-    passed = [t for t in mine if t["outcome"] == "passed"]
+    passed = [
+        t for t in mine
+        if t["outcome"] == "passed"
+        or (t["outcome"] == "failed" and req.id in t.get("proven_requirements", ()))
+    ]
     if failing:
         status = "fail" if req.level is Level.MUST else "warning"
         return result(status, findings=failing + errors)

@@ -33,9 +33,12 @@ class RequirementFailure(AssertionError):
 class RequirementFailures(AssertionError):
     """Several requirement failures of one test (soft ones, maybe plus the final one)."""
 
-    def __init__(self, failures: list[RequirementFailure]) -> None:
+    def __init__(self, failures: list[RequirementFailure], *, completed: bool) -> None:
         super().__init__("\n".join(str(f) for f in failures))
         self.failures = failures
+        #: True when the test ran to its end (only soft failures): its other
+        #: requirements were proven; False when a hard failure stopped it.
+        self.completed = completed
 
     @property
     def requirements(self) -> list[str]:

@@ -51,35 +51,40 @@ def _find(exc: BaseException | None, kind: type[BaseException]) -> BaseException
 
 def classify(
     report: pytest.TestReport, call: pytest.CallInfo[Any], ids: list[str]
-) -> tuple[str, str, list[str]]:
-    """``(outcome, reason, failed requirement IDs)`` for one phase of a test."""
+) -> tuple[str, str, list[str], list[str]]:
+    """``(outcome, reason, failed IDs, proven IDs)`` for one phase of a test.
+
+    Proven IDs are the requirements of a failed test that still held: the test ran to
+    its end and only neighbouring requirements failed (soft checks).
+    """
     if report.passed:
-        return "passed", "", []
+        return "passed", "", [], list(ids)
     if report.skipped:
         reason = ""
         if call.excinfo is not None:
             reason = str(call.excinfo.value.msg if hasattr(call.excinfo.value, "msg")
                          else call.excinfo.value)
         if reason.startswith(NOT_CLAIMED_PREFIX):
-            return "not-claimed", reason[len(NOT_CLAIMED_PREFIX):], []
-        return "skipped", reason, []
+            return "not-claimed", reason[len(NOT_CLAIMED_PREFIX):], [], []
+        return "skipped", reason, [], []
     exc = call.excinfo.value if call.excinfo is not None else None
     fault_type = _adapter_fault_type()
     fault = _find(exc, fault_type) if fault_type is not None else None
     if fault is not None:
-        return "error", _describe_fault(fault), list(ids)
+        return "error", _describe_fault(fault), list(ids), []
     if report.when != "call":
         text = call.excinfo.exconly() if call.excinfo is not None else str(report.longrepr)
-        return "error", f"{report.when} failed: {text}", list(ids)
+        return "error", f"{report.when} failed: {text}", list(ids), []
     group = _find(exc, RequirementFailures)
     if isinstance(group, RequirementFailures) and set(group.requirements) <= set(ids):
         reason = "\n".join(f"[{f.requirement}] {f.message}" for f in group.failures)
-        return "failed", reason, group.requirements
+        proven = [i for i in ids if i not in group.requirements] if group.completed else []
+        return "failed", reason, group.requirements, proven
     failure = _find(exc, RequirementFailure)
     if isinstance(failure, RequirementFailure) and failure.requirement in ids:
-        return "failed", failure.message, [failure.requirement]
+        return "failed", failure.message, [failure.requirement], []
     text = call.excinfo.exconly() if call.excinfo is not None else str(report.longrepr)
-    return "failed", text, list(ids)
+    return "failed", text, list(ids), []
 
 
 __all__ = ["classify"]

@@ -186,9 +186,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
     raised = outcome.exception
     if raised is not None and not isinstance(raised, RequirementFailure):
         return  # an adapter fault or a plain failure decides the outcome
-    outcome.force_exception(
-        RequirementFailures([*deferred, *([raised] if raised is not None else [])])
-    )
+    outcome.force_exception(RequirementFailures(
+        [*deferred, *([raised] if raised is not None else [])], completed=raised is None
+    ))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -201,8 +201,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
     report = outcome.get_result()
     ids = requirement_ids(item)
-    verdict, reason, failed = classify(report, call, ids)
-    state.recorder.phase(item.nodeid, ids, report.when, verdict, reason, failed, report.duration)
+    verdict, reason, failed, proven = classify(report, call, ids)
+    state.recorder.phase(
+        item.nodeid, ids, report.when, verdict, reason, failed, report.duration, proven
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

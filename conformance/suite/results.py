@@ -43,6 +43,8 @@ class TestRecord:
     requirements: list[str]
     outcome: str = "passed"
     failed_requirements: list[str] = field(default_factory=list)
+    #: Requirements this test proved although it failed on others (soft checks).
+    proven_requirements: list[str] = field(default_factory=list)
     reason: str = ""
     duration: float = 0.0
     measurements: dict[str, Any] = field(default_factory=dict)
@@ -54,6 +56,7 @@ class TestRecord:
             "requirements": list(self.requirements),
             "outcome": self.outcome,
             "failed_requirements": list(self.failed_requirements),
+            "proven_requirements": list(self.proven_requirements),
             "reason": self.reason,
             "duration": round(self.duration, 4),
             "measurements": self.measurements,
@@ -75,6 +78,7 @@ class Recorder:
     def phase(
         self, nodeid: str, requirements: list[str], when: str, outcome: str, reason: str,
         failed_requirements: list[str], duration: float,
+        proven_requirements: list[str] | None = None,
     ) -> None:
         """Fold the outcome of one phase (setup/call/teardown) into the test's record.
 
@@ -90,6 +94,7 @@ class Recorder:
         rec.outcome = outcome
         rec.reason = clip(reason)
         rec.failed_requirements = list(failed_requirements)
+        rec.proven_requirements = list(proven_requirements or [])
 
     def to_document(self, header: dict[str, Any]) -> dict[str, Any]:
         """The raw-results document: ``header`` plus the tests, marked finished."""

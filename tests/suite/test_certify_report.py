@@ -156,3 +156,15 @@ def test_runner_refuses_truncated_or_missing_results(tmp_path: Path) -> None:
 def test_unknown_raw_format_is_refused() -> None:
     with pytest.raises(ValueError, match="raw results"):
         build_report({"format": "something-else"})
+
+
+def test_soft_failures_still_prove_the_tests_own_requirement() -> None:
+    tests = [t for t in _all_pass() if t["requirements"] not in (["SEQ-ID-1"], ["SEQ-GET-2"])]
+    done = _test(["SEQ-ID-1", "SEQ-GET-2"], "failed", ["SEQ-GET-2"], "returned []")
+    stopped = {**done, "nodeid": "cases/test_x.py::test_stopped"}
+    report = build_report(_raw([*tests, {**done, "proven_requirements": ["SEQ-ID-1"]}]))
+    assert report.by_id("SEQ-ID-1").status == "pass"
+    assert report.by_id("SEQ-GET-2").status == "fail"
+    assert schema_registry.is_valid("certification-report", report.to_dict())
+    # A test stopped by a hard failure proves nothing else.
+    assert build_report(_raw([*tests, stopped])).by_id("SEQ-ID-1").status == "untested"

@@ -159,9 +159,9 @@ def test_failed_calls_carry_a_code_and_change_nothing(impl: Any, project: Any) -
             require("SEQ-ERR-2", exc.code is not ErrorCode.INTERNAL_ERROR,
                     f"{op}{args[1:]} failed without a spec error code: {exc.message}")
             require("SEQ-ERR-2", bool(exc.message.strip()), f"{op}{args[1:]}: empty message")
+            changed = before.changed(project.snapshot())
+            require("SEQ-ERR-2", not changed, f"the failed {op}{args[1:]} changed {changed}")
         else:
             soft(requirement, False, f"{op}{args[1:]} should fail, returned {result!r:.200}")
-        changed = before.changed(project.snapshot())
-        require("SEQ-ERR-2", not changed, f"the failed {op}{args[1:]} changed {changed}")
     leftovers = [p.name for p in project.sequences.iterdir() if p.name.endswith(".tmp")]
     require("SEQ-ERR-2", not leftovers, f"temp files left behind: {leftovers}")
