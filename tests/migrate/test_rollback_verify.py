@@ -143,3 +143,29 @@ def test_verify_and_rollback_refuse_a_damaged_backup(make_project: MakeProject) 
         rollback(root)
     assert info.value.migrate_code is MigrateCode.BAD_RECORD
     assert tree(root) == migrated
+
+
+def test_an_interrupted_rollback_is_finished_by_running_it_again(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    root, before = _migrated(make_project)
+    module = importlib.import_module("migrate.rollback")
+    real = module.atomic_write_bytes
+    calls = {"n": 0}
+
+    def killed_on_second(target: Path, data: bytes) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # like a kill: no cleanup
+        real(target, data)
+
+    monkeypatch.setattr(module, "atomic_write_bytes", killed_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        rollback(root)
+    monkeypatch.undo()
+    assert tree(root)["project.json"] == before["project.json"]  # restored first
+    assert tree(root) != before
+    rollback(root)
+    assert tree(root) == before
