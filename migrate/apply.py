@@ -218,9 +218,10 @@ def apply(
     clock). With ``verify_after`` the result carries :func:`migrate.verify`'s report.
     Raises :class:`~conformance.errors.SeqcheckError` /
     :class:`~migrate.errors.MigrateError` before any write for bad input, conflicts
-    (``MIGRATE_CONFLICT``), a born-broken project without ``repair``, a newer record;
-    ``MIGRATE_INCOMPLETE`` (with ``completed``/``total``) when a write failed
-    part-way - the same call then resumes.
+    (``MIGRATE_CONFLICT``), a born-broken project without ``repair``, a newer record.
+    A write that fails part-way is undone and its error raised (the project is
+    unchanged); if the undo fails too, ``MIGRATE_INCOMPLETE`` (with
+    ``completed``/``total``) is raised and the same call resumes the migration.
     """
     options = options or Options()
     root = project_root(project)
@@ -229,17 +230,21 @@ def apply(
         if run is not None and not run.progress().done:
             result = _resume(root, run, options, lock_timeout, on_step)
         else:
-            snap = read_snapshot(root)
-            plan = make_plan(snap, root, options, migration_time(now))
-            if plan.blocked:
-                raise conflict_error(plan)
-            if plan.has_work:
-                run = _start(root, plan, snap.raw_files(), snap.had_sequences_dir)
-                written = _execute(root, run, plan, 0, lock_timeout, on_step)
-                result = ApplyResult(root, "migrated", plan, steps_written=written,
-                                     run_dir=run.folder)
-            else:
-                result = ApplyResult(root, plan.state, plan)
+            result = _fresh(root, options, migration_time(now), lock_timeout, on_step)
     if verify_after:
         result.verification = verify(root)
     return result
+
+
+def _fresh(root: Path, options: Options, now: str, lock_timeout: float,
+           on_step: StepCallback | None) -> ApplyResult:
+    # A function of its own so the parsed snapshot is freed before verification.
+    snap = read_snapshot(root)
+    plan = make_plan(snap, root, options, now)
+    if plan.blocked:
+        raise conflict_error(plan)
+    if not plan.has_work:
+        return ApplyResult(root, plan.state, plan)
+    run = _start(root, plan, snap.raw_files(), snap.had_sequences_dir)
+    written = _execute(root, run, plan, 0, lock_timeout, on_step)
+    return ApplyResult(root, "migrated", plan, steps_written=written, run_dir=run.folder)
