@@ -234,7 +234,12 @@ class SequenceIndex:
         except OSError:
             self._folder_mtime = None
             return
-        self._set_entries({**self._entries, name: _read_entry(path, sig)})
+        fresh = _read_entry(path, sig)
+        stale = self._entries.get(name)
+        if stale is not None:
+            self._unmap(name, stale)
+        self._map(name, fresh)
+        self._entries[name] = fresh  # one entry: no pass over the other files
         if self._folder_mtime is not None:
             self._folder_mtime = self._folder_mtime_now()
 
