@@ -13,8 +13,10 @@ from pathlib import Path
 
 PROJECT_FILE = "project.json"
 SEQUENCES_DIR = "sequences"
-#: A sequence file name: ``sequence_`` + at least three digits + ``.json``.
-SEQUENCE_FILE_RE = re.compile(r"^sequence_(\d{3,})\.json$")
+#: A sequence file name: ``sequence_`` + at least three ASCII digits + ``.json``.
+#: ``[0-9]``, not ``\d`` (which also matches other scripts' digits, e.g. fullwidth);
+#: ``\Z``, not ``$`` (which also matches before a trailing newline).
+SEQUENCE_FILE_RE = re.compile(r"^sequence_([0-9]{3,})\.json\Z")
 
 
 def is_sequence_file_name(name: str) -> bool:
