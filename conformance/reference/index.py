@@ -1,7 +1,7 @@
 """Finding a sequence file by the id inside it without parsing every file on each call.
 
 The index remembers, for each sequence file name, the file's identity (inode, size,
-mtime) and the sequence id and shot ids read from it. A full sweep lists the folder,
+mtime, ctime) and the sequence id and shot ids read from it. A full sweep lists the folder,
 stats each file and re-reads only files that changed.
 
 A lookup skips the sweep (SEQ-SCALE-1: cost independent of the number of sequences)
@@ -36,7 +36,7 @@ TRUST_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class _Entry:
-    signature: tuple[int, int, int]
+    signature: tuple[int, int, int, int]
     sequence_id: str | None
     shot_ids: frozenset[str]
     problem: str | None
@@ -46,11 +46,13 @@ class _Entry:
     pointer: str = ""
 
 
-def _signature(st: os.stat_result) -> tuple[int, int, int]:
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
+    # ctime too: a copy that keeps its mtime (cp -p, shutil.copy2) onto a reused inode
+    # of the same size would otherwise look unchanged; ctime cannot be set by programs.
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _read_entry(path: Path, signature: tuple[int, int, int]) -> _Entry:
+def _read_entry(path: Path, signature: tuple[int, int, int, int]) -> _Entry:
     try:
         data = path.read_bytes()
     except IsADirectoryError:

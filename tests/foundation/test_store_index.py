@@ -189,3 +189,29 @@ def test_program_rewriting_right_after_our_write_is_not_masked(
     assert store.save_shot("late", {"notes": "2"})["notes"] == "2"
     assert json.loads((root / S1).read_bytes())["shots"][-1] == {"id": "late", "notes": "2"}
     assert (root / "project.json").read_bytes() == pj
+
+
+def test_in_place_copy_keeping_mtime_is_noticed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A same-size rewrite on the same inode with the old mtime restored (what cp -p or
+    shutil.copy2 onto an existing file does) must still be re-read: only ctime differs."""
+    monkeypatch.setattr(index_module, "TRUST_SECONDS", 0.0)  # sweep on every lookup
+    seqs = tmp_path / "sequences"
+    seqs.mkdir()
+    (seqs / "sequence_001.json").write_bytes(b'{"id": "aa", "shots": []}\n')
+    other = seqs / "sequence_002.json"
+    other.write_bytes(b'{"id": "bb", "shots": []}\n')
+    store = ReferenceStore(tmp_path)
+    assert store.get_shots("aa") == []
+    before = other.stat()
+    with other.open("r+b") as fh:  # same inode, same size
+        fh.write(b'{"id": "aa", "shots": []}\n')
+    os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = other.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino, before.st_size, before.st_mtime_ns
+    )
+    with pytest.raises(SeqcheckError) as info:
+        store.get_shots("aa")
+    assert info.value.code is ErrorCode.DUPLICATE_SEQUENCE_ID
