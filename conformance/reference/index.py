@@ -127,8 +127,20 @@ class SequenceIndex:
         except OSError:
             return None  # the sweep that follows reports what is wrong
 
+    def _inside_project(self, path: str | Path) -> bool:
+        root = os.path.realpath(self.folder.parent)
+        return os.path.commonpath([root, os.path.realpath(path)]) == root
+
     def refresh(self, *, force: bool = False) -> None:
         """Bring the index up to date with the folder (re-read changed files only)."""
+        if self.folder.is_symlink() and not self._inside_project(self.folder):
+            raise SeqcheckError(
+                ErrorCode.CORRUPT_FILE,
+                "expected 'sequences' to be a folder inside the project, found a link "
+                "to a folder outside it; nothing outside the project is ever read. "
+                "Replace the link with the folder itself.",
+                file=self.folder,
+            )
         if force:
             self._set_entries({})
         self._folder_mtime = None
@@ -156,6 +168,15 @@ class SequenceIndex:
         fresh: dict[str, _Entry] = {}
         for entry in scan:
             if not is_sequence_file_name(entry.name):
+                continue
+            if entry.is_symlink() and not self._inside_project(entry.path):
+                # SEQ-ID-5: a link may not make seqcheck read outside the project.
+                fresh[entry.name] = _Entry(
+                    (0, 0, 0, 0), None, frozenset(),
+                    "it is a symbolic link to a file outside the project, and nothing "
+                    "outside the project folder is ever read. Replace the link with a "
+                    "copy of the file",
+                )
                 continue
             try:
                 st = entry.stat()
@@ -247,6 +268,10 @@ class SequenceIndex:
 
     def _has_problems(self) -> bool:
         return bool(self._problems)
+
+    def raise_problems(self) -> None:
+        """Raise the error of the first sequence file that cannot be identified."""
+        self._raise_problems()
 
     def _raise_problems(self) -> None:
         for name in sorted(self._problems):

@@ -215,3 +215,40 @@ def test_in_place_copy_keeping_mtime_is_noticed(
     with pytest.raises(SeqcheckError) as info:
         store.get_shots("aa")
     assert info.value.code is ErrorCode.DUPLICATE_SEQUENCE_ID
+
+
+def test_links_out_of_the_project_are_never_followed(tmp_path: Path) -> None:
+    """SEQ-ID-5: a sequence file (or the sequences folder) that is a symbolic link to
+    a place outside the project is CORRUPT_FILE, and its content is never returned."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.json"
+    secret.write_bytes(b'{"id": "secret", "shots": [{"id": "s"}]}\n')
+    root = tmp_path / "p"
+    (root / "sequences").mkdir(parents=True)
+    (root / "sequences" / "sequence_001.json").write_bytes(b'{"id": "001", "shots": []}\n')
+    link = root / "sequences" / "sequence_002.json"
+    link.symlink_to(secret)
+    store = ReferenceStore(root)
+    for call, args in ((store.get_all_sequences, ()), (store.get_shots, ("secret",)),
+                       (store.get_shots, ("001",))):
+        with pytest.raises(SeqcheckError) as info:
+            call(*args)
+        assert info.value.code is ErrorCode.CORRUPT_FILE
+        assert info.value.file == str(link)
+        assert "outside the project" in info.value.message
+    # A link that stays inside the project is an ordinary sequence file.
+    link.unlink()
+    inside = root / "shared.json"
+    inside.write_bytes(b'{"id": "002", "shots": []}\n')
+    link.symlink_to(inside)
+    assert [s["id"] for s in ReferenceStore(root).get_all_sequences()] == ["001", "002"]
+    # The sequences folder itself linked out of the project.
+    root2 = tmp_path / "p2"
+    root2.mkdir()
+    (root2 / "sequences").symlink_to(outside)
+    with pytest.raises(SeqcheckError) as info:
+        ReferenceStore(root2).get_all_sequences()
+    assert info.value.code is ErrorCode.CORRUPT_FILE
+    assert "outside" in info.value.message
+    assert secret.read_bytes() == b'{"id": "secret", "shots": [{"id": "s"}]}\n'
