@@ -41,6 +41,8 @@ class Case:
     node: bool = False
     #: Certified only in the slow run (-m slow): keeps the default run within budget.
     slow: bool = False
+    #: Single-defect cases must pass everything else; a many-defect one need not.
+    single_defect: bool = True
 
 
 def _py(cls: str, must: set[str], may: set[str] | None = None) -> Case:
@@ -49,14 +51,21 @@ def _py(cls: str, must: set[str], may: set[str] | None = None) -> Case:
 
 
 def _js(folder: str, must: set[str], may: set[str] | None = None,
-        module: Path | None = None, slow: bool = False) -> Case:
+        module: Path | None = None, slow: bool = False, single_defect: bool = True) -> Case:
     path = module or JS / folder / "ProjectService.mjs"
     command = f"node {NODE_ADAPTER} --module {path} --export ProjectService"
     return Case(f"js:{folder}", Target(impl=None, adapter=command), frozenset(must),
                 frozenset(may or ()), not_claimed=frozenset({"SEQ-LOCK-1", "SEQ-LOCK-2"}),
-                node=True, slow=slow)
+                node=True, slow=slow, single_defect=single_defect)
 
 
+APP_LIKE_MUST = {
+    "SEQ-LAYOUT-2", "SEQ-ID-1", "SEQ-ID-3", "SEQ-ID-4", "SEQ-MEMBER-1", "SEQ-MEMBER-2",
+    "SEQ-UPDATE-2", "SEQ-UPDATE-3", "SEQ-UPDATE-4", "SEQ-UPDATE-5", "SEQ-UPDATE-7",
+    "SEQ-UPDATE-8", "SEQ-UPDATE-9", "SEQ-GET-2", "SEQ-ALL-1", "SEQ-ALL-2", "SEQ-READ-1",
+    "SEQ-LEGACY-1", "SEQ-LEGACY-2", "SEQ-LEGACY-3", "SEQ-SAVE-3", "SEQ-ERR-1", "SEQ-ERR-2",
+    "SEQ-ATOMIC-1", "SEQ-ATOMIC-2", "SEQ-ATOMIC-3", "SEQ-ENC-1", "SEQ-ENC-2",
+}
 # Kill-point sampling in the quick profile may miss the in-place write's torn window:
 # the write-protocol trace (SEQ-ATOMIC-2) and ENOSPC (SEQ-ATOMIC-3) catch it every time.
 CASES = [
@@ -80,6 +89,10 @@ CASES = [
     # No id checks anywhere: the legacy path's "bad shot id is INVALID_ID" breaks too.
     _js("unchecked-ids", {"SEQ-ID-4", "SEQ-LEGACY-3"}, slow=True),
     _js("fallback-legacy", {"SEQ-SAVE-3"}, {"SEQ-ERR-2"}, slow=True),
+    # The real app as the field notes describe it: most of the spec's "app differences".
+    # Its update calls answer null (the app returns nothing), which the protocol reports as
+    # a malformed answer, so many requirements are errors rather than failures.
+    _js("app-like", APP_LIKE_MUST, slow=True, single_defect=False),
 ]
 CORE_MUST = {r.id for r in REQUIREMENTS if r.level is Level.MUST and r.core and not r.retired}
 
@@ -126,6 +139,9 @@ def test_certificate_matches_the_defect(case: Case, certificates: dict[str, obje
     broken = {rid for rid, s in statuses.items() if s in ("fail", "error", "untested", "skipped")}
     missing = case.must_fail - broken
     assert not missing, f"{case.name}: expected failures missing: {missing}\n{_summary(report)}"
+    if not case.single_defect:
+        assert report.verdict == "not-certified", _summary(report)
+        return
     unexpected = broken - case.must_fail - case.may_fail
     assert not unexpected, f"{case.name}: unexpected failures {unexpected}\n{_summary(report)}"
     for rid in CORE_MUST - case.must_fail - case.may_fail:
