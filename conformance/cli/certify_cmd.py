@@ -58,7 +58,8 @@ def certify(
     seqcheck certify --adapter "node conformance/adapters/node/adapter.mjs \\
         --module dist/ProjectService.js --export ProjectService" --markdown summary.md
     """
-    from conformance.certify import SuiteRunError, Target, certify as run_certify
+    from conformance.certify import SuiteRunError, Target
+    from conformance.certify import certify as run_certify
     from conformance.certify.render_junit import render_junit
     from conformance.certify.render_markdown import render_markdown
     from conformance.certify.render_text import render_table

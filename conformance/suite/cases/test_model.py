@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
@@ -62,6 +62,12 @@ def _machine(impl: Any, base: Path, profile: Any) -> type[RuleBasedStateMachine]
                 self.model[seq_id] = doc
 
         # -- helpers ------------------------------------------------------------------
+        def log(self, step: str) -> None:
+            # note() prints the step log with hypothesis' report; the list goes into the
+            # failure message, which is what the certificate shows.
+            note(step)
+            self.steps.append(step)
+
         def fail(self, requirement: str, message: str) -> None:
             log = "\n  ".join(self.steps[-12:])
             raise RequirementFailure(requirement, f"{message}\n  steps:\n  {log}")
@@ -80,7 +86,7 @@ def _machine(impl: Any, base: Path, profile: Any) -> type[RuleBasedStateMachine]
         @rule(seq=st.sampled_from(sorted(SEQUENCES)), n=st.integers(1, 3), updates=valid_updates)
         def update(self, seq: str, n: int, updates: dict[str, Any]) -> None:
             shot_id = f"{seq}-s{n}"
-            self.steps.append(f"update_shot({seq!r}, {shot_id!r}, {updates!r})")
+            self.log(f"update_shot({seq!r}, {shot_id!r}, {updates!r})")
             doc = self.model[seq]
             index = next(i for i, s in enumerate(doc["shots"]) if s["id"] == shot_id)
             old = doc["shots"][index]
@@ -95,7 +101,7 @@ def _machine(impl: Any, base: Path, profile: Any) -> type[RuleBasedStateMachine]
         @rule(seq=st.sampled_from(sorted(SEQUENCES)), n=st.integers(1, 3), updates=bad_updates)
         def invalid_update(self, seq: str, n: int, updates: dict[str, Any]) -> None:
             shot_id = f"{seq}-s{n}"
-            self.steps.append(f"update_shot({seq!r}, {shot_id!r}, {updates!r})  # must fail")
+            self.log(f"update_shot({seq!r}, {shot_id!r}, {updates!r})  # must fail")
             if "id" in updates:
                 req, code = "SEQ-UPDATE-3", ErrorCode.INVALID_UPDATE
             elif "sequencePlanId" in updates:
@@ -109,7 +115,7 @@ def _machine(impl: Any, base: Path, profile: Any) -> type[RuleBasedStateMachine]
 
         @rule(updates=valid_updates)
         def update_missing(self, updates: dict[str, Any]) -> None:
-            self.steps.append(f"update_shot({MISSING_SEQUENCE!r}, 'x', ...)  # must fail")
+            self.log(f"update_shot({MISSING_SEQUENCE!r}, 'x', ...)  # must fail")
             self.expect("SEQ-UPDATE-9", ErrorCode.SEQUENCE_NOT_FOUND, impl.update_shot,
                         self.project.path, MISSING_SEQUENCE, "x", updates)
             self.expect("SEQ-UPDATE-9", ErrorCode.SHOT_NOT_FOUND, impl.update_shot,
@@ -117,7 +123,7 @@ def _machine(impl: Any, base: Path, profile: Any) -> type[RuleBasedStateMachine]
 
         @rule(seq=st.sampled_from([*sorted(SEQUENCES), MISSING_SEQUENCE]))
         def get_shots(self, seq: str) -> None:
-            self.steps.append(f"get_shots({seq!r})")
+            self.log(f"get_shots({seq!r})")
             if seq not in self.model:
                 self.expect("SEQ-GET-2", ErrorCode.SEQUENCE_NOT_FOUND,
                             impl.get_shots, self.project.path, seq)
@@ -129,14 +135,14 @@ def _machine(impl: Any, base: Path, profile: Any) -> type[RuleBasedStateMachine]
 
         @rule()
         def get_all(self) -> None:
-            self.steps.append("get_all_sequences()")
+            self.log("get_all_sequences()")
             ids = [s.get("id") for s in impl.get_all_sequences(self.project.path)]
             if ids != ["001", "abc", "1737000000000-seqa"]:
                 self.fail("SEQ-ALL-1", f"get_all_sequences order {ids}")
 
         @rule(bad=st.sampled_from(UNSAFE))
         def unsafe_id(self, bad: str) -> None:
-            self.steps.append(f"get_shots({bad!r})  # must fail")
+            self.log(f"get_shots({bad!r})  # must fail")
             self.expect("SEQ-ID-4", ErrorCode.INVALID_ID, impl.get_shots, self.project.path, bad)
 
         @rule()
@@ -144,7 +150,7 @@ def _machine(impl: Any, base: Path, profile: Any) -> type[RuleBasedStateMachine]
             if self.restarts >= 2:  # restarts of a stdio adapter are costly; two prove it
                 return
             self.restarts += 1
-            self.steps.append("restart()")
+            self.log("restart()")
             impl.restart()
             for seq in self.model:
                 shots = impl.get_shots(self.project.path, seq)
