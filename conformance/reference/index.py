@@ -44,6 +44,8 @@ class _Entry:
     problem_code: ErrorCode = ErrorCode.CORRUPT_FILE
     #: Where in the file the problem is.
     pointer: str = ""
+    #: A link resolving outside the project: never opened, by any call (SEQ-ID-5).
+    escapes: bool = False
 
 
 def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -176,6 +178,7 @@ class SequenceIndex:
                     "it is a symbolic link to a file outside the project, and nothing "
                     "outside the project folder is ever read. Replace the link with a "
                     "copy of the file",
+                    escapes=True,
                 )
                 continue
             try:
@@ -269,9 +272,17 @@ class SequenceIndex:
     def _has_problems(self) -> bool:
         return bool(self._problems)
 
-    def raise_problems(self) -> None:
-        """Raise the error of the first sequence file that cannot be identified."""
-        self._raise_problems()
+    def raise_escapes(self) -> None:
+        """Raise CORRUPT_FILE for the first sequence file that links out of the project."""
+        for name in sorted(self._entries):
+            entry = self._entries[name]
+            if entry.escapes:
+                raise SeqcheckError(
+                    entry.problem_code,
+                    f"expected a sequence file inside the project, but {entry.problem}.",
+                    file=self.folder / name,
+                    pointer="",
+                )
 
     def _raise_problems(self) -> None:
         for name in sorted(self._problems):

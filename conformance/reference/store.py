@@ -225,9 +225,8 @@ class ReferenceStore:
         """
         self._check_project()
         self._index.refresh()
-        # Unidentifiable files (corrupt, unreadable, links out of the project) fail the
-        # whole call before any file is opened.
-        self._index.raise_problems()
+        # A link out of the project fails the call before any file is opened.
+        self._index.raise_escapes()
         folder = self._index.folder
         seen: dict[str, str] = {}
         sequences: list[dict[str, Any]] = []
