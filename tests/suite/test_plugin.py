@@ -94,3 +94,38 @@ def test_garbage_answers_are_errors_and_adapter_broken(tmp_path: Path, flag: str
     assert raw["tests"] and {t["outcome"] for t in raw["tests"]} == {"error"}
     assert all(f"adapter {kind}" in t["reason"] for t in raw["tests"]), raw["tests"][0]["reason"]
     assert build_report(raw).verdict == "adapter-broken"
+
+
+def test_without_strace_crash_checks_fall_back_with_reduced_assurance(tmp_path: Path) -> None:
+    out = tmp_path / "raw.json"
+    env = dict(os.environ, PATH=str(tmp_path / "no-tools-here"))  # strace cannot be found
+    env.pop("PYTEST_ADDOPTS", None)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--seqcheck-impl",
+         "reference", "--seqcheck-results", str(out), "-k", "test_crash"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=600,
+    )
+    raw = json.loads(out.read_text())
+    report = build_report(raw)
+    assert report.header["assurance"] == "reduced"
+    assert any(n.startswith("reduced assurance: strace/ptrace unavailable") for n in raw["notes"])
+    kills = next(t for t in raw["tests"] if t["nodeid"].endswith("test_kill_at_every_point"))
+    assert kills["outcome"] == "passed" and kills["measurements"]["method"] == "random"
+    assert report.by_id("SEQ-ATOMIC-1").status == "pass"
+    assert report.by_id("SEQ-ATOMIC-2").status == "pass"  # inode check instead of a trace
+    assert report.by_id("SEQ-ATOMIC-3").status == "skipped"  # fault injection needs strace
+
+
+def test_without_strace_an_in_place_writer_still_fails_the_write_protocol(tmp_path: Path) -> None:
+    out = tmp_path / "raw.json"
+    env = dict(os.environ, PATH=str(tmp_path / "no-tools-here"))
+    env.pop("PYTEST_ADDOPTS", None)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--seqcheck-impl",
+         f"{CORE_ONLY}:InPlaceWrite", "--seqcheck-results", str(out), "-k",
+         "test_write_protocol_trace"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=600,
+    )
+    (test,) = json.loads(out.read_text())["tests"]
+    assert test["outcome"] == "failed"
+    assert "kept its inode" in test["reason"]
