@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from conformance import schema_registry
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.jsonio import read_json
+
+if TYPE_CHECKING:
+    import jsonschema
 
 #: Fields by which a shot names the sequence it belongs to.
 MEMBERSHIP_FIELDS = ("sequencePlanId", "sequence_id")

@@ -12,12 +12,15 @@ import json
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+
+if TYPE_CHECKING:  # jsonschema and referencing are imported on first use: they cost
+    # ~0.15 s at start-up and are needed only to explain a document that failed the
+    # compiled check (every adapter process and CLI start pays the import otherwise).
+    import jsonschema
+    from referencing import Registry
 
 #: Schema names (file stem without ``.schema.json``) of the persisted formats.
 SHOT = "shot"
@@ -49,6 +52,9 @@ def schema_id(name: str) -> str:
 
 @cache
 def _registry() -> Registry[Any]:
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     resources_ = [
         (schema_id(n), Resource.from_contents(load_schema(n), default_specification=DRAFT202012))
         for n in schema_names()
@@ -65,6 +71,8 @@ def _rs_registry() -> Any:
 @cache
 def detailed_validator(name: str) -> jsonschema.protocols.Validator:
     """A ``jsonschema`` validator for ``name`` (formats asserted), for error reports."""
+    import jsonschema
+
     cls = jsonschema.validators.validator_for(load_schema(name))
     validator: jsonschema.protocols.Validator = cls(
         load_schema(name),
@@ -97,6 +105,8 @@ def first_error(name: str, instance: Any) -> jsonschema.ValidationError | None:
     """The most relevant violation (``jsonschema.exceptions.best_match``), or ``None``."""
     if is_valid(name, instance):
         return None
+    import jsonschema.exceptions
+
     best: jsonschema.ValidationError | None = jsonschema.exceptions.best_match(
         detailed_validator(name).iter_errors(instance)
     )

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
 
 from conformance import schema_registry
 from conformance.documents import describe_schema_error
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.jsonio import parse_bytes
+
+if TYPE_CHECKING:  # imported on first failure only (start-up cost; see schema_registry)
+    import jsonschema
 
 #: The protocol version this module speaks (``hello`` result ``protocol``).
 PROTOCOL_VERSION = 1
@@ -104,6 +106,8 @@ def _fast(name: str) -> Any:
 
 @cache
 def _detailed(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+
     cls = jsonschema.validators.validator_for(_definition(name))
     validator: jsonschema.protocols.Validator = cls(_definition(name))
     return validator
@@ -116,6 +120,8 @@ def problem(definition: str, instance: Any, *, at: str = "") -> str | None:
     """
     if _fast(definition).is_valid(instance):
         return None
+    import jsonschema.exceptions
+
     best = jsonschema.exceptions.best_match(_detailed(definition).iter_errors(instance))
     if best is None:  # the two validators disagree: report it rather than pass it
         return f"rejected by the compiled validator of $defs/{definition}"

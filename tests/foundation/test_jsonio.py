@@ -86,3 +86,26 @@ def test_strict_parse_rejects_with_location(data: bytes, pointer: str) -> None:
 
 def test_escaped_surrogate_pairs_and_backslashes_are_fine() -> None:
     assert parse_bytes(b'{"a": "\\ud83d\\udca5", "b": "\\\\ud800"}') == {"a": "💥", "b": "\\ud800"}
+
+
+def test_valid_paths_never_import_jsonschema() -> None:
+    """jsonschema (~0.15 s to import) explains failures only; a valid update, read and
+    protocol round trip must not load it, or every adapter start pays for it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo-project"
+    code = (
+        "import shutil, sys, tempfile, pathlib\n"
+        "from conformance.reference import ReferenceStore\n"
+        "from conformance.protocol import open_reference\n"
+        f"root = pathlib.Path(tempfile.mkdtemp()) / 'p'; shutil.copytree({str(demo)!r}, root)\n"
+        "s = ReferenceStore(root)\n"
+        "s.update_shot('001', 'shot-0001', {'notes': 'x'}); s.get_all_sequences()\n"
+        "impl = open_reference(); impl.get_shots(str(root), '001'); impl.close()\n"
+        "lazy = ('jsonschema', 'referencing')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in lazy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
