@@ -69,7 +69,8 @@ def take_deferred() -> list[RequirementFailure]:
     return taken
 
 
-def _short(value: Any, limit: int = 160) -> str:
+def shorten(value: Any, limit: int = 160) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for failure messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -97,7 +98,7 @@ def expect_error(
         )
         return exc
     raise RequirementFailure(
-        requirement, f"expected error {wanted}, but the call returned {_short(result)}"
+        requirement, f"expected error {wanted}, but the call returned {shorten(result)}"
     )
 
 
@@ -123,7 +124,7 @@ def expect_missing_sequence(
         return
     raise RequirementFailure(
         requirement,
-        f"get_shots({sequence_id!r}) should be SEQUENCE_NOT_FOUND, returned {_short(result)}",
+        f"get_shots({sequence_id!r}) should be SEQUENCE_NOT_FOUND, returned {shorten(result)}",
     )
 
 
@@ -133,6 +134,7 @@ __all__ = [
     "expect_error",
     "expect_missing_sequence",
     "require",
+    "shorten",
     "soft",
     "take_deferred",
 ]

@@ -80,9 +80,9 @@ def test_examples_are_valid_messages(example: dict[str, Any]) -> None:
             "at /result/capabilities/0",
         ),
         (
-            {"id": 1, "ok": True, "result": [{"id": "a"}]},
+            {"id": 1, "ok": True, "result": {"id": "a", "shots": []}},
             "get_all_sequences",
-            "'shots' is a required property",
+            "is not of type 'array'",
         ),
         ({"id": 1, "ok": True, "result": 3}, "shutdown", "at /result"),
         ({"id": 1, "ok": True, "result": [], "extra": 1}, "get_shots", "at /"),
@@ -157,3 +157,19 @@ def test_decode_is_strict() -> None:
     for bad in (b'{"id": 1, "id": 2}', b'{"x": NaN}', b"\xff", b"not json"):
         with pytest.raises(messages.MessageError):
             messages.decode(bad)
+
+
+@pytest.mark.parametrize(
+    ("op", "result"),
+    [
+        ("update_shot", None),
+        ("update_legacy_shot", None),
+        ("save_shot", None),
+        ("get_all_sequences", [{"name": "no id"}, [1, 2], "x"]),
+    ],
+)
+def test_what_the_suite_judges_passes_the_protocol(op: str, result: Any) -> None:
+    """An update that returns nothing and corrupt documents passed off as sequences are
+    the implementation's failures (SEQ-UPDATE-5, SEQ-ALL-2), reported by the suite; the
+    protocol must carry them, not call the adapter malformed."""
+    assert messages.response_problem({"id": 1, "ok": True, "result": result}, op) is None

@@ -60,11 +60,14 @@ def _js(folder: str, must: set[str], may: set[str] | None = None,
 
 
 APP_LIKE_MUST = {
-    "SEQ-LAYOUT-2", "SEQ-ID-1", "SEQ-ID-3", "SEQ-ID-4", "SEQ-MEMBER-1", "SEQ-MEMBER-2",
-    "SEQ-UPDATE-2", "SEQ-UPDATE-3", "SEQ-UPDATE-4", "SEQ-UPDATE-5", "SEQ-UPDATE-7",
-    "SEQ-UPDATE-8", "SEQ-UPDATE-9", "SEQ-GET-2", "SEQ-ALL-1", "SEQ-ALL-2", "SEQ-READ-1",
-    "SEQ-LEGACY-1", "SEQ-LEGACY-2", "SEQ-LEGACY-3", "SEQ-SAVE-3", "SEQ-ERR-1", "SEQ-ERR-2",
-    "SEQ-ATOMIC-1", "SEQ-ATOMIC-2", "SEQ-ATOMIC-3", "SEQ-ENC-1", "SEQ-ENC-2",
+    # Measured 2026-11-25 (quick profile). What it still passes is what the app does
+    # right: updates land in the file found by the id inside it, other files untouched.
+    "SEQ-LAYOUT-2", "SEQ-LAYOUT-3", "SEQ-ID-3", "SEQ-ID-4", "SEQ-ID-6", "SEQ-MEMBER-1",
+    "SEQ-MEMBER-2", "SEQ-UPDATE-2", "SEQ-UPDATE-3", "SEQ-UPDATE-4", "SEQ-UPDATE-5",
+    "SEQ-UPDATE-7", "SEQ-UPDATE-8", "SEQ-UPDATE-9", "SEQ-GET-2", "SEQ-ALL-1", "SEQ-ALL-2",
+    "SEQ-READ-1", "SEQ-LEGACY-1", "SEQ-LEGACY-2", "SEQ-LEGACY-3", "SEQ-SAVE-3", "SEQ-ERR-1",
+    "SEQ-ERR-2", "SEQ-ATOMIC-1", "SEQ-ATOMIC-2", "SEQ-ATOMIC-3", "SEQ-ATOMIC-4", "SEQ-ENC-1",
+    "SEQ-ENC-2",
 }
 # Kill-point sampling in the quick profile may miss the in-place write's torn window:
 # the write-protocol trace (SEQ-ATOMIC-2) and ENOSPC (SEQ-ATOMIC-3) catch it every time.

@@ -153,5 +153,5 @@ def test_save_shot_with_corrupt_sequence_file_never_falls_back(impl: Any, projec
 def test_basic_project_storyboard_shot(impl: Any, project: Any) -> None:
     basic_project(project)
     shot = impl.update_legacy_shot(project.path, "sb-1", {"title": "T"})
-    require("SEQ-LEGACY-1", shot.get("title") == "T" and shot.get("id") == "sb-1",
-            f"unexpected result {shot!r}")
+    require("SEQ-LEGACY-1", isinstance(shot, dict) and shot.get("title") == "T"
+            and shot.get("id") == "sb-1", f"expected the updated shot back, got {shot!r}")
