@@ -140,14 +140,14 @@ def parse_bytes(data: bytes, *, file: str | Path | None = None) -> Any:
     return doc
 
 
-def read_json(path: Path) -> tuple[Any, bytes]:
-    """Read and strictly parse ``path``; return the document and the raw bytes.
+def read_file_bytes(path: Path) -> bytes:
+    """The bytes of ``path``; the one place read failures become seqcheck errors.
 
-    A missing file raises :class:`FileNotFoundError` (callers map it to their own
-    code); any other OS error is ``IO_ERROR``.
+    A missing file raises :class:`FileNotFoundError` (callers decide what absence
+    means); a directory is ``CORRUPT_FILE``; any other OS error is ``IO_ERROR``.
     """
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise
     except IsADirectoryError:
@@ -162,6 +162,23 @@ def read_json(path: Path) -> tuple[Any, bytes]:
             f"could not read the file: {exc.strerror or exc}. Check its permissions.",
             file=path,
         ) from exc
+
+
+def read_file_bytes_or_none(path: Path) -> bytes | None:
+    """Like :func:`read_file_bytes`, but ``None`` when ``path`` does not exist."""
+    try:
+        return read_file_bytes(path)
+    except FileNotFoundError:
+        return None
+
+
+def read_json(path: Path) -> tuple[Any, bytes]:
+    """Read and strictly parse ``path``; return the document and the raw bytes.
+
+    A missing file raises :class:`FileNotFoundError` (callers map it to their own
+    code); any other OS error is ``IO_ERROR``.
+    """
+    data = read_file_bytes(path)
     return parse_bytes(data, file=path), data
 
 

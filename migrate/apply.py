@@ -27,6 +27,7 @@ from pathlib import Path
 
 from conformance.atomic import LOCK_TIMEOUT_SECONDS, atomic_write_bytes, file_lock
 from conformance.errors import ErrorCode, SeqcheckError
+from conformance.jsonio import read_file_bytes_or_none
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
 from migrate import journal, runs
 from migrate.clock import migration_time
@@ -43,18 +44,6 @@ JOURNAL_INTERVAL = 0.2
 
 #: Called after each durable step with (completed, total).
 StepCallback = Callable[[int, int], None]
-
-
-def read_or_none(path: Path) -> bytes | None:
-    """The bytes of ``path``, or ``None`` when it does not exist."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise SeqcheckError(
-            ErrorCode.IO_ERROR, f"could not read the file: {exc.strerror or exc}.", file=path
-        ) from exc
 
 
 def conflict_error(plan: Plan) -> MigrateError:
@@ -83,7 +72,7 @@ def _write_step(root: Path, step: FileChange, lock_timeout: float) -> None:
     lock = (contextlib.nullcontext() if step.path == PROJECT_FILE or step.original is None
             else file_lock(path, lock_timeout))
     with lock:
-        current = read_or_none(path)
+        current = read_file_bytes_or_none(path)
         if current == step.data:
             return  # already written before an interruption
         if current != step.original:

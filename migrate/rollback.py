@@ -16,9 +16,9 @@ from pathlib import Path
 
 from conformance.atomic import LOCK_TIMEOUT_SECONDS, atomic_write_bytes, file_lock, fsync_dir
 from conformance.errors import ErrorCode, SeqcheckError
+from conformance.jsonio import read_file_bytes_or_none
 from conformance.layout import PROJECT_FILE
 from migrate import runs
-from migrate.apply import read_or_none
 from migrate.errors import MigrateCode, MigrateError, interrupted
 from migrate.model import RollbackResult
 from migrate.snapshot import project_root
@@ -27,7 +27,7 @@ from migrate.snapshot import project_root
 def _edited(root: Path, run: runs.Run) -> list[str]:
     edited = []
     for step in run.steps:
-        current = read_or_none(root / step["path"])
+        current = read_file_bytes_or_none(root / step["path"])
         digest = runs.sha256(current) if current is not None else None
         if digest not in (step["original_sha256"], step["result_sha256"]):
             edited.append(step["path"])
@@ -93,7 +93,7 @@ def rollback(
                 lock = (contextlib.nullcontext() if rel == PROJECT_FILE
                         else file_lock(path, lock_timeout))
                 with lock:
-                    current = read_or_none(path)
+                    current = read_file_bytes_or_none(path)
                     if rel not in originals:
                         if current is not None:
                             _remove(path)

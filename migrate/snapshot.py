@@ -17,7 +17,7 @@ from conformance import schema_registry
 from conformance.documents import LEGACY_ARRAYS, MEMBERSHIP_FIELDS, check_sequence_doc, schema_error
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import id_problem
-from conformance.jsonio import parse_bytes
+from conformance.jsonio import parse_bytes, read_file_bytes
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, is_sequence_file_name
 from conformance.validate import Severity
 from conformance.validate.finding import FileRef
@@ -60,23 +60,6 @@ class Snapshot:
         out = {PROJECT_FILE: self.project_raw}
         out.update((s.path, s.raw) for s in self.sequences)
         return out
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise
-    except IsADirectoryError:
-        raise SeqcheckError(
-            ErrorCode.CORRUPT_FILE, "expected a JSON file, found a directory.", file=path
-        ) from None
-    except OSError as exc:
-        raise SeqcheckError(
-            ErrorCode.IO_ERROR,
-            f"could not read the file: {exc.strerror or exc}. Check its permissions.",
-            file=path,
-        ) from exc
 
 
 def check_project_doc(doc: Any, file: Path) -> dict[str, Any]:
@@ -193,7 +176,7 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
     """
     project_path = root / PROJECT_FILE
     try:
-        project_raw = _read(project_path)
+        project_raw = read_file_bytes(project_path)
     except FileNotFoundError:
         raise SeqcheckError(
             ErrorCode.PROJECT_NOT_FOUND,
@@ -225,7 +208,7 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
     seen: dict[str, str] = {}
     for name in names:
         path = folder / name
-        raw = _read(path)
+        raw = read_file_bytes(path)
         doc = parse_bytes(raw, file=path) if checked else _object(_parse_fast(raw, path), path)
         if checked and not (isinstance(doc, dict) and "id" not in doc):
             # Files with an id must be valid; id-less ones are judged by detect.py.

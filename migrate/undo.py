@@ -16,19 +16,9 @@ from pathlib import Path
 
 from conformance.atomic import atomic_write_bytes, file_lock, fsync_dir
 from conformance.errors import ErrorCode, SeqcheckError
+from conformance.jsonio import read_file_bytes_or_none
 from conformance.layout import PROJECT_FILE
 from migrate.model import FileChange
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise SeqcheckError(
-            ErrorCode.IO_ERROR, f"could not read the file: {exc.strerror or exc}.", file=path
-        ) from exc
 
 
 def undo_steps(root: Path, steps: Sequence[FileChange], lock_timeout: float) -> None:
@@ -44,7 +34,7 @@ def undo_steps(root: Path, steps: Sequence[FileChange], lock_timeout: float) -> 
         lock = (contextlib.nullcontext() if step.path == PROJECT_FILE
                 else file_lock(path, lock_timeout))
         with lock:
-            current = _read(path)
+            current = read_file_bytes_or_none(path)
             if current != step.data:
                 continue
             if step.original is not None:
