@@ -7,6 +7,7 @@ names that readers must ignore.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,6 +33,17 @@ def sequences_dir(project: Path) -> Path:
 def project_file(project: Path) -> Path:
     """The project's ``project.json`` (which may not exist)."""
     return project / PROJECT_FILE
+
+
+def resolves_inside(project: Path, path: str | os.PathLike[str]) -> bool:
+    """True when ``path``, links followed, stays inside the ``project`` folder.
+
+    Nothing outside the project folder is ever read or written (SEQ-ID-5), so a
+    sequence file or ``sequences/`` folder that is a link resolving elsewhere is
+    refused rather than followed.
+    """
+    root = os.path.realpath(project)
+    return os.path.commonpath([root, os.path.realpath(path)]) == root
 
 
 def lock_path(target: Path) -> Path:

@@ -28,7 +28,7 @@ import orjson
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.ids import id_problem
 from conformance.jsonio import BOM, parse_bytes
-from conformance.layout import is_sequence_file_name
+from conformance.layout import is_sequence_file_name, resolves_inside
 
 #: How long a full sweep may be relied on while the folder looks unchanged.
 TRUST_SECONDS = 1.0
@@ -130,8 +130,7 @@ class SequenceIndex:
             return None  # the sweep that follows reports what is wrong
 
     def _inside_project(self, path: str | Path) -> bool:
-        root = os.path.realpath(self.folder.parent)
-        return os.path.commonpath([root, os.path.realpath(path)]) == root
+        return resolves_inside(self.folder.parent, path)
 
     def refresh(self, *, force: bool = False) -> None:
         """Bring the index up to date with the folder (re-read changed files only)."""

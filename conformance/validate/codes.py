@@ -154,6 +154,11 @@ CODES: dict[str, CodeInfo] = {
         _c("SC314", "sequences-not-a-folder", E,
            "'sequences' exists in the project but is not a folder.",
            "Rename or remove the file named 'sequences'.", "SEQ-LAYOUT-3"),
+        _c("SC315", "link-out-of-project", E,
+           "A sequence file, or the sequences folder, is a symbolic link resolving "
+           "outside the project. It is not read: nothing outside the project folder "
+           "is ever read, and a conforming store refuses it (CORRUPT_FILE).",
+           "Replace the link with a copy of the file or folder it points to.", "SEQ-ID-5"),
     )
 }
 

@@ -165,7 +165,15 @@ def _validate(project: Path) -> ValidationReport:
     findings: list[Finding] = []
     seq_dir = layout.sequences_dir(project)
     if os.path.lexists(seq_dir):
-        if not seq_dir.is_dir():
+        if seq_dir.is_symlink() and not layout.resolves_inside(project, seq_dir):
+            findings.append(
+                FileRef(project, layout.SEQUENCES_DIR).finding(
+                    "SC315", "",
+                    "expected 'sequences' to be a folder inside the project, found a link "
+                    f"to {os.path.realpath(seq_dir)}; it was not read.",
+                )
+            )
+        elif not seq_dir.is_dir():
             findings.append(
                 FileRef(project, layout.SEQUENCES_DIR).finding(
                     "SC314", "", "expected 'sequences' to be a folder, found a file."
@@ -191,6 +199,16 @@ def _validate(project: Path) -> ValidationReport:
                             "SC313", "",
                             "expected only sequence files (sequence_NNN.json) in "
                             f"sequences/, found {name!r}.",
+                        )
+                    )
+                    continue
+                entry = seq_dir / name
+                if entry.is_symlink() and not layout.resolves_inside(project, entry):
+                    findings.append(
+                        FileRef(project, f"{layout.SEQUENCES_DIR}/{name}").finding(
+                            "SC315", "",
+                            "expected a sequence file inside the project, found a link to "
+                            f"{os.path.realpath(entry)}; it was not read.",
                         )
                     )
                     continue
