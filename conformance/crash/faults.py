@@ -10,13 +10,12 @@ adapter's own writes to stdout, and it could not report the error at all.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.crash.killpoints import Runner, Target, _under, target_of
+from conformance.crash.killpoints import Target, baseline_runner, is_under, target_of
 from conformance.crash.state import State, classify, leftovers
 from conformance.crash.write_protocol import FSYNC_CALLS, WRITE_CALLS, describe
 
@@ -74,18 +73,10 @@ def inject_fault(
     ``when=`` expression (``3``, ``2+``, ``1..5``) applied to ``syscall`` as named, in
     every thread.
     """
-    with tempfile.TemporaryDirectory(prefix="seqcheck-fault-") as tmp:
-        runner = Runner(
-            argv,
-            Path(tmp),
-            make_project,
-            target_rel,
-            (sequence_id, shot_id, updates),
-            timeout,
-            cwd,
-            env,
-        )
-        base, error = runner.baseline()
+    with baseline_runner(
+        "seqcheck-fault-", argv, make_project, target_rel, (sequence_id, shot_id, updates),
+        timeout, cwd, env,
+    ) as (runner, base, error):
         if base is None:
             return FaultOutcome({}, "old", [], error=error)
         if when == "first":
@@ -94,11 +85,11 @@ def inject_fault(
             touched = False
             index = None
             for i, call in enumerate(base.calls):
-                touched = touched or any(_under(p, folder) for p in call.paths)
+                touched = touched or any(is_under(p, folder) for p in call.paths)
                 if (
                     touched
                     and call.name in family
-                    and any(_under(p, str(base.project)) for p in call.paths)
+                    and any(is_under(p, str(base.project)) for p in call.paths)
                 ):
                     index = i
                     break

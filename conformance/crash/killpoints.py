@@ -21,11 +21,12 @@ repeated (up to :data:`RETRIES` times). ``KillOutcome.exact`` says whether it la
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,9 @@ class SweepResult:
         ]
 
 
-def _under(path: str, folder: str) -> bool:
+def is_under(path: str, folder: str) -> bool:
+    """Whether the traced ``path`` is ``folder`` or inside it (plain string test: strace
+    reports resolved absolute paths)."""
     return path == folder or path.startswith(folder + os.sep)
 
 
@@ -146,7 +149,7 @@ def signature(call: Syscall, project: Path) -> str:
     """``name:paths`` relative to ``project``, random parts (temp names, inodes) masked."""
     rel = sorted(
         {
-            os.path.relpath(p, project) if _under(p, str(project)) else "<outside>"
+            os.path.relpath(p, project) if is_under(p, str(project)) else "<outside>"
             for p in call.paths
         }
     )
@@ -203,7 +206,7 @@ def select_kill_points(calls: list[Syscall], project: Path, folder: Path) -> lis
     """Kill points of a recorded update, in trace order (see the module docstring)."""
     root, folder_s = str(project), str(folder)
     start = next(
-        (i for i, c in enumerate(calls) if any(_under(p, folder_s) for p in c.paths)), None
+        (i for i, c in enumerate(calls) if any(is_under(p, folder_s) for p in c.paths)), None
     )
     if start is None:
         return []
@@ -211,9 +214,9 @@ def select_kill_points(calls: list[Syscall], project: Path, folder: Path) -> lis
     stop = (
         response
         if response is not None
-        else max(i for i, c in enumerate(calls) if any(_under(p, root) for p in c.paths)) + 1
+        else max(i for i, c in enumerate(calls) if any(is_under(p, root) for p in c.paths)) + 1
     )
-    chosen = [i for i in range(start, stop) if any(_under(p, root) for p in calls[i].paths)]
+    chosen = [i for i in range(start, stop) if any(is_under(p, root) for p in calls[i].paths)]
     if response is not None:
         chosen.append(response)
         after = next(
@@ -387,6 +390,26 @@ def _hit(calls: list[Syscall], name: str, ordinal: int, action: str) -> Syscall 
     return best[0] if best else None
 
 
+@contextlib.contextmanager
+def baseline_runner(
+    prefix: str,
+    argv: Sequence[str],
+    make_project: Callable[[Path], None],
+    target_rel: str,
+    request: tuple[Any, Any, Any],
+    timeout: float,
+    cwd: str | os.PathLike[str] | None,
+    env: dict[str, str] | None,
+) -> Iterator[tuple[Runner, Baseline | None, str | None]]:
+    """A :class:`Runner` in a fresh temp workspace, with its uninterrupted baseline run
+    (``(runner, None, why)`` when the baseline did not succeed); the workspace is
+    removed on exit. Every strace tool starts this way."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        runner = Runner(argv, Path(tmp), make_project, target_rel, request, timeout, cwd, env)
+        base, error = runner.baseline()
+        yield runner, base, error
+
+
 def kill_point_sweep(
     argv: Sequence[str],
     make_project: Callable[[Path], None],
@@ -406,18 +429,10 @@ def kill_point_sweep(
     run); ``target_rel`` is the file the update must replace, relative to it.
     """
     began = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="seqcheck-kill-") as tmp:
-        runner = Runner(
-            argv,
-            Path(tmp),
-            make_project,
-            target_rel,
-            (sequence_id, shot_id, updates),
-            timeout,
-            cwd,
-            env,
-        )
-        base, error = runner.baseline()
+    with baseline_runner(
+        "seqcheck-kill-", argv, make_project, target_rel, (sequence_id, shot_id, updates),
+        timeout, cwd, env,
+    ) as (runner, base, error):
         if base is None:
             return SweepResult([], 0, error=error, elapsed=time.monotonic() - began)
         points = select_kill_points(base.calls, base.project, (base.project / target_rel).parent)
