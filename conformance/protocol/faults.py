@@ -39,6 +39,9 @@ class AdapterFault(Exception):
         self.detail = detail
         self.stderr_tail = stderr_tail
         self.exit_code = exit_code
+        #: For ``start-failed``: the adapter was silent (hello timed out) rather than
+        #: dead, so a fresh start may succeed.
+        self.stalled = False
         super().__init__(self.__str__())
 
     def __str__(self) -> str:

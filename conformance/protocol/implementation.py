@@ -65,6 +65,13 @@ class Transport(Protocol):
 
 #: Bound on the shutdown exchange during :meth:`Implementation.close`.
 SHUTDOWN_TIMEOUT = 5.0
+#: A start whose hello goes unanswered within the start timeout is retried this many
+#: times. A fresh runtime very rarely stalls before reading its first request on a
+#: heavily loaded machine (seen with Node 20 on 2 cores running several
+#: certifications at once: idle in epoll, hello consumed, no answer); one stalled
+#: start must not turn a whole run into errors. A silent adapter still fails after
+#: the retries, and every retry is counted in :attr:`Implementation.start_stalls`.
+START_RETRIES = 1
 
 
 class Implementation:
@@ -76,10 +83,22 @@ class Implementation:
         self._transport = transport
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
+        #: Starts retried because hello went unanswered (see START_RETRIES).
+        self.start_stalls = 0
         self.info: ImplementationInfo = self._start()
 
     # -- lifecycle ---------------------------------------------------------------------
     def _start(self) -> ImplementationInfo:
+        for _ in range(START_RETRIES):
+            try:
+                return self._start_once()
+            except AdapterFault as fault:
+                if not fault.stalled:
+                    raise
+                self.start_stalls += 1
+        return self._start_once()
+
+    def _start_once(self) -> ImplementationInfo:
         self._transport.start()
         request = messages.request(
             next(self._ids), "hello", {"protocol": messages.PROTOCOL_VERSION}
@@ -90,12 +109,15 @@ class Implementation:
             )
         except AdapterFault as fault:
             if fault.kind in ("crash", "timeout"):
-                raise AdapterFault(
+                retried = f" (after {self.start_stalls} stalled start(s))" * bool(self.start_stalls)
+                failed = AdapterFault(
                     "start-failed",
-                    f"before answering hello: {fault.detail}",
+                    f"before answering hello: {fault.detail}{retried}",
                     stderr_tail=fault.stderr_tail,
                     exit_code=fault.exit_code,
-                ) from None
+                )
+                failed.stalled = fault.kind == "timeout"
+                raise failed from None
             raise
         if not response["ok"]:
             self._transport.stop()

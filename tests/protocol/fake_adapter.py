@@ -72,6 +72,7 @@ def main() -> int:
 
     print(f"fake adapter pid {os.getpid()} mode {mode}", file=sys.stderr, flush=True)
     if mode == "slow-start":
+        misbehave_now()  # with --once, only the first process stalls
         time.sleep(options.delay)
     for line in sys.stdin:
         request = json.loads(line)

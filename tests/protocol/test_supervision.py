@@ -132,7 +132,22 @@ def test_slow_start_beyond_timeout_is_start_failed(tmp_path: Path) -> None:
         )
     assert caught.value.kind == "start-failed"
     assert "before answering hello" in caught.value.detail
+    assert "after 1 stalled start(s)" in caught.value.detail
     assert "mode slow-start" in caught.value.stderr_tail
+
+
+def test_one_stalled_start_is_retried_and_counted(tmp_path: Path) -> None:
+    """A fresh adapter that stays silent at hello once (a rare stall under load) is
+    killed and started again; the retry is counted, never hidden."""
+    impl = open_adapter(
+        [sys.executable, str(FAKE), "--mode", "slow-start", "--delay", "30",
+         "--once", str(tmp_path / "stalled")],
+        timeout=5.0,
+        start_timeout=1.0,
+    )
+    assert impl.start_stalls == 1
+    assert impl.get_shots("/p", "001") == [{"id": "s1"}]
+    impl.close()
 
 
 def test_missing_executable_is_start_failed(tmp_path: Path) -> None:

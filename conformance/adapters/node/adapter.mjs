@@ -12,7 +12,6 @@ import fs from 'node:fs';
 import { Console } from 'node:console';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
 const PROTOCOL_VERSION = 1;
@@ -469,6 +468,51 @@ function send(message) {
   return new Promise((resolve) => protocolWrite(line, () => resolve()));
 }
 
+// The lines of stdin, one at a time, queued straight from 'data' events. Not readline's
+// async iterator: under heavy load a restarted adapter once sat idle with its first
+// request consumed from the pipe and never answered; an explicit queue leaves no
+// hand-off between a 'line' event and the loop's next pull where a line can be lost.
+async function* stdinLines() {
+  const queue = [];
+  let pending = '';
+  let ended = false;
+  let wake = null;
+  const notify = () => {
+    if (wake) {
+      const resolve = wake;
+      wake = null;
+      resolve();
+    }
+  };
+  process.stdin.setEncoding('utf8'); // multi-byte characters split across chunks stay whole
+  process.stdin.on('data', (chunk) => {
+    pending += chunk;
+    let at;
+    while ((at = pending.indexOf('\n')) >= 0) {
+      queue.push(pending.slice(0, at).replace(/\r$/, ''));
+      pending = pending.slice(at + 1);
+    }
+    notify();
+  });
+  const finish = () => {
+    if (pending !== '') queue.push(pending);
+    pending = '';
+    ended = true;
+    notify();
+  };
+  process.stdin.on('end', finish);
+  process.stdin.on('error', finish);
+  for (;;) {
+    if (queue.length > 0) {
+      yield queue.shift();
+    } else if (ended) {
+      return;
+    } else {
+      await new Promise((resolve) => { wake = resolve; });
+    }
+  }
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const modulePath = path.resolve(process.cwd(), opts.module);
@@ -498,8 +542,7 @@ async function main() {
     capabilities: [...new Set(capabilities)],
   };
   const handle = makeHandler(service, hello, opts);
-  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const line of lines) {
+  for await (const line of stdinLines()) {
     if (line.trim() === '') continue;
     let request;
     try {
