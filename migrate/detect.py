@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance import schema_registry
+from conformance import field_shapes, schema_registry
 from conformance.documents import MEMBERSHIP_FIELDS, schema_error
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import id_problem
@@ -131,5 +131,59 @@ def needs_repair_error(found: BornBroken, root: Path) -> MigrateError:
         found.explanation() + " Nothing was changed; run the same command with --repair "
         "(preview it with --dry-run --repair).",
         file=root / found.source.path,
+        pointer="",
+    )
+
+
+@dataclass(frozen=True)
+class ServiceGroup:
+    """Every file holding one sequence id, when the app's SequenceService wrote at
+    least one of them (reference shape, id-prefix name, or an edit's duplicate)."""
+
+    sequence_id: str
+    members: tuple[SequenceInput, ...]  # by file name
+
+
+def find_service_groups(snap: Snapshot) -> tuple[ServiceGroup, ...]:
+    """The sequence ids whose files ``--repair`` must bring into the canonical layout
+    (one file per id, canonical name, a ``shots`` array), in file-name order."""
+    groups: dict[str, list[SequenceInput]] = {}
+    for seq in snap.sequences:
+        if seq.has_id:
+            groups.setdefault(seq.doc["id"], []).append(seq)
+    return tuple(
+        ServiceGroup(seq_id, tuple(members))
+        for seq_id, members in groups.items()
+        if any(m.by_service for m in members)
+    )
+
+
+def service_explanation(groups: tuple[ServiceGroup, ...]) -> str:
+    """What is wrong with the SequenceService files and what ``--repair`` does."""
+    files = [m.path for g in groups for m in g.members if m.by_service]
+    shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    duplicates = sum(1 for g in groups if len(g.members) > 1)
+    dup = (f"; {duplicates} sequence id(s) are held by two or more files "
+           "(an edit through updateSequence writes a second file)" if duplicates else "")
+    return (
+        f"{len(files)} sequence file(s) were written by {field_shapes.REFERENCE_WRITERS}"
+        f" ({shown}){dup}. Conforming readers do not see those sequences. --repair "
+        "writes each sequence id into one file under its canonical name, resolves "
+        "'shot_ids' against project.json's shots into a 'shots' array (moving those "
+        "shots out of project.json), keeps every other field and every unresolved "
+        "reference, and removes the files it replaced (their bytes stay in the run's "
+        "backup)."
+    )
+
+
+def service_needs_repair_error(groups: tuple[ServiceGroup, ...], root: Path) -> MigrateError:
+    """The stop-and-explain error for SequenceService files without ``--repair``."""
+    first = next(m for g in groups for m in g.members if m.by_service)
+    return MigrateError(
+        MigrateCode.NEEDS_REPAIR,
+        ErrorCode.CORRUPT_FILE,
+        service_explanation(groups) + " Nothing was changed; run the same command with "
+        "--repair (preview it with --dry-run --repair).",
+        file=root / first.path,
         pointer="",
     )
