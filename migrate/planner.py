@@ -55,20 +55,11 @@ from migrate.detect import (
 )
 from migrate.errors import MigrateCode, MigrateError
 from migrate.record import RECORD_KEY, build_record, existing_record
-from migrate.service_repair import LegacyShot, merge_group, with_plan_id
+from migrate.service_repair import LegacyShot, merge_group
+from migrate.shots import shot_duration, with_plan_id
 from migrate.snapshot import Snapshot
 
 Shot = dict[str, Any]
-
-
-def shot_duration(shot: Shot) -> float:
-    """Seconds a shot lasts: ``timing.duration``, else ``duration``, else 0."""
-    timing = shot.get("timing")
-    for value in (timing.get("duration") if isinstance(timing, dict) else None,
-                  shot.get("duration")):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value
-    return 0
 
 
 def _touched_metadata(metadata: Any, now: str) -> dict[str, Any]:

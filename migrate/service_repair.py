@@ -33,6 +33,7 @@ from conformance.errors import ErrorCode
 from migrate.detect import ServiceGroup
 from migrate.errors import MigrateCode, MigrateError
 from migrate.model import PlanWarning
+from migrate.shots import shot_duration, with_plan_id
 from migrate.snapshot import SequenceInput
 
 Shot = dict[str, Any]
@@ -60,13 +61,6 @@ class Merged:
     unresolved: list[str] = field(default_factory=list)
     warnings: list[PlanWarning] = field(default_factory=list)
     message: str = ""
-
-
-def with_plan_id(shot: Shot, sequence_id: str) -> Shot:
-    """The shot as stored in its sequence file: ``sequencePlanId`` added when missing."""
-    if "sequencePlanId" in shot:
-        return shot
-    return {**shot, "sequencePlanId": sequence_id}
 
 
 class _Resolver:
@@ -209,6 +203,7 @@ def merge_group(group: ServiceGroup, legacy: Mapping[str, LegacyShot],
     shots = list(doc.get("shots", []))
     ids = {s["id"]: s for s in shots}
     merged = Merged(doc, kept, resolution)
+    added: float = 0
     for index, member in enumerate(members):
         if index == kept_index:
             continue
@@ -219,6 +214,7 @@ def merge_group(group: ServiceGroup, legacy: Mapping[str, LegacyShot],
                 shots.append(shot)
                 ids[shot["id"]] = shot
                 merged.appended.append(shot["id"])
+                added += shot_duration(shot)
             elif held != shot and held != with_plan_id(shot, group.sequence_id):
                 merged.warnings.append(PlanWarning(
                     member.path, "/shots",
@@ -226,6 +222,9 @@ def merge_group(group: ServiceGroup, legacy: Mapping[str, LegacyShot],
                     f"{kept.path}, which is kept; this file's version stays in the run's "
                     "backup"))
     doc["shots"] = shots
+    declared = doc.get("duration")
+    if added and isinstance(declared, (int, float)) and not isinstance(declared, bool):
+        doc["duration"] = declared + added  # as migration rule 5: shots added, time added
     merged.resolved = [r for r in resolver.resolved if r in ids]
     merged.unresolved = resolver.unresolved
     merged.warnings[:0] = resolver.warnings
