@@ -256,11 +256,15 @@ def _legacy_shots(n: int) -> list[dict[str, Any]]:
 def dashboard_overwrite_project() -> Files:
     """A dialog project after its sequences were saved from the dashboard:
     saveSequenceToFile wrote sequence_<order>.json in the reference shape over the
-    canonical files; the shots themselves are only in project.json."""
+    canonical files; the shots themselves are only in project.json. The dashboard then
+    called electron updateMetadata, which merged ``lastSequenceUpdate`` into metadata."""
     shots = _legacy_shots(3)
     ids = [s["id"] for s in shots]
+    doc = electron_project("Dashboard", shots, format_entry(6), 2)
+    doc["metadata"]["lastSequenceUpdate"] = T1
+    doc["metadata"]["updated_at"] = doc["modified_at"] = T1
     return {
-        "project.json": js_json(electron_project("Dashboard", shots, format_entry(6), 2)),
+        "project.json": js_json(doc),
         "sequences/sequence_001.json": js_json(reference_doc(UUID_A, 1, ids[:2])),
         "sequences/sequence_002.json": js_json(reference_doc(UUID_B, 2, ids[2:])),
     }
@@ -350,3 +354,35 @@ def mixture_project() -> Files:
         "sequences/sequence_9a8b7c6d.json": js_json(
             reference_doc(UUID_B, 3, [v1_shot(7)["id"]])),
     }
+
+
+def electron_empty_project() -> Files:
+    """createProject without initialShots or format (any caller but the dialog):
+    ``shots`` empty, ``metadata.format`` dropped, ``metadata.sequences`` 0."""
+    return {"project.json": js_json(electron_project("Empty", [], None, 0)),
+            "README.md": b"# A StoryCore project\n"}
+
+
+def rover_autosave_project() -> Files:
+    """A dialog project after the renderer's autosave: projectPersistence serialises the
+    store's Project and RoverBackend.save writes it as project.json. The store keeps
+    schema_version, project_name, shots, assets, capabilities, generation_status and
+    metadata (id, path, version, created_at, updated_at, then the file's own metadata,
+    format object included); created_at, settings and storycore_version are gone."""
+    files = dialog_project(6)
+    electron = json.loads(files["project.json"])
+    store = {
+        "schema_version": electron["schema_version"],
+        "project_name": electron["project_name"],
+        "shots": electron["shots"],
+        "assets": [],
+        "capabilities": electron["capabilities"],
+        "generation_status": electron["generation_status"],
+        # convertElectronProjectToStore: {id, path, version, created_at, updated_at,
+        # ...config.metadata}; the file's own keys come last and win.
+        "metadata": {"id": electron["metadata"]["id"], "path": "/home/u/Projects/Episode",
+                     "version": "1.0.0", "created_at": T0, "updated_at": T1,
+                     **electron["metadata"]},
+    }
+    files["project.json"] = js_json(store)
+    return files

@@ -167,6 +167,8 @@ CASES: dict[str, Case] = {
             (lambda i=i: P.dialog_project(i)), _dialog_findings(i), REPAIR)
         for i, fmt in enumerate(P.DIALOG_FORMATS)
     },
+    "electron-empty": Case(P.electron_empty_project, [], changes=False),
+    "rover-autosave": Case(P.rover_autosave_project, _dialog_findings(6), REPAIR),
     "pipeline": Case(P.pipeline_project, [], changes=False),
     "cli-init": Case(P.cli_init_project, [("SC201", "project.json", "")], changes=False),
     "template": Case(P.template_project, [("SC201", "project.json", ""),
