@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -163,8 +164,7 @@ def _doc(files: Callable[[], P.Files], rel: str) -> dict[str, Any]:
 REPAIR = Options(repair=True)
 CASES: dict[str, Case] = {
     **{
-        f"dialog-{fmt[0]}": Case(
-            (lambda i=i: P.dialog_project(i)), _dialog_findings(i), REPAIR)
+        f"dialog-{fmt[0]}": Case(partial(P.dialog_project, i), _dialog_findings(i), REPAIR)
         for i, fmt in enumerate(P.DIALOG_FORMATS)
     },
     "electron-empty": Case(P.electron_empty_project, [], changes=False),
@@ -381,3 +381,31 @@ def test_timestamp_duplicate_message_names_the_writer(tmp_path: Path) -> None:
     root = write(tmp_path / "p", P.edit_duplicate_stamp_project())
     (dup,) = [f for f in validate_project(root).findings if f.code == "SC302"]
     assert "sequenceService.ts" in dup.message and "--on-duplicate" in dup.message
+
+
+class _Killed(BaseException):
+    """Stands for the process dying between two durable steps (no undo runs)."""
+
+
+@pytest.mark.parametrize("after_step", [1, 2])
+def test_an_interrupted_repair_with_a_remove_step_resumes(tmp_path: Path,
+                                                          after_step: int) -> None:
+    """Killed after the create (1) or after the remove (2): the same command finishes
+    it, byte for byte as an uninterrupted run; rollback restores the originals."""
+    clean = write(tmp_path / "clean", P.service_created_project())
+    apply(clean, REPAIR, now=NOW)
+    root = write(tmp_path / "p", P.service_created_project())
+    original = tree(root)
+
+    def die(done: int, total: int) -> None:
+        if done == after_step:
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        apply(root, REPAIR, now=NOW, on_step=die)
+    assert (root / "sequences/sequence_9a8b7c6d.json").exists() is (after_step == 1)
+    resumed = apply(root, REPAIR, now=NOW)
+    assert resumed.resumed and resumed.verification is not None and resumed.verification.ok
+    assert tree(root) == tree(clean)
+    rollback(root)
+    assert tree(root) == original
