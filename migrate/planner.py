@@ -261,9 +261,18 @@ class _Planner:
         copies = self.legacy_copies()
         legacy = {shot_id: LegacyShot(c[0].pointer, c[0].shot) for shot_id, c in copies.items()}
         for group in groups:
+            seq_id = group.sequence_id
+            if seq_id in self.by_sequence:
+                raise SeqcheckError(
+                    ErrorCode.DUPLICATE_SEQUENCE_ID,
+                    f"expected the sequence {json.dumps(seq_id)} of "
+                    f"{group.members[0].path} to be held by no other file, but the id-less "
+                    f"file's shots name it too ({self.by_sequence[seq_id]}). Merge them by "
+                    "hand; nothing was changed.",
+                    file=self.root / group.members[0].path, pointer="/id",
+                )
             merged = merge_group(group, legacy, self.holders, self.options.on_duplicate,
                                  self.root)
-            seq_id = group.sequence_id
             by_name = {m.name: m for m in group.members}
             canonical = [m.name for m in group.members if m.canonical_name]
             if merged.kept.canonical_name:

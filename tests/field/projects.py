@@ -386,3 +386,20 @@ def rover_autosave_project() -> Files:
     }
     files["project.json"] = js_json(store)
     return files
+
+
+def dialog_then_dashboard_project() -> Files:
+    """A dialog project opened in the dashboard and saved: the dashboard groups the
+    store's shots by a top-level ``sequence_id`` (none here), so every shot lands in
+    one sequence ``"default"``, and saveSequenceToFile writes it in the reference shape
+    over the id-less sequence_001.json (resume = the first shot's description)."""
+    files = dialog_project(6)
+    project = json.loads(files["project.json"])
+    shots = project["shots"]
+    files["sequences/sequence_001.json"] = js_json({
+        "id": "default", "name": "Sequence 1", "order": 1,
+        "duration": sum(s["duration"] for s in shots), "shots_count": len(shots),
+        "resume": shots[0]["description"], "shot_ids": [s["id"] for s in shots],
+        "created_at": T0, "updated_at": T1,
+    })
+    return files

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from conformance import schema_registry
 from conformance.cli.main import cli
 from conformance.errors import ErrorCode, SeqcheckError
+from conformance.field_shapes import id_prefix_file_name
 from conformance.validate import Severity, validate_project
 from migrate import MigrateCode, MigrateError, Options, apply, plan, rollback, verify
 from tests.field import projects as P
@@ -169,6 +170,13 @@ CASES: dict[str, Case] = {
     },
     "electron-empty": Case(P.electron_empty_project, [], changes=False),
     "rover-autosave": Case(P.rover_autosave_project, _dialog_findings(6), REPAIR),
+    "dialog-then-dashboard": Case(
+        P.dialog_then_dashboard_project,
+        [("SC307", "project.json", f"/shots/{i}") for i in range(11)]
+        + [("SC316", "sequences/sequence_001.json", "")],
+        REPAIR,
+        kept=lambda: {"default": _doc(P.dialog_then_dashboard_project,
+                                      "sequences/sequence_001.json")}),
     "pipeline": Case(P.pipeline_project, [], changes=False),
     "cli-init": Case(P.cli_init_project, [("SC201", "project.json", "")], changes=False),
     "template": Case(P.template_project, [("SC201", "project.json", ""),
@@ -409,3 +417,18 @@ def test_an_interrupted_repair_with_a_remove_step_resumes(tmp_path: Path,
     assert tree(root) == tree(clean)
     rollback(root)
     assert tree(root) == original
+
+
+def test_a_service_file_holding_an_id_the_dialog_file_also_names_is_refused(
+    tmp_path: Path,
+) -> None:
+    files = P.dialog_project(6)
+    intended = json.loads(files["project.json"])["shots"][0]["metadata"]["sequence_id"]
+    name = f"sequences/{id_prefix_file_name(intended)}"  # sequence_17370000.json
+    files[name] = P.js_json(P.reference_doc(intended, 2, []))
+    root = write(tmp_path / "p", files)
+    assert ("SC316", name, "") in findings(root)
+    with pytest.raises(SeqcheckError) as info:
+        plan(root, REPAIR)
+    assert info.value.code is ErrorCode.DUPLICATE_SEQUENCE_ID
+    assert info.value.file is not None and info.value.file.endswith(name)
