@@ -1,8 +1,12 @@
-"""Recognising projects born broken by the app's New Project dialog.
+"""Recognising the app's shapes that need ``--repair`` (conformance/spec/field-guide.md).
 
-Shape (see storycore-notes.md): one ``sequences/sequence_NNN.json`` without an ``id``
-holding every shot of every intended sequence, each shot naming the sequence it was
-meant for in ``metadata.sequence_id``; project.json ``shots`` holds copies.
+* Born broken by the New Project dialog (D-2): one ``sequences/sequence_NNN.json``
+  without an ``id`` holding every shot of every intended sequence, each shot naming
+  the sequence it was meant for in ``metadata.sequence_id``; project.json ``shots``
+  holds copies.
+* Written by the app's SequenceService or dashboard (S-1..S-3): the sequence ids held
+  by a reference-shape or id-prefix file, with every other file holding the same id
+  (:func:`find_service_groups`; merged by :mod:`migrate.service_repair`).
 """
 
 from __future__ import annotations
