@@ -158,7 +158,10 @@ def find_service_groups(snap: Snapshot) -> tuple[ServiceGroup, ...]:
     return tuple(
         ServiceGroup(seq_id, tuple(members))
         for seq_id, members in groups.items()
-        if any(m.by_service for m in members)
+        # A lone canonical file that kept its shot_ids (a repaired one) is done.
+        if any(field_shapes.is_reference_shape(m.doc) or not m.canonical_name
+               for m in members)
+        or (len(members) > 1 and any(m.by_service for m in members))
     )
 
 

@@ -274,11 +274,13 @@ class _Planner:
             merged = merge_group(group, legacy, self.holders, self.options.on_duplicate,
                                  self.root)
             by_name = {m.name: m for m in group.members}
-            canonical = [m.name for m in group.members if m.canonical_name]
-            if merged.kept.canonical_name:
+            # The name the canonical writer gave the sequence first, else the kept
+            # file's layout name, else a new canonical name (SEQ-ID-2).
+            original = [m.name for m in group.members if m.canonical_name and not m.by_service]
+            if original:
+                name = original[0]
+            elif merged.kept.canonical_name:
                 name = merged.kept.name
-            elif canonical:
-                name = canonical[0]
             else:
                 name = self.names.allocate(seq_id)
             target = by_name.get(name)

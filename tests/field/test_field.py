@@ -269,8 +269,24 @@ def test_field_case_end_to_end(name: str, tmp_path: Path) -> None:
     assert [f for f in findings(root) if f[0] != "SC309"] == sorted(case.after)
     assert_nothing_lost(before, root, case.kept(), case.staying)
 
+    again = plan(root, case.options)
+    assert not again.has_work and not again.blocked and again.state == "already-migrated"
+    assert not plan(root).blocked  # a repaired project needs no --repair any more
+
     rollback(root)
     assert tree(root) == original
+
+
+@pytest.mark.parametrize("choice", ["keep-newest", "keep-canonical"])
+def test_timestamp_duplicate_keeps_the_original_name(tmp_path: Path, choice: str) -> None:
+    """Whichever file's fields win, the sequence stays in sequence_001.json (the name
+    the canonical writer gave it) and sequence_17370000.json is removed."""
+    root = write(tmp_path / "p", P.edit_duplicate_stamp_project())
+    apply(root, Options(repair=True, on_duplicate=choice), now=NOW)
+    names = sorted(p.name for p in (root / "sequences").glob("sequence_*.json"))
+    assert names == ["sequence_001.json"]
+    doc = json.loads((root / "sequences/sequence_001.json").read_bytes())
+    assert doc["description"] == ("Rain" if choice == "keep-newest" else "Default sequence 1")
 
 
 def test_pipeline_project_dry_runs_with_exit_0(tmp_path: Path) -> None:
