@@ -97,7 +97,7 @@ def test_errors_everywhere_is_adapter_broken() -> None:
 
 def test_untested_and_skipped() -> None:
     tests = [t for t in _all_pass() if t["requirements"] != ["SEQ-ENC-1"]]
-    assert build_report(_raw(tests)).by_id("SEQ-ENC-1").status == "untested"
+    assert build_report(_raw(tests)).by_id("SEQ-ENC-1").status == "not-tested"
     assert build_report(_raw(tests)).verdict == "not-certified"
     skipped = [*tests, _test(["SEQ-ENC-1"], "skipped", reason="needs strace")]
     report = build_report(_raw(skipped))
@@ -167,4 +167,4 @@ def test_soft_failures_still_prove_the_tests_own_requirement() -> None:
     assert report.by_id("SEQ-GET-2").status == "fail"
     assert schema_registry.is_valid("certification-report", report.to_dict())
     # A test stopped by a hard failure proves nothing else.
-    assert build_report(_raw([*tests, stopped])).by_id("SEQ-ID-1").status == "untested"
+    assert build_report(_raw([*tests, stopped])).by_id("SEQ-ID-1").status == "not-tested"
