@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from conformance import requirements
 from conformance.errors import ErrorCode, SeqcheckError
@@ -58,8 +58,8 @@ class Inconclusive(Exception):
         self.reason = reason
 
 
-def inconclusive(reason: str) -> Inconclusive:
-    """Raise :class:`Inconclusive` with ``reason`` (returns for ``raise`` in callers)."""
+def inconclusive(reason: str) -> NoReturn:
+    """Raise :class:`Inconclusive` with ``reason``."""
     raise Inconclusive(reason)
 
 
