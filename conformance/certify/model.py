@@ -29,6 +29,7 @@ minimal reproduction of its first failing test.
 
 from __future__ import annotations
 
+import json
 import platform
 from dataclasses import dataclass, field
 from enum import Enum
@@ -309,7 +310,7 @@ def build_report(raw: dict[str, Any], *, duration_seconds: float = 0.0) -> Repor
     """Build the certificate from the plugin's raw results document."""
     if raw.get("format") != RAW_FORMAT:
         raise ValueError(
-            f"expected raw results of format {RAW_FORMAT}, found {raw.get('format')!r}"
+            f"expected raw results of format {RAW_FORMAT}, found {json.dumps(raw.get('format'))}"
         )
     tests: list[dict[str, Any]] = list(raw["tests"])
     info = raw.get("implementation")

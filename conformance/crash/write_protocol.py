@@ -28,6 +28,7 @@ The same trace decides three requirements, each by its own rules:
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 from dataclasses import dataclass, field
@@ -310,4 +311,6 @@ def _sequence_file(project: Path, sequence_id: Any) -> Path:
             continue
         if isinstance(doc, dict) and doc.get("id") == sequence_id:
             return path.resolve()
-    raise FileNotFoundError(f"no sequence file with id {sequence_id!r} in {folder}; pass target=")
+    raise FileNotFoundError(
+        f"no sequence file with id {json.dumps(sequence_id)} in {folder}; pass target="
+    )

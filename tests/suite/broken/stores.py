@@ -91,6 +91,7 @@ class CorruptSkipped(_Broken):
     def get_all_sequences(self) -> list[dict[str, Any]]:
         self._check_project()
         self._index.refresh()
+        self._index.raise_escapes()  # as the reference: links out are never followed
         sequences: list[dict[str, Any]] = []
         seen: set[str] = set()
         for name in self._index.names():
@@ -228,6 +229,7 @@ class FirstMatchDuplicates(_Broken):
     def get_all_sequences(self) -> list[dict[str, Any]]:
         self._check_project()
         self._index.refresh()
+        self._index.raise_escapes()  # as the reference: links out are never followed
         sequences: list[dict[str, Any]] = []
         seen: set[str] = set()
         for name in self._index.names():
