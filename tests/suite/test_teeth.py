@@ -112,6 +112,8 @@ CASES = [
     _py("WritesOutside", {"SEQ-ID-5"}, slow=False),
     _py("InPlaceWrite", {"SEQ-ATOMIC-2", "SEQ-ATOMIC-3"},
         {"SEQ-ATOMIC-1", "SEQ-ATOMIC-4", "SEQ-LOCK-1"}, defect="SEQ-ATOMIC-2", compound=_IN_PLACE),
+    # ENOSPC must actually fire on its temp file's write (issue 9: it passed, "injected": "").
+    _py("TempLeftBehind", {"SEQ-ATOMIC-3"}),
     _py("EmptyOnMissing", {"SEQ-GET-2"}),
     _py("CorruptSkipped", {"SEQ-ALL-2"}),
     _py("NoLock", {"SEQ-LOCK-1", "SEQ-LOCK-2"}, defect="SEQ-LOCK-2"),

@@ -281,6 +281,47 @@ class NoFsync(_Broken):
         return copy.deepcopy(new_shot)
 
 
+class TempLeftBehind(NoFsync):
+    """Temp file, fsync, rename: but a failed write leaves the temp file behind."""
+
+    name = "broken-temp-left-behind"
+
+    def _update_locked(
+        self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
+        updates: dict[str, Any],
+    ) -> dict[str, Any]:
+        index = self._find_shot(doc, shot_id, path, f"sequence {sequence_id!r}")
+        new_shot = self._merge(
+            doc["shots"][index], updates, json_pointer(["shots", index]), path, sequence_id
+        )
+        doc["shots"][index] = new_shot
+        self._touch_metadata(doc)
+        err = schema_error(ErrorCode.SCHEMA_VIOLATION, "sequence", doc, path, "the sequence")
+        if err is not None:
+            raise err
+        tmp = temp_path_for(path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                view = memoryview(dump_bytes(doc))
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+            folder = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+        except OSError as exc:  # THE DEFECT: the temp file is not removed
+            raise SeqcheckError(ErrorCode.IO_ERROR, f"could not write: {exc.strerror}",
+                                file=path) from exc
+        self._index.note_written(path.name)
+        return copy.deepcopy(new_shot)
+
+
 class CreatedAtOverwritten(_Broken):
     """Every update also sets metadata.created_at to the update time."""
 
@@ -380,6 +421,7 @@ __all__ = [
     "NoLock",
     "NullReturned",
     "SilentFallback",
+    "TempLeftBehind",
     "UncheckedIds",
     "UnknownFieldsDropped",
     "WritesOutside",
