@@ -129,8 +129,13 @@ def test_ids_are_compared_exactly(impl: Any, project: Any) -> None:
                  f'get_shots("Abc") should return its 3 shots, returned {as_json(found)}')
     for missing in ("1", "01", "0001", "abc", "ABC", "001 "):
         expect_missing_sequence("SEQ-ID-6", impl.get_shots, project.path, missing)
-    expect_error("SEQ-ID-6", ErrorCode.SHOT_NOT_FOUND,
+    before = project.snapshot()
+    # Only that it fails unchanged is ID-6's: which not-found code is SEQ-UPDATE-9's.
+    expect_error("SEQ-ID-6", (ErrorCode.SHOT_NOT_FOUND, ErrorCode.SEQUENCE_NOT_FOUND),
                  impl.update_shot, project.path, "001", "shot-a", {"notes": "x"})
+    changed = before.changed(project.snapshot())
+    require("SEQ-ID-6", not changed,
+            f'update_shot("001", "shot-a") changed {as_json(changed)}: "shot-a" is not "Shot-A"')
     shot = impl.update_shot(project.path, "001", "Shot-A", {"notes": "exact"})
     stored = project.read_sequence("sequence_001.json")["shots"][0]
     require("SEQ-ID-6", stored.get("notes") == "exact",
