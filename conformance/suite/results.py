@@ -66,7 +66,7 @@ class FailureNote:
 
     def to_dict(self) -> dict[str, str]:
         """The failure as a JSON object."""
-        return {"requirement": self.requirement, "message": clip(self.message, 600)}
+        return {"requirement": self.requirement, "message": clip(self.message, 4000)}
 
 
 @dataclass
