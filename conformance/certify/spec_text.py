@@ -12,6 +12,7 @@ from pathlib import Path
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "SPEC.md"
 _START = re.compile(r"^\*\*(SEQ-[A-Z]+-\d+)\*\* ")
+_LEAD = re.compile(r"^\*\*SEQ-[A-Z]+-\d+\*\* ")
 
 
 @functools.lru_cache(maxsize=1)
@@ -24,13 +25,14 @@ def _paragraphs() -> dict[str, str]:
     for block in re.split(r"\n\s*\n", text):
         match = _START.match(block.strip())
         if match and match.group(1) not in found:
-            found[match.group(1)] = " ".join(block.split())
+            # The ID is shown beside the text wherever it is quoted: keep "(MUST) ...".
+            found[match.group(1)] = _LEAD.sub("", " ".join(block.split()))
     return found
 
 
 def spec_text(requirement_id: str, limit: int = 900) -> str:
-    """The first paragraph of ``requirement_id`` in SPEC.md, on one line (cut to ``limit``
-    characters); ``""`` when the spec is not installed alongside."""
+    """The first paragraph of ``requirement_id`` in SPEC.md without its leading bold ID,
+    on one line (cut to ``limit`` characters); ``""`` when the spec is not installed."""
     text = _paragraphs().get(requirement_id, "")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
