@@ -473,7 +473,8 @@ class ProjectFS:
         """Open the folder holding ``rel``'s last component, links resolved inside the
         project (and the last one too when ``follow_last``). The caller closes
         ``result.folder``. Raises FileNotFoundError when a folder on the way is
-        missing (a missing last component is not an error here)."""
+        missing (a missing last component is not an error here), SeqcheckError for
+        everything else."""
         parts = self.parts(rel)
         if not parts:
             raise SeqcheckError(
@@ -482,79 +483,98 @@ class ProjectFS:
             )
         shown = self.root.joinpath(*parts)
         stack = [self._open_root()]
-        pending = list(parts)
-        hops = 0
-        last_link: tuple[Path, str] | None = None
         try:
-            while True:
-                name = pending.pop(0)
-                here = stack[-1]
-                if name in ("", "."):
-                    if not pending:
-                        raise NotRegularFileError(shown, EntryKind.FOLDER)
-                    continue
-                if name == "..":  # only from a link target: parts() refuses it in rel
-                    if len(stack) == 1:
-                        assert last_link is not None
-                        raise LinkOutError(*last_link)
-                    stack.pop().close()
-                    continue
-                last = not pending
-                link_path = self.root.joinpath(*here.parts, name)
-                if last:
-                    if not follow_last:
-                        return _Target(here, name, shown, link_path)
-                    try:
-                        st = here.lstat(name)
-                    except FileNotFoundError:
-                        return _Target(here, name, shown, link_path)
-                    if not stat.S_ISLNK(st.st_mode):
-                        return _Target(here, name, shown, link_path)
-                else:
-                    try:
-                        stack.append(here.open_dir(name))
-                        continue
-                    except FileNotFoundError as exc:
-                        raise FileNotFoundError(
-                            errno.ENOENT, "No such file or folder", str(link_path)
-                        ) from exc
-                    except OSError as exc:
-                        if exc.errno not in _LINK_ERRNOS and exc.errno != errno.ENOTDIR:
-                            raise io_error(
-                                "open the folder", link_path, exc, unchanged=False
-                            ) from exc
-                    kind = kind_of_mode(here.lstat(name).st_mode)
-                    if kind is not EntryKind.LINK:
-                        raise SeqcheckError(
-                            ErrorCode.CORRUPT_FILE,
-                            f"expected a folder, found a {kind}.",
-                            file=link_path,
-                        )
-                # A link: resolve it ourselves, inside the project only.
-                hops += 1
-                if hops > MAX_LINK_HOPS:
-                    raise SeqcheckError(
-                        ErrorCode.CORRUPT_FILE,
-                        f"expected links to lead to a file, found more than {MAX_LINK_HOPS} "
-                        "links in a row (a loop). Remove the looping link.",
-                        file=link_path,
-                    )
-                target = here.readlink(name)
-                last_link = (link_path, target)
-                absolute, target_parts = self._link_parts(target, link_path)
-                if absolute:
-                    while len(stack) > 1:
-                        stack.pop().close()
-                pending[:0] = list(target_parts)
-                if not pending:  # a link to the project folder itself
-                    raise NotRegularFileError(shown, EntryKind.FOLDER)
+            target = self._walk_from(stack, list(parts), shown, follow_last=follow_last)
+        except (FileNotFoundError, SeqcheckError):
+            for d in stack:
+                d.close()
+            raise
+        except OSError as exc:  # e.g. a link replaced by a file between lstat and readlink
+            for d in stack:
+                d.close()
+            if exc.errno == errno.EINVAL:
+                raise SeqcheckError(
+                    ErrorCode.CORRUPT_FILE,
+                    "expected the path to stay the same while being read, found it "
+                    "changed by another program. Retry once nothing else changes it.",
+                    file=shown,
+                ) from None
+            raise io_error("open", shown, exc, unchanged=False) from exc
         except BaseException:
             for d in stack:
                 d.close()
             raise
-        finally:
-            for d in stack[:-1]:
-                d.close()
+        for d in stack[:-1]:
+            d.close()
+        return target
+
+    def _walk_from(
+        self, stack: list[_Dir], pending: list[str], shown: Path, *, follow_last: bool
+    ) -> _Target:
+        hops = 0
+        last_link: tuple[Path, str] | None = None
+        while True:
+            name = pending.pop(0)
+            here = stack[-1]
+            if name in ("", "."):
+                if not pending:
+                    raise NotRegularFileError(shown, EntryKind.FOLDER)
+                continue
+            if name == "..":  # only from a link target: parts() refuses it in rel
+                if len(stack) == 1:
+                    assert last_link is not None
+                    raise LinkOutError(*last_link)
+                stack.pop().close()
+                continue
+            link_path = self.root.joinpath(*here.parts, name)
+            if not pending:  # the last component
+                if not follow_last:
+                    return _Target(here, name, shown, link_path)
+                try:
+                    st = here.lstat(name)
+                except FileNotFoundError:
+                    return _Target(here, name, shown, link_path)
+                if not stat.S_ISLNK(st.st_mode):
+                    return _Target(here, name, shown, link_path)
+            else:
+                failure: OSError | None = None
+                try:
+                    stack.append(here.open_dir(name))
+                except FileNotFoundError:
+                    raise FileNotFoundError(
+                        errno.ENOENT, "No such file or folder", str(link_path)
+                    ) from None
+                except OSError as exc:
+                    failure = exc
+                if failure is None:
+                    continue
+                kind = kind_of_mode(here.lstat(name).st_mode)
+                if kind is not EntryKind.LINK:
+                    if kind is EntryKind.FOLDER:  # e.g. no permission to open it
+                        raise io_error("open the folder", link_path, failure, unchanged=False)
+                    raise SeqcheckError(
+                        ErrorCode.CORRUPT_FILE,
+                        f"expected a folder, found a {kind}.",
+                        file=link_path,
+                    )
+            # A link: resolve it ourselves, inside the project only.
+            hops += 1
+            if hops > MAX_LINK_HOPS:
+                raise SeqcheckError(
+                    ErrorCode.CORRUPT_FILE,
+                    f"expected links to lead to a file, found more than {MAX_LINK_HOPS} "
+                    "links in a row (a loop). Remove the looping link.",
+                    file=link_path,
+                )
+            target = here.readlink(name)
+            last_link = (link_path, target)
+            absolute, target_parts = self._link_parts(target, link_path)
+            if absolute:
+                while len(stack) > 1:
+                    stack.pop().close()
+            pending[:0] = list(target_parts)
+            if not pending:  # a link to the project folder itself
+                raise NotRegularFileError(shown, EntryKind.FOLDER)
 
     @contextlib.contextmanager
     def _target(self, rel: str | os.PathLike[str], *, follow_last: bool) -> Iterator[_Target]:
@@ -727,6 +747,8 @@ class ProjectFS:
             except OSError as exc:
                 if exc.errno in _LINK_ERRNOS or exc.errno == errno.ENOTDIR:
                     kind = kind_of_mode(t.folder.lstat(t.name).st_mode)
+                    if kind is EntryKind.FOLDER:
+                        raise
                     raise SeqcheckError(
                         ErrorCode.CORRUPT_FILE,
                         f"expected a folder, found a {kind}.",
@@ -1029,6 +1051,8 @@ class ProjectFS:
         except OSError as exc:
             if exc.errno in _LINK_ERRNOS or exc.errno == errno.ENOTDIR:
                 kind = kind_of_mode(here.lstat(name).st_mode)
+                if kind is EntryKind.FOLDER:
+                    raise
                 raise SeqcheckError(
                     ErrorCode.CORRUPT_FILE,
                     f"expected a folder reached without links, found a {kind}; nothing "
