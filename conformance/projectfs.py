@@ -385,8 +385,9 @@ class ProjectFS:
     """Every file-system access to one project folder, by project-relative path.
 
     Paths may be relative to the project (``"sequences/sequence_001.json"``, a
-    :class:`PurePath`) or absolute paths lexically inside :attr:`root` (as callers
-    build them with ``root / ...``); ``..`` components are refused with
+    :class:`PurePath`) or built from the root as given (``root / "sequences"``):
+    an absolute path lexically inside the root, or, for a relative root, a relative
+    path starting with the root's own components. ``..`` components are refused with
     ``CORRUPT_FILE``. The root itself is trusted as given (links in the path *to*
     the project are the user's choice); nothing below it is.
     """
@@ -396,6 +397,11 @@ class ProjectFS:
     ) -> None:
         self.root = Path(root)
         self._root_abs = os.path.abspath(self.root)
+        # The root as given, when relative: paths built from it (root / "x") are
+        # relative too and are recognised by this prefix.
+        self._root_parts = () if self.root.is_absolute() else tuple(
+            p for p in self.root.parts if p not in ("", ".")
+        )
         self._max_file_bytes = max_file_bytes
 
     # -- paths -----------------------------------------------------------------------
@@ -419,6 +425,9 @@ class ProjectFS:
                 "never leaves the project folder.",
                 file=raw,
             )
+        given = self._root_parts
+        if not path.is_absolute() and given and path.parts[: len(given)] == given:
+            return tuple(p for p in path.parts[len(given):] if p not in ("", "."))
         if path.is_absolute():
             root = PurePath(self._root_abs).parts
             full = PurePath(os.path.abspath(raw)).parts
