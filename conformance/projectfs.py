@@ -525,15 +525,14 @@ class ProjectFS:
         while True:
             name = pending.pop(0)
             here = stack[-1]
-            if name in ("", "."):
-                if not pending:
-                    raise NotRegularFileError(shown, EntryKind.FOLDER)
-                continue
-            if name == "..":  # only from a link target: parts() refuses it in rel
-                if len(stack) == 1:
-                    assert last_link is not None
-                    raise LinkOutError(*last_link)
-                stack.pop().close()
+            if name in ("", ".", ".."):
+                if name == "..":  # only from a link target: parts() refuses it in rel
+                    if len(stack) == 1:
+                        assert last_link is not None
+                        raise LinkOutError(*last_link)
+                    stack.pop().close()
+                if not pending:  # the path ends at a folder: name it in its parent
+                    return self._folder_target(stack, shown)
                 continue
             link_path = self.root.joinpath(*here.parts, name)
             if not pending:  # the last component
@@ -582,8 +581,16 @@ class ProjectFS:
                 while len(stack) > 1:
                     stack.pop().close()
             pending[:0] = list(target_parts)
-            if not pending:  # a link to the project folder itself
-                raise NotRegularFileError(shown, EntryKind.FOLDER)
+            if not pending:  # a link to "" or "/<root>": the folder holding the link
+                return self._folder_target(stack, shown)
+
+    def _folder_target(self, stack: list[_Dir], shown: Path) -> _Target:
+        """The target for a path that resolved to the folder ``stack[-1]``."""
+        if len(stack) == 1:
+            raise NotRegularFileError(shown, EntryKind.FOLDER)
+        folder = stack.pop()
+        folder.close()
+        return _Target(stack[-1], folder.parts[-1], shown, self.root.joinpath(*folder.parts))
 
     @contextlib.contextmanager
     def _target(self, rel: str | os.PathLike[str], *, follow_last: bool) -> Iterator[_Target]:

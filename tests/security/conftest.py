@@ -44,7 +44,7 @@ def tree_state(folder: Path) -> dict[str, str]:
             path = Path(here) / name
             rel = path.relative_to(folder).as_posix()
             if path.is_symlink():
-                state[rel] = "link -> " + os.readlink(path)
+                state[rel] = "link -> " + str(path.readlink())
             elif path.is_dir():
                 state[rel] = "folder"
             elif path.is_file():
