@@ -34,6 +34,11 @@ def root(tmp_path: Path) -> Path:
     return project
 
 
+def names(folder: Path) -> list[str]:
+    """The entry names of ``folder``, sorted."""
+    return sorted(p.name for p in folder.iterdir())
+
+
 def corrupt(call: object, file: Path) -> SeqcheckError:
     with pytest.raises(SeqcheckError) as info:
         call()  # type: ignore[operator]
@@ -123,7 +128,7 @@ def test_loops_dangling_and_folder_links(root: Path) -> None:
         fs.read_bytes("sequences/self-folder")
     assert info.value.kind is EntryKind.FOLDER
     assert [e.name for e in fs.list_dir("sequences/self-folder")] == sorted(
-        os.listdir(seqs)
+        names(seqs)
     )
 
 
@@ -171,7 +176,7 @@ def test_write_atomic_replaces_keeps_mode_and_leaves_no_temp(root: Path) -> None
     assert target.read_bytes() == b"new"
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     fs.write_atomic("sequences/sequence_002.json", b"created")
-    assert sorted(os.listdir(root / "sequences")) == ["sequence_001.json", "sequence_002.json"]
+    assert sorted(names(root / "sequences")) == ["sequence_001.json", "sequence_002.json"]
 
 
 def test_write_atomic_through_an_inside_link_keeps_the_link(root: Path) -> None:
@@ -193,7 +198,7 @@ def test_write_atomic_refuses_special_files_and_links_out(root: Path) -> None:
     corrupt(lambda: fs.write_atomic("sequences/out.json", b"x"), seqs / "out.json")
     assert (root.parent / "outside" / "secret").read_bytes() == b"secret"
     assert stat.S_ISFIFO((seqs / "fifo.json").lstat().st_mode)
-    assert not [n for n in os.listdir(seqs) if n.endswith(".tmp")]
+    assert not [n for n in names(seqs) if n.endswith(".tmp")]
 
 
 def test_write_atomic_into_a_missing_folder_is_io_error(root: Path) -> None:
@@ -211,7 +216,7 @@ def test_lock_creates_only_its_sidecar_beside_the_real_file(root: Path) -> None:
     fs = ProjectFS(root)
     with fs.lock("sequences/alias.json"):
         pass
-    assert sorted(os.listdir(root / "sequences")) == [
+    assert sorted(names(root / "sequences")) == [
         ".sequence_001.json.lock", "alias.json", "sequence_001.json"
     ]
 
@@ -265,7 +270,7 @@ def test_mkdir_under_a_link_out_creates_nothing_outside(root: Path) -> None:
     (root / ".seqcheck").symlink_to(root.parent / "outside")
     fs = ProjectFS(root)
     corrupt(lambda: fs.mkdir(".seqcheck/runs", parents=True), root / ".seqcheck")
-    assert sorted(os.listdir(root.parent / "outside")) == ["secret"]
+    assert sorted(names(root.parent / "outside")) == ["secret"]
 
 
 def test_unlink_removes_a_link_never_its_target(root: Path) -> None:
@@ -290,7 +295,7 @@ def test_remove_tree_needs_the_marker_and_no_links(root: Path) -> None:
     (run / "manifest.json").write_bytes(b"{}")
     assert fs.remove_tree(".seqcheck/runs/0001", marker="manifest.json") is True
     assert not run.exists()
-    assert sorted(os.listdir(root.parent / "outside")) == ["secret"]
+    assert sorted(names(root.parent / "outside")) == ["secret"]
     assert fs.remove_tree(".seqcheck/runs/0001", marker="manifest.json") is False
 
 
