@@ -393,6 +393,8 @@ class _Target:
     #: The path as the caller named it (used in messages about the file).
     shown: Path
     root: Path
+    #: The ``lstat`` mode of the last component when the walk took it (not a link).
+    mode: int | None = None
 
     @property
     def real(self) -> Path:
@@ -574,7 +576,7 @@ class ProjectFS:
                 except FileNotFoundError:
                     return _Target(here, name, shown, self.root)
                 if not stat.S_ISLNK(st.st_mode):
-                    return _Target(here, name, shown, self.root)
+                    return _Target(here, name, shown, self.root, st.st_mode)
             else:
                 failure: OSError | None = None
                 try:
@@ -644,9 +646,9 @@ class ProjectFS:
         read) or another ``CORRUPT_FILE``; ``IO_ERROR`` for an unreadable file.
         """
         with self._target(rel, follow_last=True) as t:
-            fd = self._open_regular(t)
+            fd, size = self._open_regular(t)
             try:
-                return self._read_bounded(fd, t.shown)
+                return self._read_bounded(fd, t.shown, size)
             finally:
                 os.close(fd)
 
@@ -657,12 +659,13 @@ class ProjectFS:
         except FileNotFoundError:
             return None
 
-    def _open_regular(self, t: _Target) -> int:
+    def _open_regular(self, t: _Target) -> tuple[int, int]:
+        """The descriptor of the regular file ``t`` and its size (``fstat``)."""
         folder, name = t.folder, t.name
         try:
             # Refuse a FIFO or device before opening it at all (opening a device can
             # act on it); the fstat below is the check that counts.
-            seen = folder.lstat(name).st_mode
+            seen = t.mode if t.mode is not None else folder.lstat(name).st_mode
             kind = kind_of_mode(seen)
             if kind not in (EntryKind.FILE, EntryKind.LINK):
                 raise NotRegularFileError(t.shown, kind)
@@ -697,12 +700,13 @@ class ProjectFS:
         except BaseException:
             os.close(fd)
             raise
-        return fd
+        return fd, st.st_size
 
-    def _read_bounded(self, fd: int, shown: Path) -> bytes:
+    def _read_bounded(self, fd: int, shown: Path, expected: int | None = None) -> bytes:
         limit = self.max_file_bytes
         try:
-            expected = os.fstat(fd).st_size
+            if expected is None:
+                expected = os.fstat(fd).st_size
             chunks: list[bytes] = []
             got = 0
             while got <= limit:
