@@ -42,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -53,7 +52,7 @@ from typing import NamedTuple
 
 from conformance import limits
 from conformance.errors import ErrorCode, SeqcheckError
-from conformance.layout import lock_path
+from conformance.layout import lock_path, temp_name_for
 
 try:  # POSIX
     import fcntl as _fcntl
@@ -207,12 +206,6 @@ class FileTooLargeError(SeqcheckError):
             f"{limits.MAX_FILE_BYTES_ENV} if the file is genuine.",
             file=path,
         )
-
-
-def temp_name_for(name: str) -> str:
-    """A fresh temp file name for a write of ``name``: ``.<name>.<12 hex>.tmp`` (the
-    leading dot hides it from readers; crash clean-up recognises the pattern)."""
-    return f".{name}.{secrets.token_hex(6)}.tmp"
 
 
 class _ReplaceRefused(OSError):
@@ -930,6 +923,19 @@ class ProjectFS:
                 _release(fd)
         finally:
             os.close(fd)
+
+    def lock_exists(self, rel: str | os.PathLike[str]) -> bool:
+        """Whether the sidecar lock file of ``rel`` exists (beside the file an inside
+        link leads to), as any kind of entry; nothing is created. Lets a writer check
+        a change before taking a lock that would create the sidecar."""
+        try:
+            with self._target(rel, follow_last=True) as t:
+                t.folder.lstat(lock_path(Path(t.name)).name)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise io_error("inspect the lock file", lock_path(self.path(rel)), exc) from exc
+        return True
 
     def _open_sidecar(self, t: _Target) -> int:
         side = lock_path(t.real)
