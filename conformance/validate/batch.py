@@ -1,0 +1,104 @@
+"""Validating many projects, serially or on a process pool, with one result.
+
+A parallel run returns the same reports in the same order as a serial one, and
+fails the same way: when projects raise, the error of the first of them in input
+order is raised, as a serial run would have raised it. Projects are independent
+(each report reads only its own folder), so processes need no coordination.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+
+from conformance.validate.discovery import resolve_projects
+from conformance.validate.engine import validate_project
+from conformance.validate.report import ValidationReport
+
+#: ``progress(done, total, project)`` called after each project of a batch.
+Progress = Callable[[int, int, Path], None]
+
+
+def default_jobs() -> int:
+    """The number of CPU cores this process may run on (at least 1)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C goes to the whole process group; the parent alone reports and exits,
+    # instead of every worker printing a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def validate_many(
+    projects: Sequence[Path], *, jobs: int = 1, progress: Progress | None = None
+) -> list[ValidationReport]:
+    """One report per project folder of ``projects``, in order, using up to ``jobs``
+    processes (1: this process only). ``progress`` is called in this process as
+    projects finish (in completion order when parallel)."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    total = len(projects)
+    if jobs == 1 or total <= 1:
+        reports = []
+        for done, project in enumerate(projects, 1):
+            reports.append(validate_project(project))
+            if progress is not None:
+                progress(done, total, project)
+        return reports
+    with ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_ignore_sigint) as pool:
+        futures = [pool.submit(validate_project, p) for p in projects]
+        index = {f: i for i, f in enumerate(futures)}
+        pending: set[Future[ValidationReport]] = set(futures)
+        done_count = 0
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in sorted(finished, key=index.__getitem__):
+                    done_count += 1
+                    if progress is not None and future.exception() is None:
+                        progress(done_count, total, projects[index[future]])
+                failed = [f for f in finished if f.exception() is not None]
+                if failed:
+                    _raise_first_in_order(futures, index[min(failed, key=index.__getitem__)])
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        return [f.result() for f in futures]
+
+
+def _raise_first_in_order(futures: list[Future[ValidationReport]], failed_at: int) -> None:
+    """Raise what a serial run would have: the error of the earliest project that
+    fails. Later projects are cancelled; earlier ones are awaited, as one of them
+    may fail too."""
+    for later in futures[failed_at + 1 :]:
+        later.cancel()
+    for future in futures[: failed_at + 1]:
+        future.result()  # raises for the first failing project in input order
+
+
+def validate_projects(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+    *,
+    recursive: bool = False,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> list[ValidationReport]:
+    """Validate many projects: one :class:`ValidationReport` per project, in order.
+
+    Each path is a project folder, a file inside one (its project is validated),
+    or, with ``recursive``, a folder searched for projects. Every path is resolved
+    first, so a path that is not a project raises ``PROJECT_NOT_FOUND`` before any
+    work is done. ``jobs`` > 1 validates on that many processes with the same
+    result; ``progress(done, total, project)`` is called after each project.
+    """
+    if isinstance(paths, (str, os.PathLike)):  # one path, not an iterable of characters
+        paths = [paths]
+    projects = resolve_projects(paths, recursive=recursive)
+    return validate_many(projects, jobs=jobs, progress=progress)
