@@ -62,6 +62,10 @@ def _codes(patterns: tuple[str, ...], option: str) -> set[str] | None:
     return out
 
 
+def _stderr_is_tty() -> bool:
+    return sys.stderr.isatty()
+
+
 def _check_paths(paths: tuple[Path, ...]) -> None:
     if any(str(p) == "-" for p in paths):
         raise click.UsageError(
@@ -129,7 +133,7 @@ def validate(
         sys.exit(ExitCode.USAGE)
 
     workers = jobs if jobs is not None else default_jobs()
-    show_progress = not quiet and len(projects) > _PROGRESS_MIN_PROJECTS and sys.stderr.isatty()
+    show_progress = not quiet and len(projects) > _PROGRESS_MIN_PROJECTS and _stderr_is_tty()
     if show_progress:
         with ProgressLine(sys.stderr, len(projects), "Validating") as line:
             reports = validate_projects(
