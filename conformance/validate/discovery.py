@@ -59,7 +59,7 @@ def special_file_kind(path: Path) -> str | None:
     neither a folder nor a regular file, else None. Decided by ``stat`` alone: opening
     a FIFO blocks until a writer appears, and reading a device may never end."""
     try:
-        mode = os.stat(path).st_mode
+        mode = path.stat().st_mode
     except OSError:
         return None
     kind = stat.S_IFMT(mode)
@@ -107,7 +107,7 @@ def _projects_for(path: Path, recursive: bool) -> list[Path]:
         )
     if not os.path.lexists(path):
         raise _not_a_project(path, "does not exist")
-    if not os.path.exists(path):
+    if not path.exists():
         raise _not_a_project(path, "is a link to nothing")
     holder = project_holding(path)
     if holder is None:
