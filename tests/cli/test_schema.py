@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from conformance.jsonio import parse_bytes
 from conformance.schema_bundle import BundleError, bundle, bundle_id, bundles
 
 sys.path.insert(0, str(Path(__file__).parent))
-from schema_fixtures import REPO, fixtures  # noqa: E402
+from schema_fixtures import REPO, fixtures
 
 BIN = Path(sys.executable).parent
 #: Any attempt to fetch a schema over the network fails at once.
@@ -125,7 +126,7 @@ def test_bundler_leaves_data_alone_and_refuses_what_it_cannot_keep() -> None:
     assert out["$defs"]["leaf.schema"]["properties"]["a"] == {
         "$ref": "#/$defs/leaf.schema/$defs/x"
     }
-    with pytest.raises(BundleError, match='found "https://example.test/other.json"'):
+    with pytest.raises(BundleError, match=re.escape('found "https://example.test/other.json"')):
         bundle("r", {"r": {"$id": base + "r.json", "items": {"$ref": "other.json"}}})
     with pytest.raises(BundleError, match="anchor"):
         bundle("r", {"r": {"$id": base + "r.json", "items": {"$ref": "#name"}}})
