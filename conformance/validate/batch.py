@@ -11,9 +11,12 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from conformance.errors import SeqcheckError
 from conformance.validate.discovery import resolve_projects
 from conformance.validate.engine import validate_project
 from conformance.validate.report import ValidationReport
@@ -36,6 +39,28 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """A SeqcheckError crossing the process boundary as data: its constructor's
+    keyword-only arguments make the exception itself unpicklable, and an error that
+    cannot be unpickled breaks the whole pool instead of failing one project."""
+
+    error: dict[str, Any]
+
+
+def _validate_in_worker(project: Path) -> ValidationReport | _Failed:
+    try:
+        return validate_project(project)
+    except SeqcheckError as exc:
+        return _Failed(exc.to_dict())
+
+
+def _unwrap(result: ValidationReport | _Failed) -> ValidationReport:
+    if isinstance(result, _Failed):
+        raise SeqcheckError.from_dict(result.error)
+    return result
+
+
 def validate_many(
     projects: Sequence[Path], *, jobs: int = 1, progress: Progress | None = None
 ) -> list[ValidationReport]:
@@ -53,34 +78,40 @@ def validate_many(
                 progress(done, total, project)
         return reports
     with ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_ignore_sigint) as pool:
-        futures = [pool.submit(validate_project, p) for p in projects]
+        futures = [pool.submit(_validate_in_worker, p) for p in projects]
         index = {f: i for i, f in enumerate(futures)}
-        pending: set[Future[ValidationReport]] = set(futures)
+        pending: set[Future[ValidationReport | _Failed]] = set(futures)
         done_count = 0
         try:
             while pending:
-                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in sorted(finished, key=index.__getitem__):
                     done_count += 1
-                    if progress is not None and future.exception() is None:
+                    if progress is not None and not _failed(future):
                         progress(done_count, total, projects[index[future]])
-                failed = [f for f in finished if f.exception() is not None]
+                failed = [f for f in finished if _failed(future=f)]
                 if failed:
                     _raise_first_in_order(futures, index[min(failed, key=index.__getitem__)])
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-        return [f.result() for f in futures]
+        return [_unwrap(f.result()) for f in futures]
 
 
-def _raise_first_in_order(futures: list[Future[ValidationReport]], failed_at: int) -> None:
+def _failed(future: Future[ValidationReport | _Failed]) -> bool:
+    return future.exception() is not None or isinstance(future.result(), _Failed)
+
+
+def _raise_first_in_order(
+    futures: list[Future[ValidationReport | _Failed]], failed_at: int
+) -> None:
     """Raise what a serial run would have: the error of the earliest project that
     fails. Later projects are cancelled; earlier ones are awaited, as one of them
     may fail too."""
     for later in futures[failed_at + 1 :]:
         later.cancel()
     for future in futures[: failed_at + 1]:
-        future.result()  # raises for the first failing project in input order
+        _unwrap(future.result())  # raises for the first failing project in input order
 
 
 def validate_projects(
