@@ -100,6 +100,7 @@ def test_json_format() -> None:
     assert doc["related"] == ["SEQ-SAVE-1"] and doc["fix"]
 
 
+@pytest.mark.slow  # builds a wheel (~5-10 s)
 def test_spec_ships_as_package_data() -> None:
     """explain reads SPEC.md and the suite cases through importlib.resources: both
     must be inside the wheel, not only in the repository."""

@@ -206,6 +206,7 @@ def ajv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return prefix / "node_modules" / ".bin" / "ajv"
 
 
+@pytest.mark.slow  # npm install of ajv-cli, then node (~10 s); check-jsonschema runs by default
 def test_ajv_agrees(bundle_dir: Path, ajv: Path) -> None:
     for name, paths in fixtures().items():
         args = [str(ajv), "validate", "--spec=draft2020", "-c", "ajv-formats",
