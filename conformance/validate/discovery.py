@@ -102,6 +102,12 @@ def _projects_for(path: Path, recursive: bool) -> list[Path]:
             return projects
         if is_project(path):
             return [path]
+        if path.name == layout.SEQUENCES_DIR and is_project(path.parent):
+            raise _not_a_project(
+                path,
+                f"is the sequences folder of the project {json.dumps(str(path.parent))}, "
+                "which is what to pass",
+            )
         raise _not_a_project(
             path, f"is a folder holding neither {layout.PROJECT_FILE} nor sequence files"
         )
