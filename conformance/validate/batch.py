@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance import schema_registry
 from conformance.errors import SeqcheckError
 from conformance.validate.discovery import resolve_projects
 from conformance.validate.engine import validate_project
@@ -61,6 +62,15 @@ def _unwrap(result: ValidationReport | _Failed) -> ValidationReport:
     return result
 
 
+def _warm_caches() -> None:
+    """Compile the schema validators once, here, before the workers fork: each worker
+    would otherwise compile its own (about 0.3 s of CPU each, measured with
+    bench_batch.py as a 37% CPU overhead of -j 2 over -j 1)."""
+    for name in (schema_registry.PROJECT, schema_registry.SEQUENCE, schema_registry.SHOT):
+        schema_registry.fast_validator(name)
+        schema_registry.detailed_validator(name)
+
+
 def validate_many(
     projects: Sequence[Path], *, jobs: int = 1, progress: Progress | None = None
 ) -> list[ValidationReport]:
@@ -77,6 +87,7 @@ def validate_many(
             if progress is not None:
                 progress(done, total, project)
         return reports
+    _warm_caches()
     with ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_ignore_sigint) as pool:
         futures = [pool.submit(_validate_in_worker, p) for p in projects]
         index = {f: i for i, f in enumerate(futures)}
