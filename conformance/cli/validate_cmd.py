@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import click
@@ -134,13 +135,22 @@ def validate(
 
     workers = jobs if jobs is not None else default_jobs()
     show_progress = not quiet and len(projects) > _PROGRESS_MIN_PROJECTS and _stderr_is_tty()
-    if show_progress:
-        with ProgressLine(sys.stderr, len(projects), "Validating") as line:
-            reports = validate_projects(
-                projects, jobs=workers, progress=lambda done, total, p: line.advance()
-            )
-    else:
-        reports = validate_projects(projects, jobs=workers)
+    try:
+        if show_progress:
+            with ProgressLine(sys.stderr, len(projects), "Validating") as line:
+                reports = validate_projects(
+                    projects, jobs=workers, progress=lambda done, total, p: line.advance()
+                )
+        else:
+            reports = validate_projects(projects, jobs=workers)
+    except BrokenProcessPool:
+        click.echo(
+            f"seqcheck validate: a worker process died while validating (-j {workers}): "
+            "killed by a signal or out of memory. Nothing was reported. Run again with "
+            "-j 1 to validate in one process, or with fewer jobs.",
+            err=True,
+        )
+        sys.exit(ExitCode.ERROR)
 
     reports = [r.filtered(selected, ignored) for r in reports]
     threshold = Severity(fail_on)

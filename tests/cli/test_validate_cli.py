@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -103,6 +104,27 @@ def test_parallel_failure_is_the_serial_one(tmp_path: Path) -> None:
         assert info.value.code is ErrorCode.PROJECT_NOT_FOUND
         errors.append(info.value.message)
     assert errors[0] == errors[1] and "gone-a" in errors[0]
+
+
+def test_a_dead_worker_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    import conformance.validate.batch as batch
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the patched function reaches the workers only when they are forked")
+    real = batch.validate_project
+
+    def dies_on_bom(project: Path) -> Any:
+        if project.name == "sc103_bom":
+            os._exit(9)  # as the OOM killer would end it
+        return real(project)
+
+    monkeypatch.setattr(batch, "validate_project", dies_on_bom)  # inherited by fork
+    result = run(str(CORPUS / "clean"), str(CORPUS / "sc103_bom"), "-j", "2")
+    assert result.exit_code == 3
+    assert "a worker process died while validating (-j 2)" in result.stderr
+    assert result.stdout == ""
 
 
 def test_progress_is_reported_for_every_project() -> None:
