@@ -22,7 +22,7 @@ from conformance.jsonio import parse_bytes
 from conformance.schema_bundle import BundleError, bundle, bundle_id, bundles
 
 sys.path.insert(0, str(Path(__file__).parent))
-from schema_fixtures import REPO, fixtures
+from schema_fixtures import REPO, fixtures, mutants
 
 BIN = Path(sys.executable).parent
 #: Any attempt to fetch a schema over the network fails at once.
@@ -46,6 +46,15 @@ def _refs(node: Any) -> list[str]:
 
 def seqcheck_verdict(name: str, path: Path) -> bool:
     return schema_registry.is_valid(name, parse_bytes(path.read_bytes()))
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    """Every fixture, plus one-change mutants of the demo project's documents."""
+    out = fixtures()
+    for name, paths in mutants(tmp_path_factory.mktemp("mutants")).items():
+        out[name] = out[name] + paths
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -136,17 +145,25 @@ def test_bundler_leaves_data_alone_and_refuses_what_it_cannot_keep() -> None:
 
 # --- agreement ---------------------------------------------------------------------
 
-def test_fixture_set_has_both_verdicts() -> None:
-    found = fixtures()
+def test_fixture_set_has_both_verdicts(documents: dict[str, list[Path]]) -> None:
+    found = documents
     for name in ("project", "sequence", "validation-report"):
         verdicts = {seqcheck_verdict(name, p) for p in found[name]}
         assert name == "validation-report" or verdicts == {True, False}, name
-    assert sum(len(v) for v in found.values()) > 60
+    assert sum(len(v) for v in found.values()) > 80
+    # Each mutant is as valid as its label says: the changes really change the verdict.
+    for name, paths in found.items():
+        for path in paths:
+            if path.parent.name.startswith("mutants"):
+                expected = path.stem.endswith(("unknown-field", "date-time-lowercase"))
+                assert seqcheck_verdict(name, path) is expected, path.name
 
 
-def test_bundles_validate_like_the_registry_in_jsonschema() -> None:
+def test_bundles_validate_like_the_registry_in_jsonschema(
+    documents: dict[str, list[Path]],
+) -> None:
     """No registry, no network: the bundle alone decides as the shipped schemas do."""
-    for name, paths in fixtures().items():
+    for name, paths in documents.items():
         doc = bundle(name)
         cls = jsonschema.validators.validator_for(doc)
         validator = cls(doc, format_checker=cls.FORMAT_CHECKER)
@@ -155,12 +172,14 @@ def test_bundles_validate_like_the_registry_in_jsonschema() -> None:
             assert validator.is_valid(instance) == seqcheck_verdict(name, path), path
 
 
-def test_check_jsonschema_agrees_offline(bundle_dir: Path) -> None:
+def test_check_jsonschema_agrees_offline(
+    bundle_dir: Path, documents: dict[str, list[Path]]
+) -> None:
     exe = BIN / "check-jsonschema"
     if not exe.exists():
         pytest.skip("check-jsonschema is not installed (pip install -e '.[test]')")
     env = {**os.environ, **OFFLINE}
-    for name, paths in fixtures().items():
+    for name, paths in documents.items():
         proc = subprocess.run(
             [str(exe), "-o", "json", "--schemafile", str(bundle_dir / f"{name}.schema.json"),
              *map(str, paths)],
@@ -207,8 +226,8 @@ def ajv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow  # npm install of ajv-cli, then node (~10 s); check-jsonschema runs by default
-def test_ajv_agrees(bundle_dir: Path, ajv: Path) -> None:
-    for name, paths in fixtures().items():
+def test_ajv_agrees(bundle_dir: Path, ajv: Path, documents: dict[str, list[Path]]) -> None:
+    for name, paths in documents.items():
         args = [str(ajv), "validate", "--spec=draft2020", "-c", "ajv-formats",
                 "-s", str(bundle_dir / f"{name}.schema.json")]
         for path in paths:
