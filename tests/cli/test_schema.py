@@ -150,7 +150,7 @@ def test_fixture_set_has_both_verdicts(documents: dict[str, list[Path]]) -> None
     for name in ("project", "sequence", "validation-report"):
         verdicts = {seqcheck_verdict(name, p) for p in found[name]}
         assert name == "validation-report" or verdicts == {True, False}, name
-    assert sum(len(v) for v in found.values()) > 80
+    assert sum(len(v) for v in found.values()) >= 80
     # Each mutant is as valid as its label says: the changes really change the verdict.
     for name, paths in found.items():
         for path in paths:
