@@ -207,7 +207,9 @@ def _readable(text: str) -> str:
 
 def example_text(code: str) -> str:
     """The files of ``code``'s example project as shown to a user, and its note."""
-    ex = EXAMPLES[code]
+    ex = EXAMPLES.get(code)
+    if ex is None:  # a test requires one per code; a user is never shown a traceback
+        return "No example ships for this code yet."
     parts = []
     for path, content in ex.files.items():
         if path in ex.shown:
@@ -237,7 +239,7 @@ def _finding(code: str) -> Explanation:
             why_text += f"\n\n{why}"
         related.append(req.id)
     else:
-        why_text = textwrap.fill(WHY_WITHOUT_REQUIREMENT[code], _WIDTH)
+        why_text = textwrap.fill(WHY_WITHOUT_REQUIREMENT.get(code, info.meaning), _WIDTH)
     return Explanation(
         subject=code,
         kind=SubjectKind.FINDING,

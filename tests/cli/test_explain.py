@@ -71,6 +71,15 @@ def test_requirement_text_comes_from_the_spec() -> None:
     assert "test_shot_id_is_immutable (test_update.py)" in lib.explain("SEQ-UPDATE-3").example
 
 
+def test_every_code_ships_an_example_and_a_why() -> None:
+    """A new code needs an entry in conformance/finding_examples.py (and, when it
+    checks no requirement, a WHY_WITHOUT_REQUIREMENT sentence)."""
+    from conformance.finding_examples import EXAMPLES, WHY_WITHOUT_REQUIREMENT
+
+    assert set(EXAMPLES) == set(CODES)
+    assert {c for c, i in CODES.items() if not i.requirement} == set(WHY_WITHOUT_REQUIREMENT)
+
+
 @pytest.mark.parametrize("code", list(CODES))
 def test_each_example_shows_exactly_its_finding(code: str, tmp_path: Path) -> None:
     project = build_example(code, tmp_path)
