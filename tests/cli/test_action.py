@@ -139,6 +139,20 @@ def test_validate_step_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert outputs == {"exit-code": "0"}
 
+    # Paths are data: spaces, quotes and $(...) reach seqcheck as they are, and blank
+    # lines and surrounding blanks are dropped.
+    odd = work / "my 'film' $(touch pwned)"
+    shutil.copytree(REPO / "examples" / "demo-project", odd)
+    proc, outputs = _run_step(
+        "validate",
+        {"paths": f"  {odd.name}  \n\n projects/demo-project\n", "recursive": "false",
+         "sarif": "false"},
+        work, tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert outputs == {"exit-code": "0"}
+    assert not (work / "pwned").exists()
+
     # A path that is not a project: usage error, carried to the final step.
     proc, outputs = _run_step("validate", {"paths": "nope"}, work, tmp_path)
     assert outputs["exit-code"] == "2" and "does not exist" in proc.stderr
