@@ -9,7 +9,9 @@ over a library function.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import json
 import sys
 import traceback
 from typing import Any
@@ -53,6 +55,19 @@ class LazyGroup(click.Group):
         if not isinstance(command, click.Command):
             raise TypeError(f"{target} is not a click command")
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = click.utils.make_str(args[0])
+        if name not in COMMANDS and not name.startswith("-"):
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+            hint = f" Did you mean 'seqcheck {close[0]}'?" if close else ""
+            ctx.fail(
+                f"expected a command ({', '.join(sorted(COMMANDS))}), found "
+                f"{json.dumps(name)}.{hint}"
+            )
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, SUMMARIES[name]) for name in self.list_commands(ctx)]

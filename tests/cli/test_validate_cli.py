@@ -237,6 +237,12 @@ def test_top_level_help_lists_whole_summaries() -> None:
     assert set(SUMMARIES) == set(COMMANDS)
 
 
+def test_a_mistyped_command_gets_a_suggestion() -> None:
+    result = CliRunner().invoke(cli, ["valdate", "."])
+    assert result.exit_code == 2
+    assert 'found "valdate". Did you mean \'seqcheck validate\'?' in result.stderr
+
+
 def test_top_level_help_imports_no_command() -> None:
     code = ("import sys; from click.testing import CliRunner; from conformance.cli.main import "
             "cli; CliRunner().invoke(cli, ['--help']); "
