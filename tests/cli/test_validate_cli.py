@@ -89,14 +89,19 @@ def test_jobs_give_the_serial_output_and_status() -> None:
     assert run("-r", str(CORPUS), "-j", "0").exit_code == 2
 
 
-def test_parallel_failure_is_the_serial_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("size", "gone_at"), [(6, (1, 4)), (24, (10, 11, 20))])
+def test_parallel_failure_is_the_serial_one(
+    tmp_path: Path, size: int, gone_at: tuple[int, ...]
+) -> None:
     """Projects that vanish after discovery raise; -j 2 raises what -j 1 raises:
-    the error of the first such project in input order."""
-    good = [tmp_path / f"ok{i}" for i in range(4)]
-    for g in good:
-        shutil.copytree(CORPUS / "clean", g)
-    gone = [tmp_path / "gone-a", tmp_path / "gone-b"]
-    batch = [good[0], gone[0], good[1], good[2], gone[1], good[3]]
+    the error of the first such project in input order (24 projects: chunks of 3)."""
+    batch = []
+    for i in range(size):
+        if i in gone_at:
+            batch.append(tmp_path / f"gone-{'abc'[gone_at.index(i)]}")
+        else:
+            shutil.copytree(CORPUS / "clean", tmp_path / f"ok{i}")
+            batch.append(tmp_path / f"ok{i}")
     errors = []
     for jobs in (1, 2):
         with pytest.raises(SeqcheckError) as info:
