@@ -149,7 +149,19 @@ def _check_usage(dry_run: bool, do_verify: bool, do_rollback: bool, force: bool,
         modes[0] if modes else "", "apply")
 
 
-@click.command("migrate")
+_EPILOG = """\b
+Examples:
+  seqcheck migrate examples/legacy-project --dry-run          the plan; nothing changes
+  seqcheck migrate examples/legacy-project --dry-run -f json  the plan as JSON
+  cp -r examples/legacy-project legacy && seqcheck migrate legacy
+  seqcheck migrate legacy --verify                            prove nothing was lost
+  seqcheck migrate legacy --rollback                          originals back, byte for byte
+  seqcheck migrate dialog --repair                            split a New Project dialog file
+  seqcheck migrate -r ~/StoryCoreProjects --fail-fast         a batch, with a summary table
+  seqcheck validate legacy                                    check the result"""
+
+
+@click.command("migrate", epilog=_EPILOG)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
