@@ -22,7 +22,14 @@ from importlib import resources
 from typing import Any
 
 from conformance import requirements
-from conformance.finding_examples import EXAMPLES, WHY_WITHOUT_REQUIREMENT, Folder, Link
+from conformance.finding_examples import (
+    EXAMPLES,
+    WHY_WITHOUT_REQUIREMENT,
+    Fifo,
+    Folder,
+    Link,
+    Sparse,
+)
 from conformance.validate.codes import CODES
 
 _REQUIREMENT_START = re.compile(r"^\*\*(SEQ-[A-Z]+-\d+)\*\* ")
@@ -220,6 +227,10 @@ def example_text(code: str) -> str:
             parts.append(f"{path}/ (a folder)")
         elif isinstance(content, Link):
             parts.append(f"{path} -> {content.target} (a symbolic link)")
+        elif isinstance(content, Fifo):
+            parts.append(f"{path} (a named pipe)")
+        elif isinstance(content, Sparse):
+            parts.append(f"{path} ({content.size} bytes)")
         else:
             body = content.decode("utf-8") if isinstance(content, bytes) else content
             parts.append(f"{path}:\n{_indent(_readable(body.rstrip()))}")

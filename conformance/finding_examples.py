@@ -24,8 +24,22 @@ class Link:
     target: str
 
 
-#: What an example file is: text, raw bytes, a folder, a link, or None (absent).
-Content = str | bytes | Folder | Link | None
+@dataclass(frozen=True)
+class Fifo:
+    """A named pipe (FIFO) at this path: what a reader must never open for data."""
+
+
+@dataclass(frozen=True)
+class Sparse:
+    """A file of ``size`` bytes that takes no disk space (a hole), to show the size
+    limit without writing half a gigabyte."""
+
+    size: int
+
+
+#: What an example file is: text, raw bytes, a folder, a link, a FIFO, a sparse file,
+#: or None (absent).
+Content = str | bytes | Folder | Link | Fifo | Sparse | None
 
 _SHOT = (
     '{"id": "shot-1", "sequencePlanId": "001", '
@@ -53,6 +67,9 @@ class FindingExample:
     note: str
     #: Files shown differently from their content (huge or binary ones).
     shown: dict[str, str] = field(default_factory=dict)
+    #: Codes that always come with this one on such a file (a template has no
+    #: top-level project_name, so SC319 comes with SC201).
+    companions: tuple[str, ...] = ()
 
 
 EXAMPLES: dict[str, FindingExample] = {
@@ -96,6 +113,18 @@ EXAMPLES: dict[str, FindingExample] = {
     "SC109": FindingExample(
         {"sequences/sequence_001.json": '{"id": "001", "name": "\\ud800", "shots": []}\n'},
         "\\ud800 is half of a UTF-16 surrogate pair, with no second half.",
+    ),
+    "SC110": FindingExample(
+        {"sequences/sequence_002.json": Fifo()},
+        "sequence_002.json is a named pipe (FIFO): reading it would wait forever for a "
+        "writer, so it is reported and never opened for data.",
+        {"sequences/sequence_002.json": "(a FIFO, made with mkfifo)"},
+    ),
+    "SC111": FindingExample(
+        {"sequences/sequence_002.json": Sparse(512 * 1024 * 1024 + 1)},
+        "sequence_002.json claims 512 MiB and one byte, over the file-size limit; it is "
+        "reported without being read.",
+        {"sequences/sequence_002.json": "(512 MiB + 1 byte, made with truncate)"},
     ),
     "SC201": FindingExample(
         {"sequences/sequence_001.json": _seq(_SHOT.replace('"duration": 5', '"duration": "5s"'))},
@@ -179,10 +208,55 @@ EXAMPLES: dict[str, FindingExample] = {
         "sequence_002.json is a link to a file outside the project folder.",
         {"sequences/sequence_002.json": "-> ../../outside.json (a symbolic link)"},
     ),
+    "SC316": FindingExample(
+        {
+            "project.json": '{"schema_version": "1.0", "project_name": "Demo", "shots": '
+            '[{"id": "s-1", "title": "Shot", "duration": 5}]}\n',
+            "sequences/sequence_001.json": '{"id": "001", "name": "Sequence 1", "order": 1, '
+            '"duration": 5, "shots_count": 1, "resume": "", "shot_ids": ["s-1"]}\n',
+        },
+        "The file names its shots in shot_ids (the app's SequenceService shape) and has "
+        "no shots array.",
+    ),
+    "SC317": FindingExample(
+        {
+            "sequences/sequence_001.json": None,
+            "sequences/sequence_3f2b8c1e.json": _seq(
+                _SHOT.replace('"001"', '"3f2b8c1e-9d4a-4b6e-8f1a-2c3d4e5f6a7b"')
+                , extra=' "shot_ids": ["shot-1"],'
+            ).replace('"id": "001"', '"id": "3f2b8c1e-9d4a-4b6e-8f1a-2c3d4e5f6a7b"'),
+        },
+        "The file is named after the first 8 characters of its id, as SequenceService "
+        "names files, not sequence_NNN.json.",
+    ),
+    "SC318": FindingExample(
+        {"sequences/sequence_001.json": _seq(extra=' "shot_ids": ["shot-1", "gone"],')},
+        "shot_ids names \"gone\", which no shot of the file has.",
+    ),
+    "SC319": FindingExample(
+        {
+            "project.json": '{"project": {"schema_version": "1.0", "project_name": "Demo"}}\n',
+            "sequences/sequence_001.json": None,
+        },
+        "Everything sits under a 'project' key: a project template, not a project "
+        "(the schema also reports the missing top-level keys, SC201).",
+        companions=("SC201",),
+    ),
+    "SC320": FindingExample(
+        {"project.json": '{"schema_version": "1.0", "project_name": "Demo", "sequences": '
+         '[{"id": "seq_1", "shots": [{"id": "shot_9", "duration": 7.5}]}]}\n'},
+        "project.json embeds a sequence with its own shots (the assistant's save_project).",
+    ),
 }
 
 #: Codes whose rule is no requirement of the spec: why they matter, said here.
 WHY_WITHOUT_REQUIREMENT: dict[str, str] = {
+    "SC318": "A reference that names no shot is a shot the user expects to see in the "
+    "sequence and will not: it was deleted, or it lives in a file nobody reads.",
+    "SC319": "The app cannot open a template as a project: its shots and sequences "
+    "are invisible until a project is created from it.",
+    "SC320": "The editor reads shots from sequence files and project.json's shot "
+    "arrays only; sequences embedded elsewhere are shown by no screen of the app.",
     "SC310": "A shot that ends before it starts has no length: an editor or renderer "
     "reading it computes a negative duration or skips the shot.",
     "SC311": "Tools disagree on which of the two to trust: one plays timing.duration "

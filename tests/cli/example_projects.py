@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from conformance.finding_examples import BASE_FILES, EXAMPLES, Content, Folder, Link
+from conformance.finding_examples import BASE_FILES, EXAMPLES, Content, Fifo, Folder, Link, Sparse
 
 
 def build_example(code: str, root: Path) -> Path:
@@ -24,6 +25,11 @@ def build_example(code: str, root: Path) -> Path:
             outside.parent.mkdir(parents=True, exist_ok=True)
             outside.write_bytes(b'{"id": "002", "shots": []}\n')
             path.symlink_to(content.target)
+        elif isinstance(content, Fifo):
+            os.mkfifo(path)
+        elif isinstance(content, Sparse):
+            with path.open("wb") as f:
+                f.truncate(content.size)
         elif isinstance(content, bytes):
             path.write_bytes(content)
         else:

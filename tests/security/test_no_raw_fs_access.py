@@ -87,6 +87,13 @@ ALLOWED: dict[str, dict[str, str]] = {
     "conformance/suite/cases/test_security.py": {call: _SUITE for call in (
         ".rglob", ".symlink_to", ".rmdir", ".iterdir", ".unlink")},
     "conformance/suite/replay.py": {".read_bytes": _SUITE, "os.walk": _SUITE},
+    "conformance/cli/schema_cmd.py": {
+        ".read_bytes": "reads seqcheck's own schemas from the installed package",
+        ".mkdir": "creates the --output folder the user named",
+    },
+    "conformance/explain.py": {call: "reads seqcheck's own SPEC.md and suite sources "
+                               "shipped in the installed package" for call in (
+        ".read_text", ".iterdir")},
     "conformance/certify/spec_text.py": {
         ".read_text": "reads seqcheck's own SPEC.md shipped in the installed package",
     },
