@@ -21,7 +21,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from conformance import requirements
+from conformance import requirements, spec_prose
 from conformance.finding_examples import (
     EXAMPLES,
     WHY_WITHOUT_REQUIREMENT,
@@ -32,7 +32,6 @@ from conformance.finding_examples import (
 )
 from conformance.validate.codes import CODES
 
-_REQUIREMENT_START = re.compile(r"^\*\*(SEQ-[A-Z]+-\d+)\*\* ")
 _WHY = re.compile(r"^\*Why:\*\s*")
 _LEVEL = re.compile(r"^\((MUST|SHOULD)[^)]*\)\s*")
 _WIDTH = 88
@@ -93,40 +92,24 @@ class UnknownSubject(LookupError):
 @cache
 def _spec_paragraphs() -> dict[str, tuple[str, str]]:
     """requirement id -> (its rule text, its *Why:* text) from SPEC.md."""
-    text = resources.files("conformance").joinpath("SPEC.md").read_text("utf-8")
     out: dict[str, tuple[str, str]] = {}
-    current: str | None = None
-    rule: list[str] = []
-    why: list[str] = []
-    in_why = False
-
-    def close() -> None:
-        if current is not None:
-            body = _LEVEL.sub("", _REQUIREMENT_START.sub("", "\n".join(rule).strip(), count=1))
-            reason = "\n".join(why).strip()
-            out[current] = (body, reason[:1].upper() + reason[1:])
-
-    for line in text.splitlines():
-        start = _REQUIREMENT_START.match(line)
-        if start or line.startswith("#"):
-            close()
-            current, rule, why, in_why = None, [], [], False
-            if start:
-                current = start.group(1)
+    for req_id, section in spec_prose.requirement_sections().items():
+        rule: list[str] = []
+        why: list[str] = []
+        in_why = False
+        for line in section:
+            if _WHY.match(line):
+                in_why = True
+                why.append(_WHY.sub("", line))
+            elif in_why and line.strip():
+                why.append(line)
+            elif in_why:
+                in_why = False
+            else:
                 rule.append(line)
-            continue
-        if current is None:
-            continue
-        if _WHY.match(line):
-            in_why = True
-            why.append(_WHY.sub("", line))
-        elif in_why and line.strip():
-            why.append(line)
-        elif in_why:
-            in_why = False
-        else:
-            rule.append(line)
-    close()
+        body = _LEVEL.sub("", spec_prose.strip_requirement_id("\n".join(rule).strip()))
+        reason = "\n".join(why).strip()
+        out[req_id] = (body, reason[:1].upper() + reason[1:])
     return out
 
 

@@ -94,7 +94,7 @@ ALLOWED: dict[str, dict[str, str]] = {
     "conformance/explain.py": {call: "reads seqcheck's own SPEC.md and suite sources "
                                "shipped in the installed package" for call in (
         ".read_text", ".iterdir")},
-    "conformance/certify/spec_text.py": {
+    "conformance/spec_prose.py": {
         ".read_text": "reads seqcheck's own SPEC.md shipped in the installed package",
     },
     "migrate/service_repair.py": {
