@@ -8,20 +8,17 @@ for the update there means success was reported before the crash.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.protocol import messages
+from conformance.protocol import messages, process
+from conformance.protocol.limits import MAX_RESPONSE_BYTES, STDERR_TAIL_BYTES
 
 #: Request id of the update in every run.
 UPDATE_ID = 2
-STDERR_TAIL_BYTES = 2048
 
 
 @dataclass
@@ -70,28 +67,22 @@ def run_update(
     env: Mapping[str, str] | None = None,
 ) -> UpdateRun:
     """Run ``prefix + argv`` once with the three requests on stdin; never raises on
-    adapter misbehaviour (a hang is killed after ``timeout`` s and reported)."""
-    proc = subprocess.Popen(
-        [*prefix, *argv],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        start_new_session=True,
+    adapter misbehaviour (a hang is stopped after ``timeout`` s and reported).
+
+    Bounded like the stdio transport: at most three response lines of stdout and the
+    stderr tail are kept, and no wait outlasts ``timeout`` (plus the bounded reap), even
+    when a grandchild that left the process group holds the pipes.
+    """
+    proc = process.spawn([*prefix, *argv], cwd=cwd, env=env)
+    got = process.collect(
+        proc,
+        update_input(project, sequence_id, shot_id, updates),
+        timeout=timeout,
+        stdout_limit=3 * (MAX_RESPONSE_BYTES + 1),
+        stderr_limit=STDERR_TAIL_BYTES,
     )
-    timed_out = False
-    try:
-        out, err = proc.communicate(
-            update_input(project, sequence_id, shot_id, updates), timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
     response = None
-    for line in out.splitlines():
+    for line in got.stdout.splitlines():
         try:
             message = messages.decode(line)
         except messages.MessageError:
@@ -101,7 +92,7 @@ def run_update(
             break
     return UpdateRun(
         response=response,
-        exit_code=proc.returncode,
-        stderr_tail=err[-STDERR_TAIL_BYTES:].decode("utf-8", "replace"),
-        timed_out=timed_out,
+        exit_code=got.exit_code,
+        stderr_tail=got.stderr_tail.decode("utf-8", "replace"),
+        timed_out=got.timed_out,
     )

@@ -13,19 +13,23 @@ from __future__ import annotations
 FAULT_KINDS: dict[str, str] = {
     "crash": "the adapter process died (or closed its stdout) before answering",
     "timeout": "no complete response line within the per-request timeout; the process was killed",
-    "malformed": "a response line that is not JSON or does not match the protocol schema",
+    "malformed": "a response line that is not JSON, does not match the protocol schema, or "
+    "is longer than the response line bound (\"too large\")",
     "wrong-id": "a response whose id is not the id of the request in flight",
     "start-failed": "the adapter could not be run, or died or hung before answering hello",
     "protocol": "a protocol rule was broken (hello refused, wrong protocol version, "
     "no clean exit after shutdown)",
+    "broken": "the adapter left several requests in a row unanswered and was declared "
+    "broken; the call was not sent",
 }
 
 
 class AdapterFault(Exception):
     """The implementation misbehaved at the protocol level (see :data:`FAULT_KINDS`).
 
-    ``stderr_tail`` holds the last ~2 KB the adapter wrote to stderr and ``exit_code``
-    its exit status when it is known to have exited (negative: killed by that signal).
+    ``stderr_tail`` holds the last bytes the adapter wrote to stderr (at most
+    ``limits.STDERR_TAIL_BYTES``) and ``exit_code`` its exit status when it is known
+    to have exited (negative: killed by that signal).
     """
 
     def __init__(

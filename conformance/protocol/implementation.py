@@ -16,8 +16,9 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from conformance.errors import SeqcheckError
-from conformance.protocol import messages
+from conformance.protocol import broken, messages
 from conformance.protocol.faults import AdapterFault
+from conformance.protocol.limits import BROKEN_AFTER_UNANSWERED
 
 PathArg = str | os.PathLike[str]
 
@@ -35,6 +36,9 @@ class ImplementationInfo:
     version: str
     protocol: int
     capabilities: frozenset[str]
+    #: The adapter's ``error_mapping`` record when it translates the service's own
+    #: error codes to spec codes (Node adapter ``--error-codes``), else ``None``.
+    error_mapping: dict[str, Any] | None = None
 
     def claims(self, capability: str) -> bool:
         """Whether ``capability`` (a Capability or its string value) was declared."""
@@ -85,6 +89,9 @@ class Implementation:
         self._lock = threading.RLock()
         #: Starts retried because hello went unanswered (see START_RETRIES).
         self.start_stalls = 0
+        #: Requests unanswered in a row (timeouts, silent restarts); see :meth:`call`.
+        self.unanswered = 0
+        self._refuse_if_broken("hello")
         self.info: ImplementationInfo = self._start()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -97,6 +104,23 @@ class Implementation:
                     raise
                 self.start_stalls += 1
         return self._start_once()
+
+    def _refuse_if_broken(self, op: str) -> None:
+        why = broken.reason(self._transport.command())
+        if why is not None:
+            raise AdapterFault(
+                "broken", f"{op} was not sent: the adapter was declared broken ({why})"
+            )
+
+    def _unanswered(self, fault: AdapterFault, op: str) -> None:
+        """Count a request left unanswered; declare the adapter broken at the bound."""
+        self.unanswered += 1
+        if self.unanswered >= BROKEN_AFTER_UNANSWERED:
+            broken.declare(
+                self._transport.command(),
+                f"{self.unanswered} requests in a row went unanswered, the last one "
+                f"{op}: {fault.detail}",
+            )
 
     def _start_once(self) -> ImplementationInfo:
         self._transport.start()
@@ -135,11 +159,13 @@ class Implementation:
                 f"{messages.PROTOCOL_VERSION}",
                 stderr_tail=self._transport.stderr_tail,
             )
+        mapping = result.get("error_mapping")
         return ImplementationInfo(
             name=result["name"],
             version=result["version"],
             protocol=result["protocol"],
             capabilities=frozenset(result["capabilities"]),
+            error_mapping=dict(mapping) if isinstance(mapping, dict) else None,
         )
 
     def restart(self) -> None:
@@ -204,13 +230,28 @@ class Implementation:
 
         An error answer (``ok: false``) is raised as :class:`SeqcheckError` with the
         adapter's code (possibly UNSUPPORTED or INTERNAL_ERROR). A dead adapter is
-        restarted first, with a new ``hello``.
+        restarted first, with a new ``hello``. After
+        :data:`~conformance.protocol.limits.BROKEN_AFTER_UNANSWERED` requests in a row
+        went unanswered (timed out, or a restart stayed silent), the adapter is declared
+        broken and this and every later call raise AdapterFault ``broken`` at once.
         """
         with self._lock:
+            self._refuse_if_broken(op)
             if not self._transport.running:
-                self.info = self._start()
+                try:
+                    self.info = self._start()
+                except AdapterFault as fault:
+                    if fault.stalled:
+                        self._unanswered(fault, "hello")
+                    raise
             request = messages.request(next(self._ids), op, args)
-            response = self._transport.exchange(request, op, timeout)
+            try:
+                response = self._transport.exchange(request, op, timeout)
+            except AdapterFault as fault:
+                if fault.kind == "timeout":
+                    self._unanswered(fault, op)
+                raise
+            self.unanswered = 0
             if response["ok"]:
                 return response["result"]
             raise SeqcheckError.from_dict(response["error"])
