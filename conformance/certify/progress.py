@@ -9,7 +9,8 @@ object per line to FILE, flushed at once, which the parent tails for its live li
 * ``{"event": "done", "nodeid": ..., "record": {...}}``: the suite's own record of the
   test (outcome, reason, requirements), so the parent can still issue a certificate
   if it has to stop the child before it writes its results;
-* ``{"event": "header", "header": {...}}``: the raw-results header, after the first test;
+* ``{"event": "header", "header": {...}}``: the raw-results header, after collection and
+  again after the first test (by then with what ``hello`` said);
 * ``{"event": "deadline", "not_run": N, "next": nodeid}``: the deadline passed.
 
 With ``--seqcheck-deadline SECONDS`` no test starts once SECONDS have passed since the
@@ -90,10 +91,21 @@ def _requirements(item: pytest.Item) -> list[str]:
     return ids
 
 
+def _emit_header(progress: Progress, state: Any) -> None:
+    try:
+        header = state.header()
+    except Exception:  # progress must never break the run
+        return
+    progress.emit({"event": "header", "header": header})
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     progress = _progress(session.config)
     progress.total = len(session.items)
     progress.emit({"event": "collected", "total": progress.total})
+    state = _suite_state(session.config)
+    if state is not None:
+        _emit_header(progress, state)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -133,12 +145,8 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str])
         record = state.recorder.records[nodeid].to_dict()
     progress.emit({"event": "done", "nodeid": nodeid, "record": record})
     if state is not None and not progress.header_sent:
-        progress.header_sent = True
-        try:
-            header = state.header()
-        except Exception:  # progress must never break the run
-            return
-        progress.emit({"event": "header", "header": header})
+        progress.header_sent = True  # now with what hello said
+        _emit_header(progress, state)
 
 
 # pytest_runtest_logfinish gets no config: remember the session's.

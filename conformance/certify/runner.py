@@ -287,8 +287,7 @@ def _raw_from_events(tally: Tally, target: Target, depth: str) -> dict[str, Any]
     """Raw results rebuilt from the progress events of a child that had to be stopped."""
     if tally.header is None:
         raise SuiteRunError(
-            "the run passed its deadline before its first test finished; raise --timeout "
-            "or check the adapter's start."
+            "the run passed its deadline before the suite was collected; raise --timeout."
         )
     header = dict(tally.header)
     header["notes"] = [
