@@ -9,7 +9,6 @@ payloads (past the 8 MiB line bound all the same).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
