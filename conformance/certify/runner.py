@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from conformance import requirements
 from conformance.certify.model import Report, build_report
 from conformance.protocol import process
-from conformance import requirements
 from conformance.suite import CASES_DIR, SUITE_VERSION
 from conformance.suite.results import RAW_FORMAT
 from conformance.suite.state import Target
