@@ -60,7 +60,8 @@ def _write(path: Path, text: str) -> None:
               show_default=True, metavar="SECONDS",
               help="How long the implementation may take to answer hello when certify first "
               "starts it (one retry if it stays silent).")
-@click.option("-v", "--verbose", is_flag=True, help="Show the suite's pytest output live.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show the suite's pytest output live, one line per test.")
 def certify(
     use_reference: bool, impl: str | None, adapter: str | None, depth: str,
     report_path: Path | None, junit_path: Path | None, markdown_path: Path | None,
@@ -78,8 +79,18 @@ def certify(
     or an implementation that does not start, 3 when the suite could not run at all,
     4 when the run passed its --timeout deadline (timed out; not certified).
 
-    A Python --impl declares capabilities on its factory, e.g.
-    make_store.capabilities = ["legacy-fallback", "save-shot"] (also name, version).
+    A Python --impl declares what hello says with attributes of its factory (a
+    function or class): capabilities (any of legacy-fallback, save-shot,
+    concurrent-writers; none by default, and requirements of undeclared ones are
+    "not claimed"), name and version:
+
+    \b
+        def make_store(project_dir): return MyStore(project_dir)
+        make_store.capabilities = ["legacy-fallback", "save-shot"]
+        make_store.name, make_store.version = "mystore", "2.1.0"
+
+    On a terminal a live line shows the requirement group, the test and the counts
+    so far; -v shows the suite's own output instead (the table is printed once).
 
     \b
     seqcheck certify --reference
