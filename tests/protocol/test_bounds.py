@@ -72,10 +72,11 @@ if how == "update":
 else:
     impl = open_adapter(argv, timeout=60)
     try:
-        out = {"result": impl.get_shots("/p", "001"), "tail": impl.stderr_tail}
+        out = {"result": impl.get_shots("/p", "001")}
+        impl.close()  # stderr is drained to its end before the tail is read
+        out["tail"] = impl.stderr_tail
     except AdapterFault as fault:
         out = {"kind": fault.kind, "detail": fault.detail}
-    impl.close() if impl.running else None
 out["seconds"] = time.monotonic() - started
 out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
