@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.protocol.dispatch import StoreFactory
-from conformance.protocol.faults import AdapterFault
+from conformance.protocol.faults import AdapterFault, FaultKind
 
 #: What an implementation spec looks like, for error messages.
 SPEC_FORMS = "'module:factory' or 'path/to/file.py:factory'"
@@ -84,7 +84,7 @@ def load_factory(spec: str) -> StoreFactory:
     try:
         module_name, attr = split_spec(spec)
     except ValueError as exc:
-        raise AdapterFault("start-failed", str(exc)) from None
+        raise AdapterFault(FaultKind.START_FAILED, str(exc)) from None
     try:
         module = (
             _import_file(Path(module_name).resolve())
@@ -96,13 +96,13 @@ def load_factory(spec: str) -> StoreFactory:
             target = getattr(target, part)
     except Exception as exc:
         raise AdapterFault(
-            "start-failed",
+            FaultKind.START_FAILED,
             f"cannot load implementation factory {json.dumps(spec)}: "
             f"{type(exc).__name__}: {exc}",
         ) from exc
     if not callable(target):
         raise AdapterFault(
-            "start-failed",
+            FaultKind.START_FAILED,
             f"{json.dumps(spec)} is a {type(target).__name__}, not a callable factory",
         )
     factory: StoreFactory = target

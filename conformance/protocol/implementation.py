@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from conformance.errors import SeqcheckError
 from conformance.protocol import broken, messages
-from conformance.protocol.faults import AdapterFault
+from conformance.protocol.faults import AdapterFault, FaultKind
 from conformance.protocol.limits import BROKEN_AFTER_UNANSWERED
 
 PathArg = str | os.PathLike[str]
@@ -109,7 +109,7 @@ class Implementation:
         why = broken.reason(self._transport.command())
         if why is not None:
             raise AdapterFault(
-                "broken", f"{op} was not sent: the adapter was declared broken ({why})"
+                FaultKind.BROKEN, f"{op} was not sent: the adapter was declared broken ({why})"
             )
 
     def _unanswered(self, fault: AdapterFault, op: str) -> None:
@@ -132,21 +132,21 @@ class Implementation:
                 request, "hello", getattr(self._transport, "start_timeout", None)
             )
         except AdapterFault as fault:
-            if fault.kind in ("crash", "timeout"):
+            if fault.kind in (FaultKind.CRASH, FaultKind.TIMEOUT):
                 retried = f" (after {self.start_stalls} stalled start(s))" * bool(self.start_stalls)
                 failed = AdapterFault(
-                    "start-failed",
+                    FaultKind.START_FAILED,
                     f"before answering hello: {fault.detail}{retried}",
                     stderr_tail=fault.stderr_tail,
                     exit_code=fault.exit_code,
                 )
-                failed.stalled = fault.kind == "timeout"
+                failed.stalled = fault.kind is FaultKind.TIMEOUT
                 raise failed from None
             raise
         if not response["ok"]:
             self._transport.stop()
             raise AdapterFault(
-                "protocol",
+                FaultKind.PROTOCOL,
                 f"hello must succeed, got error {response['error']}",
                 stderr_tail=self._transport.stderr_tail,
             )
@@ -154,7 +154,7 @@ class Implementation:
         if result["protocol"] != messages.PROTOCOL_VERSION:
             self._transport.stop()
             raise AdapterFault(
-                "protocol",
+                FaultKind.PROTOCOL,
                 f"the adapter speaks protocol {result['protocol']}, this harness speaks "
                 f"{messages.PROTOCOL_VERSION}",
                 stderr_tail=self._transport.stderr_tail,
@@ -188,7 +188,7 @@ class Implementation:
                 self._transport.exchange(request, "shutdown", SHUTDOWN_TIMEOUT)
             except AdapterFault as fault:
                 raise AdapterFault(
-                    "protocol",
+                    FaultKind.PROTOCOL,
                     f"shutdown was not answered cleanly: {fault.detail}",
                     stderr_tail=fault.stderr_tail,
                     exit_code=fault.exit_code,
@@ -205,7 +205,8 @@ class Implementation:
                     else f"exited with status {code} after shutdown, expected 0"
                 )
                 raise AdapterFault(
-                    "protocol", detail, stderr_tail=self._transport.stderr_tail, exit_code=code
+                    FaultKind.PROTOCOL, detail, stderr_tail=self._transport.stderr_tail,
+                    exit_code=code,
                 )
 
     def __enter__(self) -> Implementation:
@@ -248,7 +249,7 @@ class Implementation:
             try:
                 response = self._transport.exchange(request, op, timeout)
             except AdapterFault as fault:
-                if fault.kind == "timeout":
+                if fault.kind is FaultKind.TIMEOUT:
                     self._unanswered(fault, op)
                 raise
             self.unanswered = 0

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from conformance.protocol import messages, process
-from conformance.protocol.faults import AdapterFault
+from conformance.protocol.faults import AdapterFault, FaultKind
 from conformance.protocol.limits import (
     EXIT_GRACE_SECONDS,
     LINGER_GRACE_SECONDS,
@@ -251,7 +251,8 @@ class StdioTransport:
             proc = process.spawn(self.argv, cwd=self.cwd, env=self.env)
         except OSError as exc:
             raise AdapterFault(
-                "start-failed", f"could not run {shlex.join(self.argv)}: {exc.strerror or exc}"
+                FaultKind.START_FAILED,
+                f"could not run {shlex.join(self.argv)}: {exc.strerror or exc}",
             ) from exc
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         if _POSIX:
@@ -307,10 +308,10 @@ class StdioTransport:
             process.signal_group(proc, signal.SIGKILL)
         return self._end(code)
 
-    def _fault(self, kind: str, detail: str) -> AdapterFault:
+    def _fault(self, kind: FaultKind, detail: str) -> AdapterFault:
         """End the process and build the fault with its stderr tail and exit status."""
         if self._proc is not None:
-            if kind in ("timeout", "malformed", "wrong-id", "protocol"):
+            if kind is not FaultKind.CRASH:
                 code = process.stop(self._proc, release_pipes=False)
             else:  # it crashed: reap it (bounded), then stop whatever it left
                 code = process.wait_exit(self._proc, EXIT_GRACE_SECONDS)
@@ -332,14 +333,14 @@ class StdioTransport:
                 written = 0
             except (BrokenPipeError, ConnectionResetError):
                 raise self._fault(
-                    "crash", f"the adapter closed its stdin before reading the {op} request"
+                    FaultKind.CRASH, f"the adapter closed its stdin before reading the {op} request"
                 ) from None
             view = view[written:]
             if view:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise self._fault(
-                        "timeout",
+                        FaultKind.TIMEOUT,
                         f"the adapter stopped reading stdin; the {op} request could not "
                         f"be sent within {self.timeout:g} s",
                     )
@@ -364,7 +365,8 @@ class StdioTransport:
         deadline = time.monotonic() + limit
         if proc.poll() is not None:
             raise self._fault(
-                "crash", f"the adapter had already exited when the {op} request was to be sent"
+                FaultKind.CRASH,
+                f"the adapter had already exited when the {op} request was to be sent",
             )
         self._write(messages.encode(request), deadline, op)
         line = reader.next_line(deadline)
@@ -376,10 +378,10 @@ class StdioTransport:
                 if partial
                 else ""
             )
-            raise self._fault("timeout", f"no response to {op} within {limit:g} s{hint}")
+            raise self._fault(FaultKind.TIMEOUT, f"no response to {op} within {limit:g} s{hint}")
         if isinstance(line, _TooLarge):
             raise self._fault(
-                "malformed",
+                FaultKind.MALFORMED,
                 f"too large: answered {op} with a line longer than the {MAX_RESPONSE_BYTES} "
                 f"byte bound, starting {_preview(line.start)}",
             )
@@ -390,19 +392,19 @@ class StdioTransport:
                 else ""
             )
             raise self._fault(
-                "crash", f"the adapter closed stdout or died while handling {op}{tail}"
+                FaultKind.CRASH, f"the adapter closed stdout or died while handling {op}{tail}"
             )
         try:
             response = messages.decode(line)
         except messages.MessageError as exc:
             raise self._fault(
-                "malformed", f"answered {op} with a line that is {exc}: {_preview(line)}"
+                FaultKind.MALFORMED, f"answered {op} with a line that is {exc}: {_preview(line)}"
             ) from None
         if isinstance(response, dict):
             got = response.get("id")
             if got != request["id"] and not (got is None and response.get("ok") is False):
                 raise self._fault(
-                    "wrong-id",
+                    FaultKind.WRONG_ID,
                     f"answered the {op} request id {request['id']} with id "
                     f"{json.dumps(got) if _jsonable(got) else type(got).__name__}: "
                     f"{_preview(line)}",
@@ -410,7 +412,8 @@ class StdioTransport:
         problem = messages.response_problem(response, op)
         if problem is not None:
             raise self._fault(
-                "malformed", f"answered {op} with an invalid response {problem}: {_preview(line)}"
+                FaultKind.MALFORMED,
+                f"answered {op} with an invalid response {problem}: {_preview(line)}",
             )
         result: dict[str, Any] = response
         return result

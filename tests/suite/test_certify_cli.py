@@ -190,7 +190,7 @@ def test_run_past_its_deadline_is_stopped_and_reported(
     from conformance.suite.state import Target
 
     # Room for pytest to start and the first test to reach its adapter on a busy machine.
-    monkeypatch.setattr(runner, "DEADLINE_GRACE_SECONDS", 6.0)
+    monkeypatch.setattr(runner, "DEADLINE_GRACE_SECONDS", 12.0)
     pidfile = tmp_path / "pids"
     started = time.monotonic()
     # Silent after hello: the first test waits on its 30 s request timeout.
@@ -199,7 +199,7 @@ def test_run_past_its_deadline_is_stopped_and_reported(
         deadline_seconds=1.0, cwd=tmp_path,
     )
     elapsed = time.monotonic() - started
-    assert elapsed < 25, elapsed
+    assert elapsed < 40, elapsed
     deadline = report.header["deadline"]
     assert deadline["stopped"] is True and deadline["seconds"] == 1.0
     assert report.verdict != "certified"
