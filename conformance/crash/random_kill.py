@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.crash.killpoints import KillOutcome, SweepResult
-from conformance.crash.runner import UPDATE_ID, update_input
+from conformance.crash.runner import UPDATE_ID, refuse_if_broken, update_input
 from conformance.crash.state import Workspace, classify, leftovers, listing, read_document
 from conformance.protocol import messages, process
 from conformance.protocol.limits import MAX_RESPONSE_BYTES, REAP_SECONDS
@@ -44,6 +44,7 @@ def _read_line(proc: subprocess.Popen[bytes], deadline: float) -> bytes | None:
 
 class _Trial:
     def __init__(self, argv: Sequence[str], cwd: Any, env: Any, timeout: float) -> None:
+        refuse_if_broken(argv)
         self.proc = process.spawn(argv, stderr=subprocess.DEVNULL, cwd=cwd, env=env)
         self.timeout = timeout
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.protocol import messages, process
+from conformance.protocol import broken, messages, process
+from conformance.protocol.faults import AdapterFault, FaultKind
 from conformance.protocol.limits import MAX_RESPONSE_BYTES, STDERR_TAIL_BYTES
 
 #: Request id of the update in every run.
@@ -54,6 +55,15 @@ def update_input(project: Path, sequence_id: Any, shot_id: Any, updates: Any) ->
     )
 
 
+def refuse_if_broken(argv: Sequence[str]) -> None:
+    """Raise AdapterFault ``broken`` if the adapter run as ``argv`` was declared broken."""
+    why = broken.reason(argv)
+    if why is not None:
+        raise AdapterFault(
+            FaultKind.BROKEN, f"the run was not started: the adapter was declared broken ({why})"
+        )
+
+
 def run_update(
     argv: Sequence[str],
     project: Path,
@@ -71,8 +81,12 @@ def run_update(
 
     Bounded like the stdio transport: at most three response lines of stdout and the
     stderr tail are kept, and no wait outlasts ``timeout`` (plus the bounded reap), even
-    when a grandchild that left the process group holds the pipes.
+    when a grandchild that left the process group holds the pipes. A run that times out
+    without an answer to the update counts as unanswered for the command
+    (:mod:`conformance.protocol.broken`); once the command is declared broken this raises
+    AdapterFault ``broken`` at once instead of waiting out another timeout.
     """
+    refuse_if_broken(argv)
     proc = process.spawn([*prefix, *argv], cwd=cwd, env=env)
     got = process.collect(
         proc,
@@ -90,6 +104,10 @@ def run_update(
         if isinstance(message, dict) and message.get("id") == UPDATE_ID and "ok" in message:
             response = message
             break
+    if got.timed_out and response is None:
+        broken.unanswered(argv, f"update_shot: no answer within {timeout:g} s")
+    elif response is not None:
+        broken.answered(argv)
     return UpdateRun(
         response=response,
         exit_code=got.exit_code,

@@ -1,10 +1,12 @@
 """Adapters declared broken in this process, by command.
 
-An adapter that leaves :data:`~conformance.protocol.limits.BROKEN_AFTER_UNANSWERED`
-requests in a row unanswered is declared broken: every later call through the same
-command (the suite starts fresh processes of it for concurrency and crash tests) fails
-at once with fault kind ``broken`` instead of waiting out its timeout again, so a
-silent adapter costs a run seconds, not one timeout per test.
+Requests left unanswered (timeouts, silent restarts) are counted per adapter command,
+across every process of it: the suite starts fresh processes of the same command for
+concurrency and crash tests. After :data:`~conformance.protocol.limits.
+BROKEN_AFTER_UNANSWERED` in a row the command is declared broken, and every later
+request through it fails at once with fault kind ``broken`` instead of waiting out its
+timeout again, so a silent adapter costs a run about three timeouts, not one per test.
+Any answer resets the count.
 """
 
 from __future__ import annotations
@@ -12,8 +14,31 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+from conformance.protocol.limits import BROKEN_AFTER_UNANSWERED
+
 _declared: dict[tuple[str, ...], str] = {}
+_unanswered: dict[tuple[str, ...], int] = {}
 _lock = threading.Lock()
+
+
+def unanswered(argv: Sequence[str], what: str) -> int:
+    """Count a request of ``argv`` left unanswered (``what`` says which and how);
+    declare the command broken at the bound. Returns the count so far."""
+    key = tuple(argv)
+    with _lock:
+        count = _unanswered.get(key, 0) + 1
+        _unanswered[key] = count
+        if count >= BROKEN_AFTER_UNANSWERED:
+            _declared.setdefault(
+                key, f"{count} requests in a row went unanswered, the last one {what}"
+            )
+        return count
+
+
+def answered(argv: Sequence[str]) -> None:
+    """A request of ``argv`` was answered: the unanswered count starts again."""
+    with _lock:
+        _unanswered.pop(tuple(argv), None)
 
 
 def declare(argv: Sequence[str], reason: str) -> None:
@@ -29,9 +54,10 @@ def reason(argv: Sequence[str]) -> str | None:
 
 
 def forget_all() -> None:
-    """Forget every declaration (tests that reuse a command for another scenario)."""
+    """Forget every count and declaration (tests that reuse a command)."""
     with _lock:
         _declared.clear()
+        _unanswered.clear()
 
 
-__all__ = ["declare", "forget_all", "reason"]
+__all__ = ["answered", "declare", "forget_all", "reason", "unanswered"]

@@ -18,7 +18,6 @@ from typing import Any, Protocol
 from conformance.errors import SeqcheckError
 from conformance.protocol import broken, messages
 from conformance.protocol.faults import AdapterFault, FaultKind
-from conformance.protocol.limits import BROKEN_AFTER_UNANSWERED
 
 PathArg = str | os.PathLike[str]
 
@@ -113,14 +112,8 @@ class Implementation:
             )
 
     def _unanswered(self, fault: AdapterFault, op: str) -> None:
-        """Count a request left unanswered; declare the adapter broken at the bound."""
-        self.unanswered += 1
-        if self.unanswered >= BROKEN_AFTER_UNANSWERED:
-            broken.declare(
-                self._transport.command(),
-                f"{self.unanswered} requests in a row went unanswered, the last one "
-                f"{op}: {fault.detail}",
-            )
+        """Count a request left unanswered (the command is declared broken at the bound)."""
+        self.unanswered = broken.unanswered(self._transport.command(), f"{op}: {fault.detail}")
 
     def _start_once(self) -> ImplementationInfo:
         self._transport.start()
@@ -253,6 +246,7 @@ class Implementation:
                     self._unanswered(fault, op)
                 raise
             self.unanswered = 0
+            broken.answered(self._transport.command())
             if response["ok"]:
                 return response["result"]
             raise SeqcheckError.from_dict(response["error"])

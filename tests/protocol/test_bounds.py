@@ -145,6 +145,23 @@ def test_silent_adapter_is_declared_broken_after_three_unanswered(tmp_path: Path
     assert time.monotonic() - started < 0.5
 
 
+def test_crash_runs_share_the_count_and_stop_once_broken(tmp_path: Path) -> None:
+    """The crash tools start their own processes of the command: a silent adapter must
+    not cost a 60 s timeout per kill-point run either."""
+    argv = fake_argv("silent-after-hello")
+    impl = open_adapter(argv, timeout=0.3, start_timeout=30)
+    with pytest.raises(AdapterFault):
+        impl.get_shots("/p", "001")  # unanswered 1 (through the transport)
+    for _ in range(BROKEN_AFTER_UNANSWERED - 1):  # then 2, 3 (through the crash runner)
+        assert run_update(argv, tmp_path, "001", "s1", {}, timeout=0.3).timed_out
+    started = time.monotonic()
+    with pytest.raises(AdapterFault) as caught:
+        run_update(argv, tmp_path, "001", "s1", {}, timeout=60)
+    assert caught.value.kind == "broken"
+    assert "the run was not started" in caught.value.detail
+    assert time.monotonic() - started < 0.5
+
+
 def test_an_answer_resets_the_unanswered_count(tmp_path: Path) -> None:
     # hang --once: one timeout, then answers: never declared broken.
     impl = open_adapter(
