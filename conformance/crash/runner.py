@@ -16,10 +16,12 @@ from typing import Any
 
 from conformance.protocol import broken, messages, process
 from conformance.protocol.faults import AdapterFault, FaultKind
-from conformance.protocol.limits import MAX_RESPONSE_BYTES, STDERR_TAIL_BYTES
+from conformance.protocol.limits import EXIT_GRACE_SECONDS, MAX_RESPONSE_BYTES, STDERR_TAIL_BYTES
 
 #: Request id of the update in every run.
 UPDATE_ID = 2
+#: Request id of the shutdown that ends every run.
+SHUTDOWN_ID = 3
 
 
 @dataclass
@@ -50,9 +52,21 @@ def update_input(project: Path, sequence_id: Any, shot_id: Any, updates: Any) ->
         (
             messages.encode(messages.request(1, "hello", {"protocol": messages.PROTOCOL_VERSION})),
             messages.encode(messages.request(UPDATE_ID, "update_shot", args)),
-            messages.encode(messages.request(3, "shutdown", {})),
+            messages.encode(messages.request(SHUTDOWN_ID, "shutdown", {})),
         )
     )
+
+
+def _answer(out: bytes, request_id: int) -> dict[str, Any] | None:
+    """The response to ``request_id`` among the complete lines of ``out``, if any."""
+    for line in out.split(b"\n")[:-1]:
+        try:
+            message = messages.decode(line)
+        except messages.MessageError:
+            continue
+        if isinstance(message, dict) and message.get("id") == request_id and "ok" in message:
+            return message
+    return None
 
 
 def refuse_if_broken(argv: Sequence[str]) -> None:
@@ -94,16 +108,10 @@ def run_update(
         timeout=timeout,
         stdout_limit=3 * (MAX_RESPONSE_BYTES + 1),
         stderr_limit=STDERR_TAIL_BYTES,
+        finished=lambda out: _answer(out, SHUTDOWN_ID) is not None,
+        exit_grace=EXIT_GRACE_SECONDS,
     )
-    response = None
-    for line in got.stdout.splitlines():
-        try:
-            message = messages.decode(line)
-        except messages.MessageError:
-            continue
-        if isinstance(message, dict) and message.get("id") == UPDATE_ID and "ok" in message:
-            response = message
-            break
+    response = _answer(got.stdout, UPDATE_ID)
     if got.timed_out and response is None:
         broken.unanswered(argv, f"update_shot: no answer within {timeout:g} s")
     elif response is not None:

@@ -6,6 +6,11 @@
   certify. The death signal fires when the *thread* that forked exits, so every spawn
   goes through one long-lived launcher thread rather than the caller's (suite tests
   start adapters from short-lived worker threads).
+* The kernel's death signal reaches only that process. Whatever else runs in its
+  process group (an adapter under ``strace``: strace is the child, the adapter its
+  tracee) is killed by a watchdog: one small process per seqcheck process, holding a
+  pipe from it, that kills every registered group when the pipe closes, i.e. when
+  seqcheck exits or is killed.
 * :func:`stop` ends it in bounded time: SIGTERM to the group, a grace period, SIGKILL
   to the group, a bounded reap; then any process still holding its pipes (a
   grandchild that left the group with ``setsid()``) is killed, and seqcheck closes the
@@ -23,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +70,66 @@ def _pool() -> ThreadPoolExecutor:
         return _launcher
 
 
+# The watchdog: reads "+PGID" / "-PGID" lines; at end of input kills what is registered.
+_WATCHDOG = """
+import os, signal, sys
+groups = set()
+for line in sys.stdin:
+    line = line.strip()
+    if line[:1] == "+":
+        groups.add(int(line[1:]))
+    elif line[:1] == "-":
+        groups.discard(int(line[1:]))
+for group in groups:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+class _Watchdog:
+    """The process that kills our adapters' process groups when we die."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._owner = 0
+
+    def _pipe(self) -> IO[bytes] | None:
+        if self._proc is None or self._owner != os.getpid():  # first use, or after fork
+            try:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-I", "-S", "-c", _WATCHDOG],
+                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, start_new_session=True,
+                )
+            except OSError:
+                self._proc = None
+                return None
+            self._owner = os.getpid()
+        return self._proc.stdin
+
+    def _send(self, line: str) -> None:
+        with self._lock:
+            pipe = self._pipe()
+            if pipe is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    pipe.write(line.encode() + b"\n")
+                    pipe.flush()
+
+    def watch(self, pgid: int) -> None:
+        """Kill group ``pgid`` if this process dies before :meth:`forget`."""
+        self._send(f"+{pgid}")
+
+    def forget(self, pgid: int) -> None:
+        """``pgid`` ended (its id may be reused): no longer ours to kill."""
+        self._send(f"-{pgid}")
+
+
+_watchdog = _Watchdog()
+
+
 def spawn(
     argv: Sequence[str],
     *,
@@ -94,9 +159,15 @@ def spawn(
             preexec_fn=preexec,  # a lone prctl, see _die_with_parent
         )
 
-    if preexec is None:
-        return launch()
-    return _pool().submit(launch).result()
+    proc = launch() if preexec is None else _pool().submit(launch).result()
+    if _POSIX:
+        _watchdog.watch(proc.pid)
+    return proc
+
+
+def _ended(proc: subprocess.Popen[bytes]) -> None:
+    if _POSIX:
+        _watchdog.forget(proc.pid)
 
 
 def signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
@@ -184,6 +255,8 @@ def stop(
         code = proc.wait(timeout=REAP_SECONDS)
     except subprocess.TimeoutExpired:
         code = None
+    else:
+        _ended(proc)
     if release_pipes:
         release(proc)
     return code
@@ -192,9 +265,11 @@ def stop(
 def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int | None:
     """``proc``'s exit status if it exits within ``timeout`` s, else ``None``."""
     try:
-        return proc.wait(timeout=timeout)
+        code = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         return None
+    _ended(proc)
+    return code
 
 
 @dataclass
@@ -222,17 +297,22 @@ def collect(
     timeout: float,
     stdout_limit: int,
     stderr_limit: int,
+    finished: Callable[[bytes], bool] | None = None,
+    exit_grace: float = REAP_SECONDS,
 ) -> Collected:
     """Feed ``data`` to ``proc``'s stdin (then close it) and gather its output, bounded.
 
     Unlike ``communicate()``, memory is bounded (stdout's head, stderr's tail) and every
     wait has a deadline: after ``timeout`` s the process is stopped; once it has exited,
-    whoever still holds its pipes gets :data:`_DRAIN_SECONDS` and is then killed.
+    whoever still holds its pipes gets :data:`_DRAIN_SECONDS` and is then killed. When
+    ``finished(stdout so far)`` says the conversation is over (e.g. shutdown answered),
+    the process gets ``exit_grace`` s to exit before it is stopped (not a timeout).
     """
     import selectors
 
     out, err = bytearray(), bytearray()
     deadline = time.monotonic() + timeout
+    settle_by: float | None = None
     exited_at: float | None = None
     timed_out = False
     pending = memoryview(data)
@@ -253,6 +333,8 @@ def collect(
                 exited_at = now
             if exited_at is not None and now - exited_at > _DRAIN_SECONDS:
                 break  # exited, but someone else keeps the pipes open
+            if settle_by is not None and now >= settle_by:
+                break  # it said all it had to say but will not exit: stopped below
             if now >= deadline:
                 timed_out = True
                 break
@@ -274,13 +356,18 @@ def collect(
                     sel.unregister(source)
                 elif source is proc.stdout:
                     out += chunk[: max(stdout_limit - len(out), 0)]
+                    if (
+                        settle_by is None and finished is not None and b"\n" in chunk
+                        and finished(bytes(out))
+                    ):
+                        settle_by = time.monotonic() + exit_grace
                 else:
                     err += chunk
                     if len(err) > stderr_limit:
                         del err[: len(err) - stderr_limit]
     finally:
         sel.close()
-    if timed_out:
+    if timed_out or (settle_by is not None and proc.poll() is None):
         code = stop(proc, grace=0)
     else:
         code = wait_exit(proc, REAP_SECONDS)

@@ -36,6 +36,7 @@ from conformance.protocol.limits import (
     LINGER_GRACE_SECONDS,
     MAX_RESPONSE_BYTES,
     STDERR_TAIL_BYTES,
+    STOP_GRACE_SECONDS,
 )
 
 _POSIX = os.name == "posix"
@@ -291,18 +292,19 @@ class StdioTransport:
 
         ``None`` means the adapter did not exit within :data:`EXIT_GRACE_SECONDS` and
         was stopped. A command seen lingering once is then given only
-        :data:`LINGER_GRACE_SECONDS`: the fault was reported, a run must not pay for it
-        at every restart.
+        :data:`LINGER_GRACE_SECONDS` and then killed without a SIGTERM grace: the fault
+        was reported, a run must not pay for it at every restart.
         """
         proc = self._proc
         if proc is None:
             return self._last_exit
         key = tuple(self.argv)
-        grace = LINGER_GRACE_SECONDS if key in _lingering else EXIT_GRACE_SECONDS
-        code = process.wait_exit(proc, grace)
+        known = key in _lingering
+        code = process.wait_exit(proc, LINGER_GRACE_SECONDS if known else EXIT_GRACE_SECONDS)
         if code is None:
             _lingering.add(key)
-            process.stop(proc, release_pipes=False)
+            # Once it has been seen to ignore shutdown (and SIGTERM), SIGKILL at once.
+            process.stop(proc, grace=0 if known else STOP_GRACE_SECONDS, release_pipes=False)
         else:
             # The leader exited: members it left in the group would keep our pipes open.
             process.signal_group(proc, signal.SIGKILL)

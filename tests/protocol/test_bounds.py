@@ -247,14 +247,37 @@ def test_adapter_ignoring_sigterm_after_shutdown_is_killed_in_bounded_time() -> 
     assert time.monotonic() - started < first
 
 
-# -- the adapter dies with its harness -------------------------------------------------------
-def test_adapter_dies_when_its_harness_is_killed(tmp_path: Path) -> None:
+def test_run_update_stops_an_adapter_that_lingers_after_shutdown(tmp_path: Path) -> None:
     pidfile = tmp_path / "pids"
-    argv = fake_argv("hang", "--pidfile", str(pidfile))
+    argv = fake_argv("ignore-term-after-shutdown", "--pidfile", str(pidfile))
+    started = time.monotonic()
+    run = run_update(argv, tmp_path, "001", "s1", {"a": 1}, timeout=60)
+    assert time.monotonic() - started < EXIT_GRACE_SECONDS + 5  # was: the whole 60 s
+    assert run.success_reported
+    assert not run.timed_out  # it answered everything; it was stopped for not exiting
+    assert run.exit_code == -9
+    assert "ignoring SIGTERM" in run.stderr_tail
+    assert wait_gone(pids_in(pidfile)) == []
+
+
+# -- the adapter dies with its harness -------------------------------------------------------
+#: Runs its arguments as a child and waits, like strace does with the adapter it traces.
+WRAPPER = [sys.executable, "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"]
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["direct", "under-a-wrapper"])
+def test_adapter_dies_when_its_harness_is_killed(tmp_path: Path, wrapped: bool) -> None:
+    """Direct: the kernel's death signal. Under a wrapper (the adapter is then a
+    grandchild, as under strace): the watchdog kills the whole process group."""
+    pidfile = tmp_path / "pids"
+    argv = [*(WRAPPER if wrapped else []), *fake_argv("hang", "--pidfile", str(pidfile))]
     code = (
-        "import json, sys, time\n"
+        "import json, sys, threading, time\n"
         "from conformance.protocol import open_adapter\n"
-        "impl = open_adapter(json.loads(sys.argv[1]))\n"
+        "impl = open_adapter(json.loads(sys.argv[1]), timeout=3600)\n"
+        # The adapter hangs in get_shots: it will not leave on its own when stdin closes.
+        "threading.Thread(target=impl.get_shots, args=('/p', '001'), daemon=True).start()\n"
+        "time.sleep(1)\n"
         "print('ready', flush=True)\n"
         "time.sleep(3600)\n"
     )
@@ -264,6 +287,9 @@ def test_adapter_dies_when_its_harness_is_killed(tmp_path: Path) -> None:
     try:
         assert harness.stdout is not None
         assert harness.stdout.readline() == "ready\n"
+        deadline = time.monotonic() + 30
+        while not pids_in(pidfile) and time.monotonic() < deadline:
+            time.sleep(0.05)  # open_adapter returned: hello was answered, the pid is written
         (adapter,) = pids_in(pidfile)
         assert not gone(adapter)
         harness.kill()  # SIGKILL: no cleanup code of the harness runs

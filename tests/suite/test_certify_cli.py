@@ -227,6 +227,8 @@ def test_killing_certify_takes_its_suite_and_adapters_down(tmp_path: Path) -> No
     certify = subprocess.Popen(
         [SEQCHECK, "certify", "--adapter", fake("silent-after-hello", "--pidfile", str(pidfile))],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+        # A SIGKILLed certify cannot remove its temporary folder: keep it in tmp_path.
+        env={**os.environ, "TMPDIR": str(tmp_path)},
     )
     try:
         deadline = time.monotonic() + 60

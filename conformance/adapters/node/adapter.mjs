@@ -445,8 +445,8 @@ function protocolError(err, op, mapping) {
     if (mapped !== null) {
       const text = typeof err.message === 'string' && err.message ? err.message : String(err.code ?? mapped.key);
       const out = { code: mapped.code, message: text };
-      if (typeof err.file === 'string') out.file = err.file;
-      else if (typeof err.path === 'string') out.file = err.path;
+      const file = [err.file, err.path, err.filePath].find((f) => typeof f === 'string');
+      if (file !== undefined) out.file = file;
       if (typeof err.pointer === 'string') out.pointer = err.pointer;
       return out;
     }
