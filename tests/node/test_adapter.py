@@ -255,6 +255,7 @@ MAPPING = {
     "ENOENT": "PROJECT_NOT_FOUND",
     "update_shot/Error:ENOENT": "SEQUENCE_NOT_FOUND",
     "get_shots/ENOENT": "IO_ERROR",
+    "LOCK_TIMEOUT": {"^lock held for \\d+ s$": "IO_ERROR", "never matches": "INVALID_ID"},
 }
 
 
@@ -285,6 +286,8 @@ def test_error_codes_map_the_services_own_errors(
     enoent = update(adapter, "enoent")["error"]
     assert enoent["code"] == "SEQUENCE_NOT_FOUND"
     assert enoent["file"] == "/p/sequences"
+    # by message pattern; a message no pattern matches stays unmapped
+    assert update(adapter, "rejected-promise")["error"]["code"] == "IO_ERROR"
     # unmapped errors keep the default treatment
     assert update(adapter, "enospc")["error"]["code"] == "IO_ERROR"
     assert update(adapter, "spec-error")["error"]["code"] == "SHOT_NOT_FOUND"
@@ -313,6 +316,8 @@ def test_without_error_codes_hello_has_no_mapping(behaviours_adapter: Any) -> No
         ('["NOT_FOUND"]', "expected a JSON object"),
         ('{"NOT_FOUND": "MISSING"}', 'maps to "MISSING", expected one of'),
         ('{"teleport/NOT_FOUND": "SHOT_NOT_FOUND"}', "is not CODE, Class, Class:CODE"),
+        ('{"NOT_FOUND": {"(": "SHOT_NOT_FOUND"}}', "is not a regular expression"),
+        ('{"NOT_FOUND": {"x": "GONE"}}', 'maps to "GONE", expected one of'),
         ("no-such-codes.json", "cannot read"),
     ],
 )

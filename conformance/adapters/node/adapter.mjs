@@ -62,8 +62,9 @@ const USAGE = `usage: node adapter.mjs --module PATH --export NAME [--name N] [-
                        the path of a file holding one) whose keys name an error by its code
                        ("NOT_FOUND"), its class ("FileSystemError") or both
                        ("FileSystemError:NOT_FOUND"), optionally for one operation only
-                       ("get_shots/NOT_FOUND"), and whose values are spec error codes; the
-                       most specific key wins; hello reports that a mapping is in use`;
+                       ("get_shots/NOT_FOUND"), and whose values are spec error codes, or
+                       objects mapping message patterns (regular expressions) to spec codes;
+                       the most specific key wins; hello reports that a mapping is in use`;
 
 // -- stdout belongs to the protocol ------------------------------------------------------------
 const protocolWrite = process.stdout.write.bind(process.stdout);
@@ -140,16 +141,36 @@ function loadErrorMapping(value) {
     if (m === null || (m[1] !== undefined && !Object.prototype.hasOwnProperty.call(OPS, m[1]))) {
       fatal(`--error-codes: key ${JSON.stringify(key)} is not CODE, Class, Class:CODE or op/... with op one of ${Object.keys(OPS).join(', ')}`, 2);
     }
+    const expected = `expected one of ${[...ERROR_CODES].join(', ')} or an object mapping message patterns (regular expressions) to them`;
+    if (code !== null && typeof code === 'object' && !Array.isArray(code)) {
+      // By message: the first pattern that matches the error's message decides.
+      const rules = [];
+      for (const [pattern, target] of Object.entries(code)) {
+        let regex;
+        try {
+          regex = new RegExp(pattern);
+        } catch (err) {
+          fatal(`--error-codes: ${JSON.stringify(key)}: ${JSON.stringify(pattern)} is not a regular expression: ${err.message}`, 2);
+        }
+        if (typeof target !== 'string' || !ERROR_CODES.has(target)) {
+          fatal(`--error-codes: ${JSON.stringify(key)}: ${JSON.stringify(pattern)} maps to ${JSON.stringify(target)}, ${expected}`, 2);
+        }
+        rules.push([regex, target]);
+      }
+      entries.set(key, rules);
+      continue;
+    }
     if (typeof code !== 'string' || !ERROR_CODES.has(code)) {
-      fatal(`--error-codes: ${JSON.stringify(key)} maps to ${JSON.stringify(code)}, expected one of ${[...ERROR_CODES].join(', ')}`, 2);
+      fatal(`--error-codes: ${JSON.stringify(key)} maps to ${JSON.stringify(code)}, ${expected}`, 2);
     }
     entries.set(key, code);
   }
   return { source, entries };
 }
 
-/** The spec code the mapping gives an error of class `name` with code `code` in `op`, or null. */
-function mappedCode(mapping, op, name, code) {
+/** The spec code the mapping gives an error of class `name` with code `code` and message
+ * `message` in `op`, or null. */
+function mappedCode(mapping, op, name, code, message) {
   if (!mapping) return null;
   const c = code === undefined || code === null ? undefined : String(code);
   const keys = [];
@@ -159,7 +180,12 @@ function mappedCode(mapping, op, name, code) {
     if (name) keys.push(`${scope}${name}`);
   }
   for (const key of keys) {
-    if (mapping.entries.has(key)) return { key, code: mapping.entries.get(key) };
+    const target = mapping.entries.get(key);
+    if (typeof target === 'string') return { key, code: target };
+    if (Array.isArray(target)) {
+      const rule = target.find(([regex]) => regex.test(typeof message === 'string' ? message : ''));
+      if (rule !== undefined) return { key, code: rule[1] };
+    }
   }
   return null;
 }
@@ -441,7 +467,7 @@ function where(err) {
 
 function protocolError(err, op, mapping) {
   if (err !== null && typeof err === 'object') {
-    const mapped = mappedCode(mapping, op, errorClass(err), err.code);
+    const mapped = mappedCode(mapping, op, errorClass(err), err.code, err.message);
     if (mapped !== null) {
       const text = typeof err.message === 'string' && err.message ? err.message : String(err.code ?? mapped.key);
       const out = { code: mapped.code, message: text };
@@ -489,7 +515,7 @@ function unwrapEnvelope(result, op, mapping) {
   const isObject = error !== null && typeof error === 'object';
   const code = isObject && error.code !== undefined ? error.code : result.code;
   const text = isObject ? String(error.message ?? JSON.stringify(error)) : String(error ?? 'no error given');
-  const mapped = mappedCode(mapping, op, isObject ? errorClass(error) : undefined, code);
+  const mapped = mappedCode(mapping, op, isObject ? errorClass(error) : undefined, code, text);
   if (mapped !== null || (typeof code === 'string' && ERROR_CODES.has(code))) {
     const out = { code: mapped !== null ? mapped.code : code, message: text };
     if (isObject && typeof error.file === 'string') out.file = error.file;
