@@ -60,6 +60,7 @@ class Tally:
     outcomes: dict[str, int] = field(default_factory=dict)
     current: str = ""
     group: str = ""
+    requirements: list[str] = field(default_factory=list)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     header: dict[str, Any] | None = None
     #: ``{"not_run": N, "next": nodeid}`` once the child saw the deadline pass.
@@ -73,6 +74,7 @@ class Tally:
         elif kind == "start":
             self.current = str(event.get("nodeid", ""))
             self.group = str(event.get("group", ""))
+            self.requirements = [str(r) for r in event.get("requirements") or []]
         elif kind == "done":
             self.done += 1
             record = event.get("record")
@@ -88,8 +90,11 @@ class Tally:
     def line(self) -> str:
         """The live progress line: group, test, counts so far."""
         counts = ", ".join(f"{n} {o}" for o, n in sorted(self.outcomes.items()))
+        if not self.current:
+            return f"[{self.done}/{self.total}] starting the suite"
         test = self.current.split("::")[-1]
-        return f"[{self.done}/{self.total}] {self.group}: {test}" + (
+        ids = f" {' '.join(self.requirements)}" if self.requirements else ""
+        return f"[{self.done}/{self.total}] {self.group}{ids}: {test}" + (
             f"  ({counts})" if counts else ""
         )
 

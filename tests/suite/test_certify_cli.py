@@ -178,9 +178,9 @@ def test_progress_events_feed_the_live_line(tmp_path: Path) -> None:
     run = run_suite(Target("reference", None), extra_args=["-k", SUBSET],
                     on_progress=on_progress, cwd=tmp_path)
     assert run.deadline is None
-    assert any(line.startswith("[0/2] update: test_update_merges_and_persists")
-               for line in seen), seen
-    assert seen[-1].startswith("[2/2] update: ") and seen[-1].endswith("(2 passed)"), seen
+    assert seen[0] == "[0/2] starting the suite", seen
+    assert "[0/2] update SEQ-UPDATE-1: test_update_merges_and_persists" in seen, seen
+    assert seen[-1].startswith("[2/2] update ") and seen[-1].endswith("(2 passed)"), seen
 
 
 def test_run_past_its_deadline_is_stopped_and_reported(
