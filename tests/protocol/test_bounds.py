@@ -60,7 +60,7 @@ def pids_in(path: Path) -> list[int]:
 
 # A probe process: one call against the fake, then its own peak RSS (the harness's cost).
 PROBE = """
-import json, resource, sys, time
+import json, sys, time
 from conformance.crash.runner import run_update
 from conformance.protocol import AdapterFault, open_adapter
 argv, how = json.loads(sys.argv[1]), sys.argv[2]
@@ -78,7 +78,10 @@ else:
     except AdapterFault as fault:
         out = {"kind": fault.kind, "detail": fault.detail}
 out["seconds"] = time.monotonic() - started
-out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so it would include the
+# (large) pytest process this probe was forked from.
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+out["peak_mb"] = int(hwm.split()[1]) / 1024
 print(json.dumps(out))
 """
 
