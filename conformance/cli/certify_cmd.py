@@ -118,8 +118,10 @@ def certify(
         greeting = preflight(impl=target.impl if adapter is None else None, adapter=adapter,
                              start_timeout=start_timeout)
     except StartProblem as problem:
+        hint = (f"\nIf it needs more than {start_timeout:g} s to start, raise --start-timeout."
+                if problem.stalled else "")
         click.echo(f"seqcheck certify: the implementation given by {option} "
-                   f"{json.dumps(target.spec)} did not start.\n{problem}", err=True)
+                   f"{json.dumps(target.spec)} did not start.\n{problem}{hint}", err=True)
         sys.exit(ExitCode.USAGE)
     stalls = f" (after {greeting.start_stalls} silent start(s))" if greeting.start_stalls else ""
     click.echo(f"seqcheck certify: running the conformance suite ({depth}) against "

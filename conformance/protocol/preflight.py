@@ -30,6 +30,8 @@ class StartProblem(Exception):
     expected: str
     happened: str
     stderr_tail: str = ""
+    #: It stayed silent (rather than dying): a longer start timeout may help.
+    stalled: bool = False
 
     def __str__(self) -> str:
         text = f"expected {self.expected}; {self.happened}"
@@ -50,7 +52,7 @@ def _from_fault(expected: str, fault: AdapterFault) -> StartProblem:
     happened = f"{fault.kind}: {fault.detail}"
     if fault.exit_code is not None:
         happened += f" (exit code {fault.exit_code})"
-    return StartProblem(expected, happened, fault.stderr_tail)
+    return StartProblem(expected, happened, fault.stderr_tail, stalled=fault.stalled)
 
 
 def _greet(impl: Implementation) -> Greeting:

@@ -49,7 +49,7 @@ def _bad_factory_file(tmp_path: Path, body: str) -> str:
         ("--adapter", "no-such-command-xyz", "could not run no-such-command-xyz"),
         ("--adapter", "true", "(exit code 0)"),
         ("--adapter", '"unbalanced quote', "no closing quotation"),
-        ("--adapter", fake("slow-start", "--delay", "30"), "before answering hello"),
+        ("--adapter", fake("slow-start", "--delay", "30"), "raise --start-timeout"),
         ("--adapter", fake("bad-hello"), "malformed: answered hello with an invalid response"),
         ("--impl", "mypkg.store", "with no ':factory' part"),
         ("--impl", "no_such_pkg_xyz.mod:make", "ModuleNotFoundError"),
