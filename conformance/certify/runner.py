@@ -217,7 +217,13 @@ def run_suite(
                 stderr=subprocess.STDOUT, cwd=cwd, env=child_env,
             )
             relay = _Relay(child.stdout) if stream and child.stdout is not None else None
-            status, stopped = _watch(child, tail, tally, started, deadline_seconds, on_progress)
+            try:
+                status, stopped = _watch(
+                    child, tail, tally, started, deadline_seconds, on_progress
+                )
+            except BaseException:  # Ctrl-C, SIGTERM: the suite and its adapters go too
+                process.stop(child)
+                raise
             if relay is not None:
                 relay.join()
         duration = time.monotonic() - started

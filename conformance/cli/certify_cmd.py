@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,9 @@ def certify(
                err=True)
     extra = ["-k", keyword] if keyword else []
     live = _LiveLine() if not verbose and sys.stderr.isatty() else None
+    # SIGTERM (a CI job cancelled) unwinds like Ctrl-C: the suite process is stopped and
+    # the temporary folder removed, instead of dying with both left behind.
+    previous = _on_sigterm(_terminated)
     try:
         report = run_certify(target, depth=depth, extra_args=extra, stream=verbose,
                              deadline_seconds=timeout,
@@ -137,6 +141,7 @@ def certify(
         click.echo(f"seqcheck certify: {exc}\n{exc.output}", err=True)
         sys.exit(ExitCode.ERROR)
     finally:
+        _on_sigterm(previous)
         if live is not None:
             live.clear()
     click.echo(render_table(report, color=sys.stdout.isatty()))
@@ -149,6 +154,19 @@ def certify(
     if report.header.get("deadline") is not None:
         sys.exit(ExitCode.INTERRUPTED)
     sys.exit(ExitCode.OK if report.certified else ExitCode.FAILED)
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install ``handler`` for SIGTERM (main thread only); return the previous one."""
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (an embedding application's worker)
+        return handler
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    click.echo("seqcheck certify: terminated; the run was stopped.", err=True)
+    sys.exit(ExitCode.INTERRUPTED)
 
 
 class _LiveLine:

@@ -247,6 +247,30 @@ def test_killing_certify_takes_its_suite_and_adapters_down(tmp_path: Path) -> No
             certify.wait(timeout=10)
 
 
+def test_sigterm_stops_the_run_and_cleans_up(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pids"
+    certify = subprocess.Popen(
+        [SEQCHECK, "certify", "--adapter", fake("silent-after-hello", "--pidfile", str(pidfile))],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_pids(pidfile)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        suite_side = _processes_mentioning(str(pidfile))
+        certify.terminate()
+        _, err = certify.communicate(timeout=30)
+        assert certify.returncode == 4
+        assert "terminated; the run was stopped" in err
+        assert wait_gone(_pids(pidfile) + suite_side) == []
+        assert list(tmp_path.glob("seqcheck-certify-*")) == []  # its temporary folder too
+    finally:
+        if certify.poll() is None:
+            certify.kill()
+            certify.wait(timeout=10)
+
+
 def _pids(path: Path) -> list[int]:
     return [int(x) for x in path.read_text().split()] if path.exists() else []
 
