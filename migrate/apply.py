@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from conformance.atomic import LOCK_TIMEOUT_SECONDS, atomic_write_bytes, file_lock
+from conformance.atomic import LOCK_TIMEOUT_SECONDS, atomic_write_bytes, file_lock, fsync_dir
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.jsonio import read_file_bytes_or_none
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
@@ -69,6 +69,9 @@ def _write_step(root: Path, step: FileChange, lock_timeout: float) -> None:
     # ours. A file this step creates needs no lock: writers never create sequence files
     # (SEQ-ID-2) and migrators are serialised by project.json's lock (it also spares
     # sequences/ a thousand lock sidecars in a big migration).
+    if step.data is None:
+        _remove_step(path, step)
+        return
     lock = (contextlib.nullcontext() if step.path == PROJECT_FILE or step.original is None
             else file_lock(path, lock_timeout))
     with lock:
@@ -84,6 +87,32 @@ def _write_step(root: Path, step: FileChange, lock_timeout: float) -> None:
                 file=path,
             )
         atomic_write_bytes(path, step.data)
+
+
+def _remove_step(path: Path, step: FileChange) -> None:
+    """Remove a file ``--repair`` replaced (a SequenceService file whose content an
+    earlier step wrote under the canonical name). No sidecar lock: conforming writers
+    never write such a file (it is not a sequence_NNN.json name, or a duplicate id
+    every store refuses), migrators are serialised by project.json's lock, and a lock
+    file would outlive the file it guards as a stray."""
+    current = read_file_bytes_or_none(path)
+    if current is None:
+        return  # already removed before an interruption
+    if current != step.original:
+        raise MigrateError(
+            MigrateCode.EDITED_SINCE, ErrorCode.INVALID_UPDATE,
+            "another program changed the file while the migration was running; it was "
+            "left as it is. Check it with 'seqcheck validate', then migrate again.",
+            file=path,
+        )
+    try:
+        path.unlink()
+        fsync_dir(path.parent)
+    except OSError as exc:
+        raise SeqcheckError(
+            ErrorCode.IO_ERROR, f"could not remove the file: {exc.strerror or exc}; it is "
+            "unchanged.", file=path,
+        ) from exc
 
 
 def _execute(root: Path, run: runs.Run, plan: Plan, start: int, lock_timeout: float,
@@ -174,7 +203,8 @@ def _resume(root: Path, run: runs.Run, options: Options, lock_timeout: float,
             file=run.backup,
         )
     plan = make_plan(snap, root, options, run.migrated_at)
-    planned = [(s.path, runs.sha256(s.data)) for s in plan.steps]
+    planned = [(s.path, runs.sha256(s.data) if s.data is not None else None)
+               for s in plan.steps]
     recorded = [(s["path"], s["result_sha256"]) for s in run.steps]
     if planned != recorded:
         raise MigrateError(

@@ -220,7 +220,7 @@ def _write_run(folder: Path, number: int, plan: Plan, raw_inputs: dict[str, byte
                 "path": s.path,
                 "action": s.action,
                 "original_sha256": sha256(s.original) if s.original is not None else None,
-                "result_sha256": sha256(s.data),
+                "result_sha256": sha256(s.data) if s.data is not None else None,
             }
             for s in plan.steps
         ],

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from conformance import requirements
-from conformance.certify.model import Report, build_report
+from conformance.certify.model import Report, Verdict, build_report
 from conformance.protocol import process
 from conformance.suite import CASES_DIR, SUITE_VERSION
 from conformance.suite.results import RAW_FORMAT
@@ -372,11 +372,11 @@ def certify(
         raw = {**raw, "notes": [*raw.get("notes", []), deadline_note(run.deadline)]}
     report = build_report(raw, duration_seconds=run.duration_seconds)
     report.header["deadline"] = run.deadline
-    if run.deadline is not None and report.verdict == "certified":
+    if run.deadline is not None and report.verdict is Verdict.CERTIFIED:
         # Whatever did not run is unproven; the certificate must not say otherwise.
         from dataclasses import replace
 
-        report = replace(report, verdict="not-certified")
+        report = replace(report, verdict=Verdict.NOT_CERTIFIED)
     return report
 
 

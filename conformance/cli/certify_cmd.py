@@ -29,7 +29,17 @@ def _write(path: Path, text: str) -> None:
         f.write(text)
 
 
-@click.command("certify")
+_EPILOG = """\b
+Examples:
+  seqcheck certify --reference --depth full             every kill point, longer runs
+  seqcheck certify --adapter "python -m conformance.adapters.reference" --report cert.json
+  seqcheck certify --impl path/to/store.py:MyStore --junit cert.xml
+  seqcheck certify --reference -k crash                 a partial run (never certified)
+  seqcheck certify --adapter CMD --markdown "$GITHUB_STEP_SUMMARY"   certificate in a CI summary
+  seqcheck explain SEQ-ATOMIC-1                         what a requirement asks, and why"""
+
+
+@click.command("certify", epilog=_EPILOG)
 @click.option("--reference", "use_reference", is_flag=True,
               help="Certify seqcheck's own reference store (in process).")
 @click.option("--impl", metavar="MODULE:FACTORY",

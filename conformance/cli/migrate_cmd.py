@@ -29,7 +29,7 @@ from migrate.batch import (
 from migrate.exit_status import exit_code_for
 from migrate.model import ALREADY_MIGRATED as STATE_ALREADY
 from migrate.model import NOTHING_TO_DO as STATE_NOTHING
-from migrate.model import ON_CONFLICT_CHOICES
+from migrate.model import ON_CONFLICT_CHOICES, ON_DUPLICATE_CHOICES
 from migrate.render import apply_text, counts_sentence, plan_text, rollback_text, verify_text
 
 Emit = Callable[[str], None]
@@ -149,7 +149,19 @@ def _check_usage(dry_run: bool, do_verify: bool, do_rollback: bool, force: bool,
         modes[0] if modes else "", "apply")
 
 
-@click.command("migrate")
+_EPILOG = """\b
+Examples:
+  seqcheck migrate examples/legacy-project --dry-run          the plan; nothing changes
+  seqcheck migrate examples/legacy-project --dry-run -f json  the plan as JSON
+  cp -r examples/legacy-project legacy && seqcheck migrate legacy
+  seqcheck migrate legacy --verify                            prove nothing was lost
+  seqcheck migrate legacy --rollback                          originals back, byte for byte
+  seqcheck migrate dialog --repair                            split a New Project dialog file
+  seqcheck migrate -r ~/StoryCoreProjects --fail-fast         a batch, with a summary table
+  seqcheck validate legacy                                    check the result"""
+
+
+@click.command("migrate", epilog=_EPILOG)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -165,6 +177,12 @@ def _check_usage(dry_run: bool, do_verify: bool, do_rollback: bool, force: bool,
               show_default=True,
               help="When a sequence file holds a shot id with different content: stop before "
               "writing, or let the sequence file's or project.json's version win.")
+@click.option("--on-duplicate", type=click.Choice(ON_DUPLICATE_CHOICES), default="stop",
+              show_default=True,
+              help="With --repair, when files written by the app's SequenceService share a "
+              "sequence id with different content: stop before writing, keep the newest "
+              "file's fields, or keep the canonical sequence file's (shots only the others "
+              "hold are appended either way).")
 @click.option("--verify", "do_verify", is_flag=True,
               help="Only verify a migrated project (every shot once, unchanged, valid).")
 @click.option("--no-verify", is_flag=True, help="Skip the verification after applying.")
@@ -177,7 +195,7 @@ def _check_usage(dry_run: bool, do_verify: bool, do_rollback: bool, force: bool,
 @click.option("--fail-fast", is_flag=True,
               help="Stop at the first project that fails (default: go on, report all).")
 def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | None,
-            repair: bool, on_conflict: str, do_verify: bool, no_verify: bool,
+            repair: bool, on_conflict: str, on_duplicate: str, do_verify: bool, no_verify: bool,
             do_rollback: bool, force: bool, recursive: bool, fail_fast: bool) -> None:
     """Move legacy project.json shots into sequences/sequence_NNN.json files.
 
@@ -193,7 +211,8 @@ def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | Non
     2 usage, 3 I/O or internal error, 4 interrupted (run the same command to resume).
     """
     mode = _check_usage(dry_run, do_verify, do_rollback, force, orphans)
-    options = Options(orphans=orphans, repair=repair, on_conflict=on_conflict)
+    options = Options(orphans=orphans, repair=repair, on_conflict=on_conflict,
+                      on_duplicate=on_duplicate)
     try:
         projects = discover(paths, recursive=recursive)
     except SeqcheckError as exc:
