@@ -242,7 +242,7 @@ def test_a_file_edited_during_an_interrupted_migration_stops_the_resume(
         {"sequence_001.json": seq_doc("s", [])},
     )
     original = tree(root)
-    real = apply_module._write_step
+    real = apply_module._Writer.write_step
     calls = {"n": 0}
 
     def crash_on_second(*args: object) -> None:
@@ -251,7 +251,7 @@ def test_a_file_edited_during_an_interrupted_migration_stops_the_resume(
             raise KeyboardInterrupt  # like a kill: no undo, the journal stays
         real(*args)
 
-    monkeypatch.setattr(apply_module, "_write_step", crash_on_second)
+    monkeypatch.setattr(apply_module._Writer, "write_step", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
         apply(root, now=NOW)
     monkeypatch.undo()

@@ -17,7 +17,15 @@ from click.testing import CliRunner, Result
 from conformance import schema_registry
 from conformance.cli.main import cli
 from conformance.errors import ErrorCode, SeqcheckError
-from tests.migrate.conftest import NOW, MakeProject, load, project_doc, seq_doc, tree
+from tests.migrate.conftest import (
+    NOW,
+    MakeProject,
+    load,
+    patch_project_writes,
+    project_doc,
+    seq_doc,
+    tree,
+)
 
 LEGACY = project_doc(shots=[{"id": "a", "sequencePlanId": "s"}, {"id": "b", "sequence_id": "t"}],
                      storyboard=[{"id": "c"}])
@@ -102,25 +110,17 @@ def test_io_error_before_any_write_exits_3(make_project: MakeProject) -> None:
     (root / ".seqcheck").write_text("not a folder")
     before = tree(root)
     result = run(root)
-    assert result.exit_code == 3 and "IO_ERROR" in result.output
+    assert result.exit_code == 3 and "MIGRATE_BAD_RECORD" in result.output
+    assert '".seqcheck" to be a folder, found a file' in result.output
     assert tree(root) == before
 
 
 def _fail_second_write(monkeypatch: pytest.MonkeyPatch) -> Any:
+    patch_project_writes(monkeypatch, lambda n, rel: SeqcheckError(
+        ErrorCode.IO_ERROR, "could not write the file: the disk is full.", file=rel)
+        if n == 2 else None)
     # The package exports the function apply, which hides the submodule attribute.
-    apply_module = importlib.import_module("migrate.apply")
-    real = apply_module.atomic_write_bytes
-    calls = {"n": 0}
-
-    def flaky(target: Path, data: bytes) -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise SeqcheckError(ErrorCode.IO_ERROR, "could not write the file: the disk is full.",
-                                file=target)
-        real(target, data)
-
-    monkeypatch.setattr(apply_module, "atomic_write_bytes", flaky)
-    return apply_module
+    return importlib.import_module("migrate.apply")
 
 
 def test_failure_part_way_is_undone_and_exits_3(
