@@ -85,7 +85,10 @@ def parse_record(kind: RecordKind, raw: bytes, file: Path) -> dict[str, Any]:
     except RecursionError:
         raise bad_record("the record is nested too deeply", file, "") from None
     if error is not None:
-        pointer = json_pointer(list(error.absolute_path))
+        parts: list[str | int] = list(error.absolute_path)
+        if "propertyNames" in error.absolute_schema_path:
+            parts.append(str(error.instance))  # the offending key itself
+        pointer = json_pointer(parts)
         raise bad_record(
             f"expected a document valid against schemas/{kind.schema}.schema.json, found "
             f"{quote(error.instance, 80)} ({error.validator} "

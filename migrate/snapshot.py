@@ -17,11 +17,12 @@ from conformance import schema_registry
 from conformance.documents import LEGACY_ARRAYS, MEMBERSHIP_FIELDS, check_sequence_doc, schema_error
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import id_problem
-from conformance.jsonio import parse_bytes, read_file_bytes
+from conformance.jsonio import parse_bytes
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, is_sequence_file_name
 from conformance.validate import Severity
 from conformance.validate.finding import FileRef
 from conformance.validate.parsing import parse
+from migrate import project_files
 
 
 @dataclass(frozen=True)
@@ -175,40 +176,30 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
     it was taken.
     """
     project_path = root / PROJECT_FILE
-    try:
-        project_raw = read_file_bytes(project_path)
-    except FileNotFoundError:
+    project_raw = project_files.read(root, PROJECT_FILE)
+    if project_raw is None:
         raise SeqcheckError(
             ErrorCode.PROJECT_NOT_FOUND,
             "expected project.json in the project folder, found none. Pass the folder "
             "that holds project.json.",
             file=project_path,
-        ) from None
+        )
     if checked:
         project = check_project_doc(parse_bytes(project_raw, file=project_path), project_path)
     else:
         project = _object(_parse_fast(project_raw, project_path), project_path)
     folder = root / SEQUENCES_DIR
-    try:
-        names = sorted(e.name for e in os.scandir(folder) if is_sequence_file_name(e.name))
-        had_dir = True
-    except FileNotFoundError:
-        names, had_dir = [], False
-    except NotADirectoryError:
-        raise SeqcheckError(
-            ErrorCode.CORRUPT_FILE, "expected 'sequences' to be a folder, found a file.",
-            file=folder,
-        ) from None
-    except OSError as exc:
-        raise SeqcheckError(
-            ErrorCode.IO_ERROR, f"could not list the folder: {exc.strerror or exc}.",
-            file=folder,
-        ) from exc
+    listed = project_files.list_names(root, SEQUENCES_DIR)
+    had_dir = listed is not None
+    names = [n for n in listed or [] if is_sequence_file_name(n)]
     sequences = []
     seen: dict[str, str] = {}
     for name in names:
         path = folder / name
-        raw = read_file_bytes(path)
+        raw = project_files.read(root, f"{SEQUENCES_DIR}/{name}")
+        if raw is None:
+            raise SeqcheckError(ErrorCode.IO_ERROR, "the file disappeared while being "
+                                "read; retry once nothing else changes the project.", file=path)
         doc = parse_bytes(raw, file=path) if checked else _object(_parse_fast(raw, path), path)
         if checked and not (isinstance(doc, dict) and "id" not in doc):
             # Files with an id must be valid; id-less ones are judged by detect.py.
