@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import orjson
 
 from conformance.errors import ErrorCode, SeqcheckError
+from conformance.projectfs import for_file
 
 BOM = b"\xef\xbb\xbf"
 
@@ -140,45 +142,40 @@ def parse_bytes(data: bytes, *, file: str | Path | None = None) -> Any:
     return doc
 
 
-def read_file_bytes(path: Path) -> bytes:
+def read_file_bytes(path: Path, *, project: str | os.PathLike[str] | None = None) -> bytes:
     """The bytes of ``path``; the one place read failures become seqcheck errors.
 
+    Reads through :class:`conformance.projectfs.ProjectFS`: with ``project`` every
+    component below the project folder is walked without following links out of it;
+    without it only the last component is guarded (its folder is trusted as given).
     A missing file raises :class:`FileNotFoundError` (callers decide what absence
-    means); a directory is ``CORRUPT_FILE``; any other OS error is ``IO_ERROR``.
+    means); a link out of the project, a folder, a FIFO, socket or device, or a file
+    over the size limit is ``CORRUPT_FILE`` (nothing read from it); any other OS
+    error is ``IO_ERROR``.
     """
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise
-    except IsADirectoryError:
-        raise SeqcheckError(
-            ErrorCode.CORRUPT_FILE,
-            "expected a JSON file, found a directory.",
-            file=path,
-        ) from None
-    except OSError as exc:
-        raise SeqcheckError(
-            ErrorCode.IO_ERROR,
-            f"could not read the file: {exc.strerror or exc}. Check its permissions.",
-            file=path,
-        ) from exc
+    fs, rel = for_file(path, project)
+    return fs.read_bytes(rel)
 
 
-def read_file_bytes_or_none(path: Path) -> bytes | None:
+def read_file_bytes_or_none(
+    path: Path, *, project: str | os.PathLike[str] | None = None
+) -> bytes | None:
     """Like :func:`read_file_bytes`, but ``None`` when ``path`` does not exist."""
     try:
-        return read_file_bytes(path)
+        return read_file_bytes(path, project=project)
     except FileNotFoundError:
         return None
 
 
-def read_json(path: Path) -> tuple[Any, bytes]:
+def read_json(
+    path: Path, *, project: str | os.PathLike[str] | None = None
+) -> tuple[Any, bytes]:
     """Read and strictly parse ``path``; return the document and the raw bytes.
 
     A missing file raises :class:`FileNotFoundError` (callers map it to their own
-    code); any other OS error is ``IO_ERROR``.
+    code); see :func:`read_file_bytes` for ``project`` and the other errors.
     """
-    data = read_file_bytes(path)
+    data = read_file_bytes(path, project=project)
     return parse_bytes(data, file=path), data
 
 

@@ -18,7 +18,7 @@ rescan, never a write to the wrong file.
 
 from __future__ import annotations
 
-import os
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,8 @@ import orjson
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.ids import id_problem
 from conformance.jsonio import BOM, parse_bytes
-from conformance.layout import is_sequence_file_name, resolves_inside
+from conformance.layout import SEQUENCES_DIR, is_sequence_file_name
+from conformance.projectfs import EntryKind, LinkOutError, ProjectFS
 
 #: How long a full sweep may be relied on while the folder looks unchanged.
 TRUST_SECONDS = 1.0
@@ -48,21 +49,20 @@ class _Entry:
     escapes: bool = False
 
 
-def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
-    # ctime too: a copy that keeps its mtime (cp -p, shutil.copy2) onto a reused inode
-    # of the same size would otherwise look unchanged; ctime cannot be set by programs.
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
-def _read_entry(path: Path, signature: tuple[int, int, int, int]) -> _Entry:
+def _read_entry(fs: ProjectFS, path: Path, signature: tuple[int, int, int, int]) -> _Entry:
+    """Identify the sequence file ``path`` (read through ``fs``: never outside the
+    project, never a FIFO or device, never past the size limit)."""
     try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        return _Entry(signature, None, frozenset(), "it is a folder, not a file")
-    except OSError as exc:
+        data = fs.read_bytes(path)
+    except FileNotFoundError:
+        return _Entry(signature, None, frozenset(), "it vanished while being read")
+    except LinkOutError as err:
         return _Entry(
-            signature, None, frozenset(), f"could not read it: {exc.strerror or exc}",
-            problem_code=ErrorCode.IO_ERROR,
+            signature, None, frozenset(), _link_out_problem(err.target), escapes=True
+        )
+    except SeqcheckError as err:
+        return _Entry(
+            signature, None, frozenset(), err.message.rstrip("."), problem_code=err.code
         )
     if data.startswith(BOM):
         data = data[len(BOM):]
@@ -99,6 +99,14 @@ def _read_entry(path: Path, signature: tuple[int, int, int, int]) -> _Entry:
     return _Entry(signature, seq_id, shot_ids, None)
 
 
+def _link_out_problem(target: str) -> str:
+    return (
+        f"it is a symbolic link to {json.dumps(target)}, outside the project, and "
+        "nothing outside the project folder is ever read. Replace the link with a copy "
+        "of the file"
+    )
+
+
 def _remove(mapping: dict[str, list[str]], key: str, value: str) -> None:
     values = mapping[key]
     values.remove(value)
@@ -107,10 +115,16 @@ def _remove(mapping: dict[str, list[str]], key: str, value: str) -> None:
 
 
 class SequenceIndex:
-    """Sequence id -> file name for one ``sequences/`` folder, kept fresh by stat."""
+    """Sequence id -> file name for one ``sequences/`` folder, kept fresh by stat.
 
-    def __init__(self, folder: Path) -> None:
+    Every access goes through ``fs`` (by default a :class:`ProjectFS` rooted at the
+    folder's parent, the project): a link out of the project is never followed.
+    """
+
+    def __init__(self, folder: Path, fs: ProjectFS | None = None) -> None:
         self.folder = folder
+        self._fs = fs if fs is not None else ProjectFS(folder.parent)
+        self._rel = folder.name if fs is None else folder
         self._entries: dict[str, _Entry] = {}
         # Derived from _entries by _set_entries, so that a lookup costs the same with
         # 10 or 1000 files: sequence id -> file names, shot id -> sequence ids, and
@@ -123,25 +137,26 @@ class SequenceIndex:
         self._folder_mtime: int | None = None
         self._swept_at = 0.0
 
+    def _file(self, name: str) -> Path:
+        return self.folder / name
+
     def _folder_mtime_now(self) -> int | None:
         try:
-            return self.folder.stat().st_mtime_ns
-        except OSError:
+            found = self._fs.info(self._rel)
+        except SeqcheckError:
             return None  # the sweep that follows reports what is wrong
+        return None if found is None else found.signature[2]
 
-    def _inside_project(self, path: str | Path) -> bool:
-        return resolves_inside(self.folder.parent, path)
+    def _signature_now(self, name: str) -> tuple[int, int, int, int] | None:
+        """The file's signature (inside links followed); None when absent or unusable."""
+        try:
+            found = self._fs.info(self._file(name))
+        except SeqcheckError:
+            return None
+        return None if found is None else found.signature
 
     def refresh(self, *, force: bool = False) -> None:
         """Bring the index up to date with the folder (re-read changed files only)."""
-        if self.folder.is_symlink() and not self._inside_project(self.folder):
-            raise SeqcheckError(
-                ErrorCode.CORRUPT_FILE,
-                "expected 'sequences' to be a folder inside the project, found a link "
-                "to a folder outside it; nothing outside the project is ever read. "
-                "Replace the link with the folder itself.",
-                file=self.folder,
-            )
         if force:
             self._set_entries({})
         self._folder_mtime = None
@@ -150,51 +165,48 @@ class SequenceIndex:
         # shows up as a different mtime on the next lookup.
         folder_mtime = self._folder_mtime_now()
         try:
-            scan = list(os.scandir(self.folder))
+            listing = self._fs.list_dir(self._rel)
         except FileNotFoundError:
             self._set_entries({})
             return
-        except NotADirectoryError:
+        except LinkOutError as err:
             raise SeqcheckError(
                 ErrorCode.CORRUPT_FILE,
-                "expected 'sequences' to be a folder, found a file.",
-                file=self.folder,
+                f"expected '{SEQUENCES_DIR}' to be a folder inside the project, found a "
+                f"link to {json.dumps(err.target)}, a folder outside it; nothing outside "
+                "the project is ever read. Replace the link with the folder itself.",
+                file=err.link,
             ) from None
-        except OSError as exc:
-            raise SeqcheckError(
-                ErrorCode.IO_ERROR,
-                f"could not list the sequences folder: {exc.strerror or exc}.",
-                file=self.folder,
-            ) from exc
         fresh: dict[str, _Entry] = {}
-        for entry in scan:
+        for entry in listing:
             if not is_sequence_file_name(entry.name):
                 continue
-            if entry.is_symlink() and not self._inside_project(entry.path):
+            try:
+                found = self._fs.info(self._file(entry.name))
+            except LinkOutError as err:
                 # SEQ-ID-5: a link may not make seqcheck read outside the project.
                 fresh[entry.name] = _Entry(
-                    (0, 0, 0, 0), None, frozenset(),
-                    "it is a symbolic link to a file outside the project, and nothing "
-                    "outside the project folder is ever read. Replace the link with a "
-                    "copy of the file",
+                    (0, 0, 0, 0), None, frozenset(), _link_out_problem(err.target),
                     escapes=True,
                 )
                 continue
-            try:
-                st = entry.stat()
-            except FileNotFoundError:
+            except SeqcheckError as err:  # a loop, a file where a folder should be
+                fresh[entry.name] = _Entry(
+                    (0, 0, 0, 0), None, frozenset(), err.message.rstrip("."),
+                    problem_code=err.code,
+                )
+                continue
+            if found is None:
+                if entry.kind is EntryKind.LINK:  # dangling: report, as a reader would
+                    fresh[entry.name] = _Entry(
+                        (0, 0, 0, 0), None, frozenset(),
+                        "it is a symbolic link to nothing (its target does not exist)",
+                    )
                 continue  # removed between listing and stat
-            except OSError as exc:
-                raise SeqcheckError(
-                    ErrorCode.IO_ERROR,
-                    f"could not inspect the sequence file: {exc.strerror or exc}. Check "
-                    "its permissions and those of the sequences folder.",
-                    file=entry.path,
-                ) from exc
-            sig = _signature(st)
+            sig = found.signature
             old = self._entries.get(entry.name)
             fresh[entry.name] = old if old is not None and old.signature == sig else _read_entry(
-                Path(entry.path), sig
+                self._fs, self._file(entry.name), sig
             )
         self._set_entries(fresh)
         self._folder_mtime = folder_mtime
@@ -239,10 +251,7 @@ class SequenceIndex:
         entry = self._entries.get(name)
         if entry is None or not self._folder_trusted():
             return False
-        try:
-            return _signature((self.folder / name).stat()) == entry.signature
-        except OSError:
-            return False
+        return self._signature_now(name) == entry.signature
 
     def note_written(self, name: str) -> None:
         """Record that the store itself just replaced ``name`` (under its lock).
@@ -253,13 +262,12 @@ class SequenceIndex:
         periodic sweep bounds what that could hide (another program's change in the
         same timestamp tick).
         """
-        path = self.folder / name
-        try:
-            sig = _signature(path.stat())
-        except OSError:
+        path = self._file(name)
+        sig = self._signature_now(name)
+        if sig is None:
             self._folder_mtime = None
             return
-        fresh = _read_entry(path, sig)
+        fresh = _read_entry(self._fs, path, sig)
         stale = self._entries.get(name)
         if stale is not None:
             self._unmap(name, stale)

@@ -20,16 +20,17 @@ from conformance.atomic import LOCK_TIMEOUT_SECONDS, atomic_write_bytes, file_lo
 from conformance.documents import (
     LEGACY_ARRAYS,
     MEMBERSHIP_FIELDS,
+    check_sequence_doc,
     load_project_file,
-    load_sequence_file,
     membership_problems,
     schema_error,
     shot_sequence_id,
 )
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
-from conformance.jsonio import dump_checked_bytes, find_unwritable
-from conformance.layout import project_file, sequences_dir
+from conformance.jsonio import dump_checked_bytes, find_unwritable, parse_bytes
+from conformance.layout import PROJECT_FILE, lock_path, project_file, sequences_dir
+from conformance.projectfs import EntryKind, NotRegularFileError, ProjectFS
 from conformance.reference.index import SequenceIndex
 
 Shot = dict[str, Any]
@@ -76,7 +77,10 @@ class ReferenceStore:
         self.project = Path(project_dir)
         self.lock_timeout = lock_timeout
         self._clock = clock
-        self._index = SequenceIndex(sequences_dir(self.project))
+        # Every file access goes through the project's one path policy: nothing
+        # outside the project is read or written, only regular files are read.
+        self._fs = ProjectFS(self.project)
+        self._index = SequenceIndex(sequences_dir(self.project), self._fs)
 
     # -- helpers -----------------------------------------------------------------
     def _check_project(self) -> None:
@@ -91,14 +95,24 @@ class ReferenceStore:
 
     def _load_at(self, sequence_id: str, path: Path) -> dict[str, Any] | None:
         """Strictly load ``path``; ``None`` when it vanished or now holds another id."""
-        try:
-            doc, _ = load_sequence_file(path)
-        except FileNotFoundError:
-            doc = None
+        doc = self._read_sequence(path)
         if doc is None or doc["id"] != sequence_id:
             self._index.forget(path.name)  # rewritten or removed since indexed
             return None
         return doc
+
+    def _read_sequence(self, path: Path) -> dict[str, Any] | None:
+        """The valid sequence document in ``path`` (``None`` when it does not exist)."""
+        raw = self._fs.read_bytes_or_none(path)
+        if raw is None:
+            return None
+        return check_sequence_doc(parse_bytes(raw, file=path), path)
+
+    def _has_sidecar(self, path: Path) -> bool:
+        """Whether the lock file of ``path`` already exists. A write that would fail
+        is refused before the lock is taken when it does not: a call that changes
+        nothing leaves nothing behind, not even a new lock file."""
+        return self._fs.kind(lock_path(self._fs.resolve(path))) is not None
 
     def _moved(self, sequence_id: str) -> SeqcheckError:
         return SeqcheckError(
@@ -171,7 +185,14 @@ class ReferenceStore:
         self._check_project()
         for _ in range(3):
             path = self._index.locate(sequence_id)
-            with file_lock(path, self.lock_timeout):
+            if not self._has_sidecar(path):
+                # Dry run without the lock: every error it raises is raised before
+                # the lock file is created (the run under the lock repeats it).
+                doc = self._load_at(sequence_id, path)
+                if doc is None:
+                    continue
+                self._updated(path, doc, sequence_id, shot_id, updates)
+            with file_lock(path, self.lock_timeout, project=self.project):
                 doc = self._load_at(sequence_id, path)
                 if doc is None:
                     continue
@@ -182,6 +203,16 @@ class ReferenceStore:
         self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
         updates: dict[str, Any],
     ) -> Shot:
+        new_shot = self._updated(path, doc, sequence_id, shot_id, updates)
+        atomic_write_bytes(path, dump_checked_bytes(doc), project=self.project)
+        self._index.note_written(path.name)
+        return copy.deepcopy(new_shot)
+
+    def _updated(
+        self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
+        updates: dict[str, Any],
+    ) -> Shot:
+        """Apply the update to ``doc`` in place and check the result; the new shot."""
         index = self._find_shot(doc, shot_id, path, f"sequence {sequence_id!r}")
         pointer = json_pointer(["shots", index])
         new_shot = self._merge(doc["shots"][index], updates, pointer, path, sequence_id)
@@ -195,9 +226,7 @@ class ReferenceStore:
             raise err
         for bad_pointer, message in membership_problems(doc):
             raise SeqcheckError(ErrorCode.SCHEMA_VIOLATION, message, file=path, pointer=bad_pointer)
-        atomic_write_bytes(path, dump_checked_bytes(doc))
-        self._index.note_written(path.name)
-        return copy.deepcopy(new_shot)
+        return new_shot
 
     def _touch_metadata(self, doc: dict[str, Any]) -> None:
         now = self._clock()
@@ -232,9 +261,8 @@ class ReferenceStore:
         sequences: list[dict[str, Any]] = []
         for name in self._index.names():
             path = folder / name
-            try:
-                doc, _ = load_sequence_file(path)
-            except FileNotFoundError:
+            doc = self._read_sequence(path)
+            if doc is None:
                 continue  # removed since the listing: it no longer exists
             if doc["id"] in seen:
                 raise SeqcheckError(
@@ -255,13 +283,25 @@ class ReferenceStore:
     def _project_json(self) -> Path:
         self._check_project()
         path = project_file(self.project)
-        if not path.is_file():
+        found = self._fs.info(PROJECT_FILE)  # a link out of the project: CORRUPT_FILE
+        if found is None:
             raise SeqcheckError(
                 ErrorCode.PROJECT_NOT_FOUND,
                 "expected project.json at the project root, found none.",
                 file=path,
             )
+        if found.kind is not EntryKind.FILE:
+            raise NotRegularFileError(path, found.kind)
         return path
+
+    def _load_project_json(self, path: Path) -> dict[str, Any]:
+        try:
+            doc, _ = load_project_file(path)
+        except FileNotFoundError:
+            raise SeqcheckError(
+                ErrorCode.PROJECT_NOT_FOUND, "project.json disappeared.", file=path
+            ) from None
+        return doc
 
     def update_legacy_shot(self, shot_id: str, updates: dict[str, Any]) -> Shot:
         """Shallow-merge ``updates`` into a shot held in project.json; return it.
@@ -273,40 +313,45 @@ class ReferenceStore:
         check_id("shot id", shot_id)
         _check_updates(updates)
         path = self._project_json()
-        with file_lock(path, self.lock_timeout):
-            try:
-                doc, _ = load_project_file(path)
-            except FileNotFoundError:
-                raise SeqcheckError(
-                    ErrorCode.PROJECT_NOT_FOUND, "project.json disappeared.", file=path
-                ) from None
-            result: Shot | None = None
-            for array in LEGACY_ARRAYS:
-                shots = doc.get(array)
-                if not isinstance(shots, list):
-                    continue
-                for i, shot in enumerate(shots):
-                    if isinstance(shot, dict) and shot.get("id") == shot_id:
-                        merged = self._merge(
-                            shot, updates, json_pointer([array, i]), path, shot_sequence_id(shot)
-                        )
-                        shots[i] = merged
-                        result = merged if result is None else result
-            if result is None:
-                raise SeqcheckError(
-                    ErrorCode.SHOT_NOT_FOUND,
-                    f"expected a shot with id {shot_id!r} in project.json 'shots' or "
-                    "'storyboard', found none.",
-                    file=path,
-                )
-            err = schema_error(
-                ErrorCode.SCHEMA_VIOLATION, schema_registry.PROJECT, doc, path,
-                "the updated project.json",
-            )
-            if err is not None:
-                raise err
-            atomic_write_bytes(path, dump_checked_bytes(doc))
+        if not self._has_sidecar(path):
+            # Dry run first: a refused update creates no lock file (see update_shot).
+            self._legacy_updated(path, self._load_project_json(path), shot_id, updates)
+        with file_lock(path, self.lock_timeout, project=self.project):
+            doc = self._load_project_json(path)
+            result = self._legacy_updated(path, doc, shot_id, updates)
+            atomic_write_bytes(path, dump_checked_bytes(doc), project=self.project)
         return copy.deepcopy(result)
+
+    def _legacy_updated(
+        self, path: Path, doc: dict[str, Any], shot_id: str, updates: dict[str, Any]
+    ) -> Shot:
+        """Apply the update to project.json's ``doc`` in place, check it; the shot."""
+        result: Shot | None = None
+        for array in LEGACY_ARRAYS:
+            shots = doc.get(array)
+            if not isinstance(shots, list):
+                continue
+            for i, shot in enumerate(shots):
+                if isinstance(shot, dict) and shot.get("id") == shot_id:
+                    merged = self._merge(
+                        shot, updates, json_pointer([array, i]), path, shot_sequence_id(shot)
+                    )
+                    shots[i] = merged
+                    result = merged if result is None else result
+        if result is None:
+            raise SeqcheckError(
+                ErrorCode.SHOT_NOT_FOUND,
+                f"expected a shot with id {shot_id!r} in project.json 'shots' or "
+                "'storyboard', found none.",
+                file=path,
+            )
+        err = schema_error(
+            ErrorCode.SCHEMA_VIOLATION, schema_registry.PROJECT, doc, path,
+            "the updated project.json",
+        )
+        if err is not None:
+            raise err
+        return result
 
     def save_shot(self, shot_id: str, updates: dict[str, Any]) -> Shot:
         """The editor's save path: update a shot wherever it lives, never falling back.
@@ -330,7 +375,10 @@ class ReferenceStore:
         if holders:
             return self.update_shot(holders[0], shot_id, updates)
         path = project_file(self.project)
-        if path.is_file():
+        found = self._fs.info(PROJECT_FILE)  # a link out of the project: CORRUPT_FILE
+        if found is not None:
+            if found.kind is not EntryKind.FILE:
+                raise NotRegularFileError(path, found.kind)
             try:
                 doc, _ = load_project_file(path)
             except FileNotFoundError:

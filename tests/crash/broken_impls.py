@@ -15,13 +15,13 @@ from conformance.reference import store as store_module
 _real_atomic_write = store_module.atomic_write_bytes
 
 
-def in_place_write(target: Path, data: bytes) -> None:
+def in_place_write(target: Path, data: bytes, **_where: object) -> None:
     """The classic bug: ``open(path, 'w').write(...)`` truncates, then writes."""
     with target.open("w", encoding="utf-8") as handle:
         handle.write(data.decode("utf-8"))
 
 
-def rename_without_fsync(target: Path, data: bytes) -> None:
+def rename_without_fsync(target: Path, data: bytes, **_where: object) -> None:
     """Temp file + rename, but no fsync of the temp file and none of the folder."""
     tmp = target.with_name(f".{target.name}.nofsync.tmp")
     with tmp.open("wb") as handle:

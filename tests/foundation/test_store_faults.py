@@ -153,7 +153,7 @@ def test_replacement_keeps_the_file_mode(fake_fs: FakeFilesystem) -> None:
 
 
 class SleepLog:
-    """Stands in for time.sleep in conformance.atomic: records, optionally acts."""
+    """Stands in for time.sleep in conformance.projectfs: records, optionally acts."""
 
     def __init__(self, on_call: dict[int, Any] | None = None) -> None:
         self.delays: list[float] = []
@@ -168,9 +168,9 @@ class SleepLog:
 
 @contextlib.contextmanager
 def windows_fs(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFilesystem]:
-    """A fake file system with Windows semantics, also for conformance.atomic's os checks.
+    """A fake file system with Windows semantics, also for conformance.projectfs's os checks.
 
-    pyfakefs keeps ``os.name == "posix"``; atomic.fsync_dir must see "nt" to skip the
+    pyfakefs keeps ``os.name == "posix"``; projectfs must see "nt" to skip the
     folder fsync (folders cannot be opened on Windows), as on a real Windows box.
     Tests collect results inside and assert after leaving: pytest cannot format a
     failure while the emulation is active.
@@ -178,7 +178,7 @@ def windows_fs(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFilesystem]:
     with Patcher(allow_root_user=False) as patcher, monkeypatch.context() as m:
         assert patcher.fs is not None
         patcher.fs.os = OSType.WINDOWS
-        m.setattr("conformance.atomic.os.name", "nt")
+        m.setattr("conformance.projectfs.os.name", "nt")
         yield patcher.fs
 
 
@@ -189,7 +189,7 @@ def test_windows_open_target_retried_then_replaced(monkeypatch: pytest.MonkeyPat
         target = f"{root}/sequences/sequence_001.json"
         holder = Path(target).open("rb")  # e.g. a virus scanner holds it  # noqa: SIM115
         sleeps = SleepLog({3: holder.close})  # the holder lets go during the third wait
-        monkeypatch.setattr("conformance.atomic.time.sleep", sleeps)
+        monkeypatch.setattr("conformance.projectfs.time.sleep", sleeps)
         notes = ReferenceStore(root).update_shot("001", "a", {"notes": "x"})["notes"]
         on_disk = json.loads(Path(target).read_bytes())["shots"][0]["notes"]
         left = leftovers(f"{root}/sequences")
@@ -204,7 +204,7 @@ def test_windows_open_target_past_the_retry_budget(monkeypatch: pytest.MonkeyPat
         original = make(fs, root)
         target = f"{root}/sequences/sequence_001.json"
         sleeps = SleepLog()
-        monkeypatch.setattr("conformance.atomic.time.sleep", sleeps)
+        monkeypatch.setattr("conformance.projectfs.time.sleep", sleeps)
         with Path(target).open("rb"), pytest.raises(SeqcheckError) as info:
             ReferenceStore(root).update_shot("001", "a", {"notes": "x"})
         after = Path(target).read_bytes()
@@ -227,15 +227,15 @@ def test_replace_permission_error_on_real_fs(
     real_replace = os.replace
     failures = {"left": 2}
 
-    def flaky_replace(src: Any, dst: Any) -> None:
+    def flaky_replace(src: Any, dst: Any, **dir_fds: Any) -> None:
         if failures["left"]:
             failures["left"] -= 1
             raise PermissionError(errno.EACCES, "held open by another process")
-        real_replace(src, dst)
+        real_replace(src, dst, **dir_fds)
 
-    monkeypatch.setattr("conformance.atomic.os.replace", flaky_replace)
+    monkeypatch.setattr("conformance.projectfs.os.replace", flaky_replace)
     sleeps = SleepLog()
-    monkeypatch.setattr("conformance.atomic.time.sleep", sleeps)
+    monkeypatch.setattr("conformance.projectfs.time.sleep", sleeps)
     ReferenceStore(root).update_shot("001", "b", {"notes": "after two refusals"})
     assert sleeps.delays == [0.01, 0.02]
     doc = json.loads((root / "sequences/sequence_001.json").read_bytes())

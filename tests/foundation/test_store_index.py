@@ -173,8 +173,8 @@ def test_program_rewriting_right_after_our_write_is_not_masked(
 
     real_write = store_module.atomic_write_bytes
 
-    def write_then_app_rewrites(target: Path, data: bytes) -> None:
-        real_write(target, data)
+    def write_then_app_rewrites(target: Path, data: bytes, **where: Any) -> None:
+        real_write(target, data, **where)
         doc = json.loads(target.read_bytes())
         doc["shots"].append({"id": "late"})
         with target.open("r+b") as f:  # in place, as the app writes

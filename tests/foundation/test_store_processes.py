@@ -49,7 +49,7 @@ import conformance.reference.store as store_module
 from conformance.reference import ReferenceStore
 root, shot, n, sync, mode = sys.argv[1:6]
 if mode == "nolock":
-    store_module.file_lock = lambda target, timeout=0: contextlib.nullcontext()
+    store_module.file_lock = lambda target, timeout=0, **where: contextlib.nullcontext()
 store = ReferenceStore(root, lock_timeout=120)
 Path(sync, "ready-" + shot).touch()
 deadline = time.monotonic() + 120

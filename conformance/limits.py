@@ -1,0 +1,46 @@
+"""Every size limit of seqcheck: one constant per limit, in one place.
+
+Each limit is documented in ``conformance/SPEC.md`` (section "Limits") with the
+value below; a test walks each limit and one past it. Inputs past a limit are
+reported (a finding, or a ``SeqcheckError``), never read into memory or crashed on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+#: Largest file, in bytes, that seqcheck reads from a project (project.json, sequence
+#: files, run records). A larger file is reported (``CORRUPT_FILE`` / finding SC111)
+#: without being read, and a read never returns more than this many bytes even when
+#: ``stat`` lies (character devices, files growing while read). 512 MiB keeps the
+#: largest real projects seen (a 214 MB project.json) well inside while bounding
+#: memory: parsing costs several times the file size. Override per process with the
+#: environment variable named by :data:`MAX_FILE_BYTES_ENV`.
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+#: Environment variable that overrides :data:`MAX_FILE_BYTES` (a positive integer,
+#: in bytes), e.g. ``SEQCHECK_MAX_FILE_BYTES=2000000000`` for a machine with the
+#: memory to parse a 2 GB project.json.
+MAX_FILE_BYTES_ENV = "SEQCHECK_MAX_FILE_BYTES"
+
+
+def max_file_bytes() -> int:
+    """The file-size limit in force: :data:`MAX_FILE_BYTES` unless overridden by the
+    environment (read on every call, so a test or a long-lived process can change it).
+
+    Raises ``ValueError`` naming the variable when its value is not a positive integer.
+    """
+    raw = os.environ.get(MAX_FILE_BYTES_ENV)
+    if raw is None or raw.strip() == "":
+        return MAX_FILE_BYTES
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(
+            f"expected {MAX_FILE_BYTES_ENV} to be a positive number of bytes, found "
+            f"{json.dumps(raw)}. Unset it to use the default of {MAX_FILE_BYTES} bytes."
+        )
+    return value
