@@ -206,17 +206,13 @@ def load_run(root: Path, number: int) -> Run | None:
 def _check_not_links(root: Path) -> None:
     for rel in (SEQCHECK_DIR, RUNS_REL):
         try:
-            if project_files.exists(root, rel) and not project_files.is_dir(root, rel):
-                raise bad_record(f"expected {quote(rel)} to be a folder, found a file",
-                                 root / rel)
+            if not project_files.require_real_folder(root, rel):
+                return
         except MigrateError:
             raise
         except SeqcheckError as exc:
-            raise MigrateError(
-                MigrateCode.BAD_RECORD, exc.code,
-                f"{exc.message} seqcheck keeps its run records only inside the project.",
-                file=exc.file, pointer=exc.pointer,
-            ) from None
+            raise MigrateError(MigrateCode.BAD_RECORD, exc.code, exc.message,
+                               file=exc.file, pointer=exc.pointer) from None
 
 
 def run_numbers(root: Path) -> list[int]:
@@ -345,9 +341,13 @@ def write_rollback_record(run: Run, doc: dict[str, Any]) -> None:
 
 
 def discard_seqcheck_dir(root: Path) -> None:
-    """Remove ``.seqcheck/runs`` and ``.seqcheck/`` when they are empty."""
+    """Remove ``.seqcheck/runs`` and ``.seqcheck/`` when they are empty (best effort:
+    an empty folder left behind, e.g. in a read-only project folder, is harmless)."""
     for rel in (RUNS_REL, SEQCHECK_DIR):
-        if not project_files.remove_empty_dir(root, rel):
+        try:
+            if not project_files.remove_empty_dir(root, rel):
+                return
+        except SeqcheckError:
             return
 
 

@@ -1,6 +1,6 @@
 """Crash safety: the real ``seqcheck migrate`` process is SIGKILLed at many points.
 
-strace's fault injection kills the process on entry to the N-th ``rename`` (every
+strace's fault injection kills the process on entry to the N-th ``renameat`` (every
 atomic write's commit point: backups, manifest, journal, each sequence file,
 project.json), or the N-th ``fsync`` (slow sweep). Then the same command runs
 again, and the end state - project files *and* the ``.seqcheck`` records - must equal
@@ -131,7 +131,7 @@ def test_sigkill_at_every_rename_then_rerun_equals_uninterrupted(
     tmp_path: Path, reference: dict[str, bytes]
 ) -> None:
     n = 1
-    while _kill_and_resume(tmp_path, reference, "rename", n):
+    while _kill_and_resume(tmp_path, reference, "renameat", n):
         n += 1
     # At least 2 backups + manifest + journal + 4 steps + the final journal: 9 commit
     # points (more when a slow step makes the group-committed journal write in between).
@@ -153,8 +153,8 @@ def test_sigkill_at_every_fsync_then_rerun_equals_uninterrupted(
 def test_sigkill_during_a_resume_then_rerun(tmp_path: Path, reference: dict[str, bytes]) -> None:
     root = _legacy(tmp_path / "twice")
     for when in (6, 3):  # kill the first attempt, then the resume itself
-        killed = _run(root, [STRACE, "-f", "-qq", "-o", "/dev/null", "-e", "trace=rename",
-                             "-e", f"inject=rename:signal=KILL:when={when}"])
+        killed = _run(root, [STRACE, "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat",
+                             "-e", f"inject=renameat:signal=KILL:when={when}"])
         assert killed.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL)
     assert _run(root).returncode == 0
     assert tree(root, records=True) == reference
