@@ -30,10 +30,10 @@ from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
 from migrate import journal, project_files, runs
 from migrate.clock import migration_time
-from migrate.errors import MigrateCode, MigrateError, interrupted, not_restored
+from migrate.errors import MigrateCode, MigrateError, interrupted, not_restored, quote
 from migrate.model import ApplyResult, FileChange, Options, Plan
 from migrate.planner import make_plan
-from migrate.run_records import quote, sidecar_of
+from migrate.run_records import sidecar_of
 from migrate.sidecars import remove_created_sidecars
 from migrate.snapshot import project_root, read_snapshot
 from migrate.temps import remove_stale_temps

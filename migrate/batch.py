@@ -15,6 +15,7 @@ from conformance.cli.exit_codes import ExitCode
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import PROJECT_FILE
 from conformance.validate.discovery import find_projects
+from migrate import project_files
 from migrate.exit_status import exit_code_for
 
 MIGRATED = "migrated"
@@ -43,7 +44,7 @@ def discover(paths: Iterable[str | os.PathLike[str]], *, recursive: bool) -> lis
     out: list[Path] = []
     for given in paths:
         path = Path(given)
-        if recursive and path.is_dir() and not (path / PROJECT_FILE).is_file():
+        if recursive and path.is_dir() and not project_files.exists(path, PROJECT_FILE):
             found = find_projects(path)
             if not found:
                 raise SeqcheckError(

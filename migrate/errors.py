@@ -47,6 +47,12 @@ class MigrateCode(str, Enum):
         return self.value
 
 
+def quote(value: Any, limit: int = 120) -> str:
+    """``value`` as JSON for a message, cut at ``limit`` characters."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class MigrateError(SeqcheckError):
     """A migration failure: core ``code`` plus the precise ``migrate_code``.
 

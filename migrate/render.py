@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from migrate import model
+from migrate.errors import quote
 
 #: Longest list printed per plan section; ``--format json`` always has everything.
 MAX_LINES = 200
@@ -48,12 +49,12 @@ def plan_text(plan: model.Plan) -> str:
         out.append("Repair:")
         out.append(f"  {plan.repair.explanation}")
         for part in plan.repair.parts:
-            out.append(f"  {part.file}: id {part.sequence_id!r}, name {part.name!r}, order "
-                       f"{part.order}, {len(part.shot_ids)} shot(s)")
+            out.append(f"  {part.file}: id {quote(part.sequence_id)}, name "
+                       f"{quote(part.name)}, order {part.order}, {len(part.shot_ids)} shot(s)")
     if plan.steps:
         out.append(f"Files ({len(plan.steps)} step(s), in this order):")
         for step in plan.steps:
-            seq = f" sequence {step.sequence_id!r}" if step.sequence_id is not None else ""
+            seq = f" sequence {quote(step.sequence_id)}" if step.sequence_id is not None else ""
             noun = "legacy shots" if step.sequence_id is None else "shots"
             out.append(f"  {step.action:<15} {step.path}{seq}: {step.shots_before} -> "
                        f"{step.shots_after} {noun}")

@@ -27,9 +27,9 @@ from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import PROJECT_FILE
 from conformance.reference.store import utc_now_iso
 from migrate import project_files, runs
-from migrate.errors import MigrateCode, MigrateError, interrupted, not_restored
+from migrate.errors import MigrateCode, MigrateError, interrupted, not_restored, quote
 from migrate.model import RollbackResult
-from migrate.run_records import quote, sidecar_of
+from migrate.run_records import sidecar_of
 from migrate.sidecars import remove_created_sidecars
 from migrate.snapshot import project_root
 from migrate.temps import remove_stale_temps

@@ -12,7 +12,6 @@ JSON pointer; ``--force`` never widens this set.
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -21,7 +20,7 @@ from conformance import schema_registry
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.jsonio import parse_bytes
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, lock_path
-from migrate.errors import MigrateCode, MigrateError
+from migrate.errors import MigrateCode, MigrateError, quote
 
 #: Version of the manifest's shape (the journal's and rollback record's are 1).
 MANIFEST_FORMAT = 1
@@ -41,12 +40,6 @@ class RecordKind(Enum):
     @property
     def schema(self) -> str:
         return self.value[1]
-
-
-def quote(value: Any, limit: int = 120) -> str:
-    """``value`` as JSON for a message, cut at ``limit`` characters."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def bad_record(what: str, file: Path | str, pointer: str | None = None) -> MigrateError:

@@ -31,7 +31,7 @@ from conformance.errors import ErrorCode, SeqcheckError
 from conformance.jsonio import dump_bytes
 from conformance.layout import SEQUENCES_DIR
 from migrate import journal, project_files
-from migrate.errors import MigrateCode, MigrateError
+from migrate.errors import MigrateCode, MigrateError, quote
 from migrate.model import Options, Plan
 from migrate.run_records import (
     MANIFEST_FORMAT,
@@ -41,7 +41,6 @@ from migrate.run_records import (
     check_manifest,
     check_rollback,
     parse_record,
-    quote,
 )
 from migrate.temps import is_temp_name
 

@@ -230,7 +230,7 @@ def project_root(path: str | os.PathLike[str]) -> Path:
             "project.json.",
             file=root,
         )
-    if not (root / PROJECT_FILE).is_file():
+    if not project_files.exists(root, PROJECT_FILE):
         raise SeqcheckError(
             ErrorCode.PROJECT_NOT_FOUND,
             "expected project.json in the project folder, found none. Pass the folder "

@@ -26,6 +26,7 @@ from migrate.batch import (
     run_batch,
     summary_table,
 )
+from migrate.errors import quote
 from migrate.exit_status import exit_code_for
 from migrate.model import ALREADY_MIGRATED as STATE_ALREADY
 from migrate.model import NOTHING_TO_DO as STATE_NOTHING
@@ -143,7 +144,7 @@ def _check_usage(dry_run: bool, do_verify: bool, do_rollback: bool, force: bool,
     if force and not do_rollback:
         raise click.UsageError("--force only applies to --rollback.")
     if orphans is not None and (problem := id_problem(orphans)) is not None:
-        raise click.BadParameter(f"{orphans!r} is not a valid sequence id: {problem}.",
+        raise click.BadParameter(f"{quote(orphans)} is not a valid sequence id: {problem}.",
                                  param_hint="--orphans")
     return {"--dry-run": "dry_run", "--verify": "verify", "--rollback": "rollback"}.get(
         modes[0] if modes else "", "apply")

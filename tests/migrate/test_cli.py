@@ -40,7 +40,7 @@ def test_dry_run_text_and_json(make_project: MakeProject) -> None:
     before = tree(root, records=True)
     text = run(root, "--dry-run")
     assert text.exit_code == 0, text.output
-    assert "create          sequences/sequence_001.json sequence 's'" in text.output
+    assert "create          sequences/sequence_001.json sequence \"s\"" in text.output
     assert "c at /storyboard/0: names no sequence" in text.output
     assert "Dry run: nothing was changed." in text.output
     out = run(root, "--dry-run", "--format", "json")
@@ -178,7 +178,7 @@ def test_verify_failure_exits_1(make_project: MakeProject) -> None:
     doc["shots"] = []
     (root / "sequences/sequence_001.json").write_text(json.dumps(doc))
     result = run(root, "--verify")
-    assert result.exit_code == 1 and "missing: shot 'a'" in result.output
+    assert result.exit_code == 1 and "missing: shot \"a\"" in result.output
     refused = run(root, "--rollback")
     assert refused.exit_code == 1 and "MIGRATE_EDITED_SINCE" in refused.output
     assert run(root, "--rollback", "--force").exit_code == 0

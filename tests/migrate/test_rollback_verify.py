@@ -127,7 +127,7 @@ def test_verify_catches_a_lost_shot(make_project: MakeProject) -> None:
     (root / "sequences/sequence_002.json").write_text(json.dumps(doc), "utf-8")
     report = verify(root)
     assert not report.ok
-    assert [p.kind for p in report.problems] == ["missing"] and "'b'" in report.problems[0].message
+    assert [p.kind for p in report.problems] == ["missing"] and '"b"' in report.problems[0].message
 
 
 def test_verify_catches_a_duplicated_shot(make_project: MakeProject) -> None:
