@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from conformance.cli.exit_codes import ExitCode
 from conformance.errors import ErrorCode, SeqcheckError
@@ -32,6 +33,8 @@ class BatchRow:
     status: str
     detail: str
     exit_code: int
+    #: The error object (``SeqcheckError.to_dict()``) of a failed project.
+    error: dict[str, Any] | None = None
 
 
 #: One project's operation; raises SeqcheckError on failure.
@@ -74,9 +77,10 @@ def run_batch(
         try:
             row = operation(project)
         except SeqcheckError as exc:
-            row = BatchRow(project, FAILED, str(exc), int(exit_code_for(exc)))
+            row = BatchRow(project, FAILED, str(exc), int(exit_code_for(exc)), exc.to_dict())
         except OSError as exc:
-            row = BatchRow(project, FAILED, f"IO_ERROR: {exc}", int(ExitCode.ERROR))
+            row = BatchRow(project, FAILED, f"IO_ERROR: {exc}", int(ExitCode.ERROR),
+                           {"code": "IO_ERROR", "message": str(exc)})
         rows.append(row)
         if progress is not None:
             progress(project)

@@ -42,6 +42,8 @@ class MigrateCode(str, Enum):
     #: An undo or rollback could not give every file its original bytes back (a file
     #: was changed by another program after the migration wrote it); the run is kept.
     NOT_RESTORED = "MIGRATE_NOT_RESTORED"
+    #: ``--prune`` named a run that is unknown, in progress, damaged or not seqcheck's.
+    NOT_PRUNABLE = "MIGRATE_NOT_PRUNABLE"
 
     def __str__(self) -> str:
         return self.value

@@ -60,7 +60,7 @@ def test_apply_then_again_then_verify_then_rollback(make_project: MakeProject) -
     again = run(root)
     assert again.exit_code == 0 and "already migrated" in again.output
     checked = run(root, "--verify", "--format", "json")
-    assert checked.exit_code == 0 and json.loads(checked.output)["ok"] is True
+    assert checked.exit_code == 0 and json.loads(checked.output)["report"]["ok"] is True
     back = run(root, "--rollback")
     assert back.exit_code == 0 and "Rolled back" in back.output
     assert tree(root) == before
@@ -224,7 +224,7 @@ def test_batch_recursive_fail_fast_and_json(tmp_path: Path, make_project: MakePr
     assert "--fail-fast: stopped after 2 of 4 projects." in result.output
     assert load(paths[3], "project.json") == LEGACY  # never reached
     dry = run("-r", "--dry-run", "--format", "json", tmp_path / "all")
-    rows = json.loads(dry.output)
+    rows = json.loads(dry.output)["projects"]
     assert [(Path(r["project"]).name, r["status"]) for r in rows] == [
         ("a-legacy", "already migrated"), ("b-broken", "failed"),
         ("c-nothing", "nothing to do"), ("d-legacy", "would migrate")]
