@@ -108,7 +108,7 @@ def rollback(
                 root, {PROJECT_FILE}, [s["path"] for s in run.steps], [run.rel], lock_timeout)
             for step in ordered:
                 _restore(root, step["path"], originals.get(step["path"]), lock_timeout,
-                         result)
+                         result, ours)
                 done += 1
             not_back = [s["path"] for s in run.steps
                         if _hash_or_none(root, s["path"]) != s["original_sha256"]]
@@ -141,11 +141,13 @@ def rollback(
 
 
 def _restore(root: Path, rel: str, original: bytes | None, lock_timeout: float,
-             result: RollbackResult) -> None:
+             result: RollbackResult, ours: list[str]) -> None:
     # A created file was written without a lock; lock it only if a writer has made
     # its sidecar since, so the rollback never adds one.
     unlocked = rel == PROJECT_FILE or (
         original is None and not project_files.exists(root, sidecar_of(rel)))
+    if not unlocked and not project_files.exists(root, sidecar_of(rel)):
+        ours.append(sidecar_of(rel))  # the rollback creates it: it removes it too
     lock = (contextlib.nullcontext() if unlocked
             else project_files.lock(root, rel, lock_timeout))
     with lock:

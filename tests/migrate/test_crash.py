@@ -24,6 +24,7 @@ import pytest
 
 from tests.migrate.conftest import (
     NOW,
+    listing,
     load,
     project_doc,
     seq_doc,
@@ -176,3 +177,84 @@ def test_real_sigkill_at_random_times(tmp_path: Path) -> None:
         done = _run(root)
         assert done.returncode == 0, done.stderr
         assert tree(root, records=True) == expected
+
+
+# -- issue 14: leftovers of a killed migrate are cleaned by rollback and resume -----------
+
+def _killed_at(root: Path, n: int) -> subprocess.CompletedProcess[str]:
+    return _run(root, [STRACE, "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat",
+                       "-e", f"inject=renameat:signal=KILL:when={n}"])
+
+
+def _temps(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.tmp")
+                  if ".seqcheck" not in p.parts)
+
+
+def _leftovers_cleaned(tmp_path: Path, n: int, then: str) -> bool:
+    """Kill a migrate at its n-th renameat (a temp file is then on disk), run ``then``
+    (rollback or resume) and check nothing of the killed run is left; False once n is
+    past the last rename."""
+    root = _legacy(tmp_path / f"{then}{n}")
+    original = listing(root)
+    killed = _killed_at(root, n)
+    if killed.returncode == 0:
+        return False
+    assert killed.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), killed.stderr
+    temps = _temps(root) + sorted(p.name for p in root.rglob(".*.tmp") if ".seqcheck" in p.parts)
+    assert temps, "the kill left no temp file: the fault did not fire where aimed"
+    if then == "rollback":
+        done = subprocess.run([SEQCHECK, "migrate", str(root), "--rollback"], env=ENV,
+                              capture_output=True, text=True, timeout=120)
+        if "MIGRATE_NOTHING_TO_ROLL_BACK" in done.stderr:  # killed before the journal
+            assert listing(root).keys() - original.keys() <= {".project.json.lock"} | {
+                t for t in _temps(root)}
+            return True
+        assert done.returncode == 0, done.stderr
+        assert listing(root) == original, f"kill at renameat #{n}"  # no temp, no sidecar
+    else:
+        assert _run(root).returncode == 0
+        reference = _legacy(tmp_path / f"ref{n}")
+        assert _run(reference).returncode == 0
+        assert _temps(root) == []
+        assert listing(root) == listing(reference), f"kill at renameat #{n}"
+    return True
+
+
+@needs_strace
+@pytest.mark.parametrize("then", ["rollback", "resume"])
+def test_leftovers_of_a_killed_migrate_are_cleaned(tmp_path: Path, then: str) -> None:
+    # 5: a created sequence file's temp; 7: the rewritten sequence file's temp.
+    for n in (5, 7):
+        assert _leftovers_cleaned(tmp_path, n, then)
+
+
+@needs_strace
+@pytest.mark.slow
+@pytest.mark.parametrize("then", ["rollback", "resume"])
+def test_leftovers_at_every_rename_are_cleaned(tmp_path: Path, then: str) -> None:
+    n = 1
+    while _leftovers_cleaned(tmp_path, n, then):
+        n += 1
+    assert n >= 8
+
+
+@pytest.mark.slow
+def test_real_sigkill_then_rollback_leaves_the_original_folder(tmp_path: Path) -> None:
+    """Timed SIGKILLs (no strace), then --rollback: exactly the original entries."""
+    for attempt, delay in enumerate((0.3, 0.45, 0.6, 0.8)):
+        root = _legacy(tmp_path / f"t{attempt}", shots_per_seq=400)
+        original = listing(root)
+        proc = subprocess.Popen([SEQCHECK, "migrate", str(root)], env=ENV,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        back = subprocess.run([SEQCHECK, "migrate", str(root), "--rollback"], env=ENV,
+                              capture_output=True, text=True, timeout=120)
+        if back.returncode == 0:
+            assert listing(root) == original
+        else:  # killed before the run was journalled: nothing of it touched the project
+            assert "MIGRATE_NOTHING_TO_ROLL_BACK" in back.stderr
+            assert tree(root) == {k: v for k, v in original.items() if v is not None
+                                  and not k.endswith(".lock")}

@@ -319,3 +319,39 @@ def test_migrate_never_follows_a_link_out(tmp_path: Path, what: str, named: str)
     assert _snapshot(outside) == canary_before
     assert listing(root) == before
     assert not (root / ".seqcheck").exists()  # no backup copies of outside content
+
+
+# -- the writers and the published schemas agree ---------------------------------------------
+
+@pytest.mark.parametrize(
+    ("project", "sequences", "options"),
+    [
+        (project_doc(shots=[{"id": "a", "sequencePlanId": "s"}, {"id": "b", "sequence_id": "t"}],
+                     storyboard=[{"id": "c"}]), {"sequence_001.json": seq_doc("s", [])}, {}),
+        (project_doc(shots=[{"id": "a", "sequencePlanId": "new"}]), None, {}),
+        (project_doc(shots=[{"id": "o"}]), None, {"orphans": "kept"}),
+    ],
+)
+def test_every_record_the_migrator_writes_is_valid_against_its_schema(
+    tmp_path: Path, project: Any, sequences: Any, options: dict[str, Any]
+) -> None:
+    from conformance import schema_registry
+    from migrate import Options
+    from migrate.runs import all_runs
+
+    root = write_project(tmp_path / "p", project, sequences)
+    apply(root, Options(**options), now=NOW)
+    apply(root, Options(**options), now=NOW)  # no-op: no second run
+    rollback(root)
+    apply(root, Options(**options), now=NOW)
+    names = {"manifest.json": "migration-run-manifest", "journal.json": "migration-run-journal",
+             "rollback.json": "migration-run-rollback"}
+    seen = set()
+    for record in sorted((root / ".seqcheck/runs").glob("*/*.json")):
+        doc = json.loads(record.read_bytes())
+        assert schema_registry.first_error(names[record.name], doc) is None, record
+        seen.add((record.parent.name, record.name))
+    assert seen == {("0001", "manifest.json"), ("0001", "journal.json"),
+                    ("0001", "rollback.json"), ("0002", "manifest.json"),
+                    ("0002", "journal.json")}
+    assert [r.number for r in all_runs(root)] == [1, 2]  # and they pass the cross-checks
