@@ -274,3 +274,19 @@ def test_prune_never_deletes_an_in_progress_run(make_project: MakeProject,
     refused = run(root, "--prune", "--run", "1")
     assert refused.exit_code == 1 and "in-progress" in refused.stderr
     assert run(root).exit_code == 0  # still resumable
+
+
+def test_every_migrate_code_is_documented_with_its_exit_code() -> None:
+    from conformance.cli.exit_codes import ExitCode
+    from migrate import exit_code_for
+    from tests.migrate.conftest import REPO
+
+    spec = (REPO / "conformance/spec/migration.md").read_text("utf-8")
+    for code in MigrateCode:
+        rows = [line for line in spec.splitlines() if line.startswith(f"| `{code.value}` |")]
+        assert len(rows) == 1, code
+        error = MigrateError(code, ErrorCode.CORRUPT_FILE, "x")
+        # The codes without their own mapping exit as their core code (bad input: 1).
+        assert int(rows[0].split("|")[3]) == exit_code_for(error), code
+    assert exit_code_for(MigrateError(MigrateCode.NOT_RESTORED, ErrorCode.IO_ERROR, "x")) \
+        == ExitCode.INTERRUPTED  # never 3, which means "project unchanged"
