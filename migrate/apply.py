@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from conformance.atomic import LOCK_TIMEOUT_SECONDS
 from conformance.errors import ErrorCode, SeqcheckError
@@ -35,7 +36,7 @@ from migrate.model import ApplyResult, FileChange, Options, Plan
 from migrate.planner import make_plan
 from migrate.run_records import sidecar_of
 from migrate.sidecars import remove_created_sidecars
-from migrate.snapshot import project_root, read_snapshot
+from migrate.snapshot import Snapshot, project_root, read_snapshot
 from migrate.temps import remove_stale_temps
 from migrate.undo import undo_steps
 from migrate.verify import verify
@@ -225,18 +226,36 @@ def _resume(root: Path, run: runs.Run, options: Options, lock_timeout: float,
                        run_dir=run.folder)
 
 
-def _preflight(root: Path, options: Options, now: str) -> Plan | None:
+class _Early(NamedTuple):
+    names: list[str] | None
+    snap: Snapshot
+    plan: Plan
+
+
+def _preflight(root: Path, options: Options, now: str) -> _Early | None:
     """The fresh plan, read-only and without any lock, when no interrupted run exists:
     a refusal or a no-op then leaves nothing behind, not even a lock sidecar. ``None``
     when an interrupted run is to be resumed (decided again under the lock)."""
     run = runs.latest_run(root)
     if run is not None and not run.progress().done:
         return None
-    snap = read_snapshot(root)
-    plan = make_plan(snap, root, options, now)
-    if plan.blocked:
-        raise conflict_error(plan)
-    return plan
+    return _planned(root, options, now)
+
+
+def _visible_names(root: Path) -> list[str] | None:
+    """The names in sequences/ that are not hidden (locks and temps are)."""
+    listed = project_files.list_names(root, SEQUENCES_DIR)
+    return None if listed is None else [n for n in listed if not n.startswith(".")]
+
+
+def _unchanged_since(root: Path, early: _Early) -> bool:
+    """Whether sequences/ lists the same names and the input files hold exactly the
+    bytes the plan was made from: then the plan made before taking the lock is still
+    the plan (reading is cheap; parsing and planning again are not)."""
+    if _visible_names(root) != early.names:
+        return False
+    return all(project_files.read(root, rel) == raw
+               for rel, raw in early.snap.raw_files().items())
 
 
 def apply(
@@ -266,8 +285,8 @@ def apply(
     root = project_root(project)
     when = migration_time(now)
     early = _preflight(root, options, when)
-    if early is not None and not early.has_work:
-        result = ApplyResult(root, early.state, early)
+    if early is not None and not early.plan.has_work:
+        result = ApplyResult(root, early.plan.state, early.plan)
     else:
         ours = [] if project_files.exists(root, sidecar_of(PROJECT_FILE)) \
             else [sidecar_of(PROJECT_FILE)]
@@ -276,19 +295,25 @@ def apply(
             if run is not None and not run.progress().done:
                 result = _resume(root, run, options, lock_timeout, on_step, ours)
             else:
-                result = _fresh(root, options, when, lock_timeout, on_step, ours)
+                if early is None or not _unchanged_since(root, early):
+                    early = _planned(root, options, when)
+                result = _fresh(root, early.snap, early.plan, lock_timeout, on_step, ours)
     if verify_after:
         result.verification = verify(root)
     return result
 
 
-def _fresh(root: Path, options: Options, now: str, lock_timeout: float,
-           on_step: StepCallback | None, sidecars: list[str]) -> ApplyResult:
-    # A function of its own so the parsed snapshot is freed before verification.
+def _planned(root: Path, options: Options, now: str) -> _Early:
+    names = _visible_names(root)
     snap = read_snapshot(root)
     plan = make_plan(snap, root, options, now)
     if plan.blocked:
         raise conflict_error(plan)
+    return _Early(names, snap, plan)
+
+
+def _fresh(root: Path, snap: Snapshot, plan: Plan, lock_timeout: float,
+           on_step: StepCallback | None, sidecars: list[str]) -> ApplyResult:
     if not plan.has_work:
         return ApplyResult(root, plan.state, plan)
     run = _start(root, plan, snap.raw_files(), snap.had_sequences_dir, sidecars)
