@@ -1,7 +1,8 @@
 """Every size limit of seqcheck: one constant per limit, in one place.
 
-Each limit is documented in ``conformance/SPEC.md`` (section "Limits") with the
-value below; a test walks each limit and one past it. Inputs past a limit are
+Each limit is documented in ``conformance/SPEC.md`` with the value below (the file
+size under "Layout", "Special files and the size limit"); a test walks each limit
+and one past it. Inputs past a limit are
 reported (a finding, or a ``SeqcheckError``), never read into memory or crashed on.
 """
 

@@ -385,8 +385,9 @@ class ProjectFS:
     """Every file-system access to one project folder, by project-relative path.
 
     Paths may be relative to the project (``"sequences/sequence_001.json"``, a
-    :class:`PurePath`) or absolute paths lexically inside :attr:`root` (as callers
-    build them with ``root / ...``); ``..`` components are refused with
+    :class:`PurePath`) or built from the root as given (``root / "sequences"``):
+    an absolute path lexically inside the root, or, for a relative root, a relative
+    path starting with the root's own components. ``..`` components are refused with
     ``CORRUPT_FILE``. The root itself is trusted as given (links in the path *to*
     the project are the user's choice); nothing below it is.
     """
@@ -396,6 +397,11 @@ class ProjectFS:
     ) -> None:
         self.root = Path(root)
         self._root_abs = os.path.abspath(self.root)
+        # The root as given, when relative: paths built from it (root / "x") are
+        # relative too and are recognised by this prefix.
+        self._root_parts = () if self.root.is_absolute() else tuple(
+            p for p in self.root.parts if p not in ("", ".")
+        )
         self._max_file_bytes = max_file_bytes
 
     # -- paths -----------------------------------------------------------------------
@@ -419,6 +425,9 @@ class ProjectFS:
                 "never leaves the project folder.",
                 file=raw,
             )
+        given = self._root_parts
+        if not path.is_absolute() and given and path.parts[: len(given)] == given:
+            return tuple(p for p in path.parts[len(given):] if p not in ("", "."))
         if path.is_absolute():
             root = PurePath(self._root_abs).parts
             full = PurePath(os.path.abspath(raw)).parts
@@ -516,15 +525,14 @@ class ProjectFS:
         while True:
             name = pending.pop(0)
             here = stack[-1]
-            if name in ("", "."):
-                if not pending:
-                    raise NotRegularFileError(shown, EntryKind.FOLDER)
-                continue
-            if name == "..":  # only from a link target: parts() refuses it in rel
-                if len(stack) == 1:
-                    assert last_link is not None
-                    raise LinkOutError(*last_link)
-                stack.pop().close()
+            if name in ("", ".", ".."):
+                if name == "..":  # only from a link target: parts() refuses it in rel
+                    if len(stack) == 1:
+                        assert last_link is not None
+                        raise LinkOutError(*last_link)
+                    stack.pop().close()
+                if not pending:  # the path ends at a folder: name it in its parent
+                    return self._folder_target(stack, shown)
                 continue
             link_path = self.root.joinpath(*here.parts, name)
             if not pending:  # the last component
@@ -573,8 +581,16 @@ class ProjectFS:
                 while len(stack) > 1:
                     stack.pop().close()
             pending[:0] = list(target_parts)
-            if not pending:  # a link to the project folder itself
-                raise NotRegularFileError(shown, EntryKind.FOLDER)
+            if not pending:  # a link to "" or "/<root>": the folder holding the link
+                return self._folder_target(stack, shown)
+
+    def _folder_target(self, stack: list[_Dir], shown: Path) -> _Target:
+        """The target for a path that resolved to the folder ``stack[-1]``."""
+        if len(stack) == 1:
+            raise NotRegularFileError(shown, EntryKind.FOLDER)
+        folder = stack.pop()
+        folder.close()
+        return _Target(stack[-1], folder.parts[-1], shown, self.root.joinpath(*folder.parts))
 
     @contextlib.contextmanager
     def _target(self, rel: str | os.PathLike[str], *, follow_last: bool) -> Iterator[_Target]:

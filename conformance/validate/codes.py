@@ -159,6 +159,18 @@ CODES: dict[str, CodeInfo] = {
            "outside the project. It is not read: nothing outside the project folder "
            "is ever read, and a conforming store refuses it (CORRUPT_FILE).",
            "Replace the link with a copy of the file or folder it points to.", "SEQ-ID-5"),
+        # File level, added after SC315 (codes are append-only): what is not read at all.
+        _c("SC110", "not-a-regular-file", E,
+           "project.json or a sequence file is a FIFO, socket or device, not a regular "
+           "file. It is not opened for reading (a FIFO would block every reader), and a "
+           "conforming store refuses it (CORRUPT_FILE).",
+           "Replace it with the JSON file it stands for, or remove it.", "SEQ-ALL-2"),
+        _c("SC111", "file-too-large", E,
+           "The file is larger than the file-size limit (512 MiB unless "
+           "SEQCHECK_MAX_FILE_BYTES says otherwise). It is not read: no more than the "
+           "limit is ever read, whatever the file claims to be.",
+           "Check that the file is what it should be; for a genuine one, raise the limit "
+           "with SEQCHECK_MAX_FILE_BYTES.", "SEQ-ALL-2"),
     )
 }
 

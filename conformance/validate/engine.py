@@ -9,6 +9,7 @@ its rules have run; line and column are computed only for files with findings.
 from __future__ import annotations
 
 import gc
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -16,7 +17,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from conformance import layout, schema_registry
+from conformance.errors import ErrorCode, SeqcheckError
 from conformance.jsonio import BOM
+from conformance.projectfs import (
+    EntryKind,
+    FileTooLargeError,
+    LinkOutError,
+    NotRegularFileError,
+    ProjectFS,
+)
 from conformance.validate.discovery import resolve_projects
 from conformance.validate.finding import FileRef, Finding
 from conformance.validate.parsing import parse
@@ -31,14 +40,46 @@ Progress = Callable[[int, int, Path], None]
 
 
 def _read(path: Path, ref: FileRef) -> bytes | Finding:
+    """The file's bytes, read through the project's one path policy, or the finding
+    saying why it was not read (nothing outside the project, no FIFO or device, no
+    file over the size limit is ever read)."""
     try:
-        return path.read_bytes()
-    except IsADirectoryError:
-        return ref.finding("SC101", "", "expected a JSON file, found a folder.")
-    except OSError as exc:
+        return ProjectFS(ref.project).read_bytes(path)
+    except FileNotFoundError:
         return ref.finding(
-            "SC101", "", f"expected a readable file, found: {exc.strerror or exc}."
+            "SC101", "", "expected a readable file, found nothing (it was removed, or it "
+            "is a link to a file that does not exist)."
         )
+    except LinkOutError as err:
+        return _link_out(ref, err)
+    except NotRegularFileError as err:
+        if err.kind is EntryKind.FOLDER:
+            return ref.finding("SC101", "", "expected a JSON file, found a folder.")
+        return ref.finding(
+            "SC110", "", f"expected a regular file, found a {err.kind}; it was not read."
+        )
+    except FileTooLargeError as err:
+        found = f"{err.size} bytes" if err.size is not None else "more than that"
+        return ref.finding(
+            "SC111", "",
+            f"expected at most {err.limit} bytes (the file-size limit), found {found}; "
+            "it was not read.",
+        )
+    except SeqcheckError as err:
+        if err.code is ErrorCode.IO_ERROR:
+            return ref.finding("SC101", "", f"expected a readable file, but {err.message}")
+        return ref.finding("SC101", "", err.message)
+
+
+def _link_out(ref: FileRef, err: LinkOutError) -> Finding:
+    link = err.link.relative_to(ref.project).as_posix()
+    where = link if link != ref.file else None
+    via = f" ({json.dumps(where)} on the way)" if where else ""
+    return ref.finding(
+        "SC315", "",
+        f"expected a file inside the project, found a link to {json.dumps(err.target)}"
+        f"{via}, outside it; it was not read.",
+    )
 
 
 def _with_positions(findings: list[Finding], raw: bytes) -> list[Finding]:
@@ -163,59 +204,48 @@ def _validate(project: Path) -> ValidationReport:
     report = ValidationReport(project)
     project_findings, report.files_checked = _check_project_file(project, rules)
     findings: list[Finding] = []
-    seq_dir = layout.sequences_dir(project)
-    if os.path.lexists(seq_dir):
-        if seq_dir.is_symlink() and not layout.resolves_inside(project, seq_dir):
-            findings.append(
-                FileRef(project, layout.SEQUENCES_DIR).finding(
-                    "SC315", "",
-                    "expected 'sequences' to be a folder inside the project, found a link "
-                    f"to {os.path.realpath(seq_dir)}; it was not read.",
-                )
+    seq_ref = FileRef(project, layout.SEQUENCES_DIR)
+    fs = ProjectFS(project)
+    listing = None
+    try:
+        listing = fs.list_dir_or_none(layout.SEQUENCES_DIR)
+    except LinkOutError as err:
+        findings.append(
+            seq_ref.finding(
+                "SC315", "",
+                "expected 'sequences' to be a folder inside the project, found a link "
+                f"to {json.dumps(err.target)}; it was not read.",
             )
-        elif not seq_dir.is_dir():
-            findings.append(
-                FileRef(project, layout.SEQUENCES_DIR).finding(
-                    "SC314", "", "expected 'sequences' to be a folder, found a file."
-                )
+        )
+    except SeqcheckError as err:
+        if err.code is ErrorCode.CORRUPT_FILE:
+            kind = fs.kind(layout.SEQUENCES_DIR)
+            message = (
+                err.message  # reached through links: say where it went wrong
+                if kind is None or kind is EntryKind.LINK
+                else f"expected 'sequences' to be a folder, found a {kind}."
             )
+            findings.append(seq_ref.finding("SC314", "", message))
         else:
-            try:
-                names = sorted(p.name for p in seq_dir.iterdir())
-            except OSError as exc:
-                names = []
-                findings.append(
-                    FileRef(project, layout.SEQUENCES_DIR).finding(
-                        "SC101", "",
-                        f"expected a readable folder, found: {exc.strerror or exc}.",
-                    )
+            findings.append(
+                seq_ref.finding("SC101", "", f"expected a readable folder, but {err.message}")
+            )
+    for name in [entry.name for entry in listing or ()]:
+        if _is_lock_file(name):
+            continue
+        if not layout.is_sequence_file_name(name):
+            findings.append(
+                FileRef(project, f"{layout.SEQUENCES_DIR}/{name}").finding(
+                    "SC313", "",
+                    "expected only sequence files (sequence_NNN.json) in "
+                    f"sequences/, found {name!r}.",
                 )
-            for name in names:
-                if _is_lock_file(name):
-                    continue
-                if not layout.is_sequence_file_name(name):
-                    findings.append(
-                        FileRef(project, f"{layout.SEQUENCES_DIR}/{name}").finding(
-                            "SC313", "",
-                            "expected only sequence files (sequence_NNN.json) in "
-                            f"sequences/, found {name!r}.",
-                        )
-                    )
-                    continue
-                entry = seq_dir / name
-                if entry.is_symlink() and not layout.resolves_inside(project, entry):
-                    findings.append(
-                        FileRef(project, f"{layout.SEQUENCES_DIR}/{name}").finding(
-                            "SC315", "",
-                            "expected a sequence file inside the project, found a link to "
-                            f"{os.path.realpath(entry)}; it was not read.",
-                        )
-                    )
-                    continue
-                here, elsewhere = _check_sequence_file(project, name, rules)
-                report.files_checked += 1
-                findings.extend(here)
-                project_findings.extend(elsewhere)
+            )
+            continue
+        here, elsewhere = _check_sequence_file(project, name, rules)
+        report.files_checked += 1
+        findings.extend(here)
+        project_findings.extend(elsewhere)
     project_findings.extend(rules.finish())
     if any(f.line is None and f.code != "SC301" for f in project_findings):
         # Re-read rather than keep project.json's bytes for the whole run.
