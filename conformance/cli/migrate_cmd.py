@@ -283,11 +283,14 @@ class _MigrateCommand(click.Command):
               help="Process every folder under PATHS that holds a project.json.")
 @click.option("--fail-fast", is_flag=True,
               help="Stop at the first project that fails (default: go on, report all).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              metavar="N", help="Run up to N projects at once, in separate processes "
+              "(output and exit status as a serial run).")
 def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | None,
             repair: bool, on_conflict: str, do_verify: bool, no_verify: bool,
             do_rollback: bool, force: bool, do_history: bool, do_prune: bool,
             keep: int | None, run_ids: tuple[int, ...], recursive: bool,
-            fail_fast: bool) -> None:
+            fail_fast: bool, jobs: int) -> None:
     """Move legacy project.json shots into sequences/sequence_NNN.json files.
 
     \b
@@ -298,6 +301,7 @@ def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | Non
     seqcheck migrate PROJECT --history      list the runs in .seqcheck/runs
     seqcheck migrate PROJECT --prune --keep 1   delete all but the newest finished run
     seqcheck migrate -r FOLDER              every project under FOLDER
+    seqcheck migrate -r -j 4 FOLDER         the same, four projects at a time
 
     An interrupted migration is finished by running the same command again.
     Exit codes: 0 migrated / nothing to do, 1 conflicts, bad input, refusals or
@@ -309,6 +313,9 @@ def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | Non
              "--history": do_history, "--prune": do_prune}
     try:
         mode = _check_usage(flags, force, orphans, keep, run_ids)
+        if jobs > 1 and fail_fast:
+            raise click.UsageError("--fail-fast needs the serial order; it cannot be "
+                                   "combined with -j/--jobs above 1.")
     except click.UsageError as exc:
         if not as_json:
             raise
@@ -344,9 +351,9 @@ def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | Non
             with click.progressbar(length=len(projects), label="projects",
                                    file=sys.stderr) as bar:
                 rows = run_batch(projects, runner, fail_fast=fail_fast,
-                                 progress=lambda _p: bar.update(1))
+                                 progress=lambda _p: bar.update(1), jobs=jobs)
         else:
-            rows = run_batch(projects, runner, fail_fast=fail_fast)
+            rows = run_batch(projects, runner, fail_fast=fail_fast, jobs=jobs)
     except KeyboardInterrupt:
         message = "interrupted; run the same command to resume."
         if as_json:

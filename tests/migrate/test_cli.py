@@ -240,3 +240,42 @@ def test_real_process_exit_codes(make_project: MakeProject) -> None:
     usage = subprocess.run([seqcheck, "migrate", str(root), "--force"], capture_output=True,
                            text=True, env=env, timeout=60)
     assert usage.returncode == 2 and "--force only applies to --rollback" in usage.stderr
+
+
+def _batch_tree(base: Path) -> Path:
+    from tests.migrate.conftest import write_project
+
+    cases: list[tuple[str, Any, Any]] = [
+        ("a-legacy", LEGACY, None),
+        ("b-conflict", project_doc(shots=[{"id": "x", "sequencePlanId": "s", "v": 1}]),
+         {"sequence_001.json": seq_doc("s", [{"id": "x", "v": 2}])}),
+        ("c-nothing", project_doc(storyboard=[{"id": "y"}]), None),
+        ("d-corrupt", b'{"shots": [', None),
+        ("e-legacy", LEGACY, {"sequence_001.json": seq_doc("s", [])}),
+        ("f-legacy", project_doc(shots=[{"id": f"s{n}", "sequencePlanId": f"q{n % 3}"}
+                                        for n in range(30)]), None),
+    ]
+    for name, doc, seqs in cases:
+        write_project(base / name, doc, seqs)
+    return base
+
+
+def test_parallel_batch_matches_the_serial_run(tmp_path: Path) -> None:
+    seqcheck = str(Path(sys.executable).with_name("seqcheck"))
+    env = {**os.environ, "SEQCHECK_MIGRATE_NOW": NOW}
+    outputs = {}
+    # Labels of one length: the text table's column width follows the paths.
+    for label, extra in (("serial", []), ("jobs-3", ["-j", "3"])):
+        base = _batch_tree(tmp_path / label)
+        runs = [subprocess.run([seqcheck, "migrate", "-r", str(base), *args, *extra],
+                               capture_output=True, text=True, env=env, timeout=120)
+                for args in (["--dry-run", "--format", "json"], [], ["--verify"])]
+        outputs[label] = (
+            [(r.returncode, r.stdout.replace(str(base), "BASE")) for r in runs],
+            {rel: data for rel, data in tree(base, records=True).items()},
+        )
+    assert outputs["jobs-3"] == outputs["serial"]
+    codes = [code for code, _ in outputs["serial"][0]]
+    assert codes == [1, 1, 1]  # the conflict and the corrupt project fail, others pass
+    refused = run("-r", "-j", "2", "--fail-fast", tmp_path / "serial")
+    assert refused.exit_code == 2 and "--fail-fast needs the serial order" in refused.output
