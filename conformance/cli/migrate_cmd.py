@@ -354,6 +354,16 @@ def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | Non
                                  progress=lambda _p: bar.update(1), jobs=jobs)
         else:
             rows = run_batch(projects, runner, fail_fast=fail_fast, jobs=jobs)
+    except (SystemExit, click.exceptions.Exit):
+        raise
+    except Exception as exc:
+        # A bug in seqcheck: the group reports it on stderr (exit 3); JSON readers still
+        # get their one document.
+        if as_json:
+            click.echo(_json(error_document(
+                {"code": "INTERNAL_ERROR", "message": f"{type(exc).__name__}: {exc}"},
+                ExitCode.ERROR, projects[0] if single else None, mode)))
+        raise
     except KeyboardInterrupt:
         message = "interrupted; run the same command to resume."
         if as_json:

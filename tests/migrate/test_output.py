@@ -290,3 +290,34 @@ def test_every_migrate_code_is_documented_with_its_exit_code() -> None:
         assert int(rows[0].split("|")[3]) == exit_code_for(error), code
     assert exit_code_for(MigrateError(MigrateCode.NOT_RESTORED, ErrorCode.IO_ERROR, "x")) \
         == ExitCode.INTERRUPTED  # never 3, which means "project unchanged"
+
+
+def test_an_internal_error_still_prints_one_json_document(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import conformance.cli.migrate_cmd as cmd
+
+    def broken(*_a: Any, **_k: Any) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(cmd, "apply", broken)
+    result = run(make_project(LEGACY), "--format", "json")
+    doc = one_document(result)
+    assert result.exit_code == 3 and doc["error"]["code"] == "INTERNAL_ERROR"
+    assert "internal error" in result.stderr
+
+
+def test_a_foreign_numbered_folder_is_never_deleted(make_project: MakeProject) -> None:
+    root = make_project(LEGACY)
+    foreign = root / ".seqcheck/runs/0001"
+    foreign.mkdir(parents=True)
+    (foreign / "holiday.jpg").write_bytes(b"jpeg")
+    apply(root, now=NOW)
+    rollback(root)
+    apply(root, now=NOW)
+    assert (foreign / "holiday.jpg").read_bytes() == b"jpeg"
+    assert sorted(p.name for p in (root / ".seqcheck/runs").iterdir()) == ["0001", "0002",
+                                                                           "0003"]
+    assert run(root, "--prune", "--keep", "0").exit_code == 0  # every finished run
+    assert sorted(p.name for p in (root / ".seqcheck/runs").iterdir()) == ["0001"]
+    assert (foreign / "holiday.jpg").read_bytes() == b"jpeg"
