@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from conformance.projectfs import LOCK_TIMEOUT_SECONDS, ProjectFS, for_file, temp_name_for
+from conformance.projectfs import LOCK_TIMEOUT_SECONDS, ProjectFS, for_file
 
 
 def fsync_dir(folder: Path) -> None:
@@ -31,11 +31,6 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def temp_path_for(target: Path) -> Path:
-    """A fresh temp name beside ``target``; the leading dot hides it from readers."""
-    return target.with_name(temp_name_for(target.name))
 
 
 def atomic_write_bytes(
@@ -71,7 +66,4 @@ def file_lock(
         yield
 
 
-__all__ = [
-    "LOCK_TIMEOUT_SECONDS", "ProjectFS", "atomic_write_bytes", "file_lock", "fsync_dir",
-    "temp_path_for",
-]
+__all__ = ["LOCK_TIMEOUT_SECONDS", "ProjectFS", "atomic_write_bytes", "file_lock", "fsync_dir"]

@@ -7,8 +7,8 @@ names that readers must ignore.
 
 from __future__ import annotations
 
-import os
 import re
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,17 +35,6 @@ def project_file(project: Path) -> Path:
     return project / PROJECT_FILE
 
 
-def resolves_inside(project: Path, path: str | os.PathLike[str]) -> bool:
-    """True when ``path``, links followed, stays inside the ``project`` folder.
-
-    Nothing outside the project folder is ever read or written (SEQ-ID-5), so a
-    sequence file or ``sequences/`` folder that is a link resolving elsewhere is
-    refused rather than followed.
-    """
-    root = os.path.realpath(project)
-    return os.path.commonpath([root, os.path.realpath(path)]) == root
-
-
 def lock_path(target: Path) -> Path:
     """The sidecar lock file for ``target``: ``.<name>.lock`` beside it, never unlinked.
 
@@ -53,6 +42,13 @@ def lock_path(target: Path) -> Path:
     replaces the data file's inode and a lock on the old inode protects nothing.
     """
     return target.with_name(f".{target.name}.lock")
+
+
+def temp_name_for(name: str) -> str:
+    """A fresh temp file name for an atomic write of ``name``: ``.<name>.<12 hex>.tmp``
+    beside it (the leading dot hides it from readers; crash clean-up recognises the
+    pattern, spec SEQ-LAYOUT-2)."""
+    return f".{name}.{secrets.token_hex(6)}.tmp"
 
 
 def canonical_sequence_file_name(sequence_id: str, taken: Iterable[str]) -> str:

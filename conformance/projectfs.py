@@ -42,17 +42,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path, PurePath
+from typing import NamedTuple
 
 from conformance import limits
 from conformance.errors import ErrorCode, SeqcheckError
-from conformance.layout import lock_path
+from conformance.layout import lock_path, temp_name_for
 
 try:  # POSIX
     import fcntl as _fcntl
@@ -120,16 +120,17 @@ def kind_of_mode(mode: int) -> EntryKind:
     return EntryKind.OTHER
 
 
-@dataclass(frozen=True)
-class DirEntry:
-    """One entry of a folder listing: its name and what it is (links not followed)."""
+class DirEntry(NamedTuple):
+    """One entry of a folder listing: its name and what it is (links not followed).
+
+    (NamedTuples, not dataclasses: a sweep of a large folder builds one per entry.)
+    """
 
     name: str
     kind: EntryKind
 
 
-@dataclass(frozen=True)
-class FileInfo:
+class FileInfo(NamedTuple):
     """What a path leads to, inside-project links followed.
 
     ``signature`` is ``(inode, size, mtime_ns, ctime_ns)``: ctime too, because a copy
@@ -141,6 +142,13 @@ class FileInfo:
     size: int
     mode: int
     signature: tuple[int, int, int, int]
+
+
+def _file_info(st: os.stat_result) -> FileInfo:
+    return FileInfo(
+        kind_of_mode(st.st_mode), st.st_size, st.st_mode,
+        (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns),
+    )
 
 
 class LinkOutError(SeqcheckError):
@@ -198,12 +206,6 @@ class FileTooLargeError(SeqcheckError):
             f"{limits.MAX_FILE_BYTES_ENV} if the file is genuine.",
             file=path,
         )
-
-
-def temp_name_for(name: str) -> str:
-    """A fresh temp file name for a write of ``name``: ``.<name>.<12 hex>.tmp`` (the
-    leading dot hides it from readers; crash clean-up recognises the pattern)."""
-    return f".{name}.{secrets.token_hex(6)}.tmp"
 
 
 class _ReplaceRefused(OSError):
@@ -316,23 +318,33 @@ class _Dir:
             os.chmod(self.join(name), mode)
 
     def entries(self) -> list[DirEntry]:
-        """The folder's entries, links not followed (kinds taken while the listing's
+        """The folder's entries, links not followed."""
+        return [entry for entry, _ in self.entries_with_info(None)]
+
+    def entries_with_info(
+        self, wanted: Callable[[str], bool] | None
+    ) -> list[tuple[DirEntry, FileInfo | None]]:
+        """The folder's entries, links not followed, with the ``lstat`` information of
+        the non-link entries whose name is ``wanted`` (taken while the listing's
         descriptor is open: a descriptor scan cannot stat afterwards)."""
-        out = []
+        out: list[tuple[DirEntry, FileInfo | None]] = []
         with os.scandir(self.fd if self.fd is not None else self.where) as it:
             for entry in it:
-                if entry.is_symlink():
-                    kind = EntryKind.LINK
-                elif entry.is_file(follow_symlinks=False):
-                    kind = EntryKind.FILE
-                elif entry.is_dir(follow_symlinks=False):
-                    kind = EntryKind.FOLDER
-                else:
-                    try:
+                try:
+                    if entry.is_symlink():
+                        kind = EntryKind.LINK
+                    elif entry.is_file(follow_symlinks=False):
+                        kind = EntryKind.FILE
+                    elif entry.is_dir(follow_symlinks=False):
+                        kind = EntryKind.FOLDER
+                    else:
                         kind = kind_of_mode(entry.stat(follow_symlinks=False).st_mode)
-                    except FileNotFoundError:
-                        continue  # removed since the listing
-                out.append(DirEntry(entry.name, kind))
+                    info = None
+                    if wanted is not None and kind is not EntryKind.LINK and wanted(entry.name):
+                        info = _file_info(entry.stat(follow_symlinks=False))
+                except FileNotFoundError:
+                    continue  # removed since the listing
+                out.append((DirEntry(entry.name, kind), info))
         return out
 
     def fsync(self) -> None:
@@ -373,12 +385,15 @@ class _Target:
     name: str
     #: The path as the caller named it (used in messages about the file).
     shown: Path
-    #: Where it really is (inside-project links resolved), for messages and sidecars.
-    real: Path
+    root: Path
+    #: The ``lstat`` mode of the last component when the walk took it (not a link).
+    mode: int | None = None
 
     @property
-    def rel(self) -> tuple[str, ...]:
-        return (*self.folder.parts, self.name)
+    def real(self) -> Path:
+        """Where it really is (inside-project links resolved), for messages and
+        sidecars (built on demand: most calls never need it)."""
+        return self.root.joinpath(*self.folder.parts, self.name)
 
 
 class ProjectFS:
@@ -402,6 +417,13 @@ class ProjectFS:
         self._root_parts = () if self.root.is_absolute() else tuple(
             p for p in self.root.parts if p not in ("", ".")
         )
+        # String prefixes of paths built from the root (POSIX separators only).
+        self._prefixes: tuple[str, ...] = ()
+        if os.sep == "/":
+            given = str(self.root)
+            self._prefixes = (self._root_abs.rstrip("/") + "/",) + (
+                (given + "/",) if self._root_parts else ()
+            )
         self._max_file_bytes = max_file_bytes
 
     # -- paths -----------------------------------------------------------------------
@@ -417,6 +439,11 @@ class ProjectFS:
         """The components of ``rel`` below the root; ``CORRUPT_FILE`` for a path with
         ``..`` or an absolute path outside the root."""
         raw = os.fspath(rel)
+        for prefix in self._prefixes:  # the common case, without PurePath's cost
+            if raw.startswith(prefix) and "\\" not in raw:
+                fast = [p for p in raw[len(prefix):].split("/") if p not in ("", ".")]
+                if ".." not in fast:
+                    return tuple(fast)
         path = PurePath(raw)
         if ".." in path.parts:
             raise SeqcheckError(
@@ -534,28 +561,29 @@ class ProjectFS:
                 if not pending:  # the path ends at a folder: name it in its parent
                     return self._folder_target(stack, shown)
                 continue
-            link_path = self.root.joinpath(*here.parts, name)
             if not pending:  # the last component
                 if not follow_last:
-                    return _Target(here, name, shown, link_path)
+                    return _Target(here, name, shown, self.root)
                 try:
                     st = here.lstat(name)
                 except FileNotFoundError:
-                    return _Target(here, name, shown, link_path)
+                    return _Target(here, name, shown, self.root)
                 if not stat.S_ISLNK(st.st_mode):
-                    return _Target(here, name, shown, link_path)
+                    return _Target(here, name, shown, self.root, st.st_mode)
             else:
                 failure: OSError | None = None
                 try:
                     stack.append(here.open_dir(name))
                 except FileNotFoundError:
                     raise FileNotFoundError(
-                        errno.ENOENT, "No such file or folder", str(link_path)
+                        errno.ENOENT, "No such file or folder",
+                        str(self.root.joinpath(*here.parts, name)),
                     ) from None
                 except OSError as exc:
                     failure = exc
                 if failure is None:
                     continue
+                link_path = self.root.joinpath(*here.parts, name)
                 kind = kind_of_mode(here.lstat(name).st_mode)
                 if kind is not EntryKind.LINK:
                     if kind is EntryKind.FOLDER:  # e.g. no permission to open it
@@ -566,6 +594,7 @@ class ProjectFS:
                         file=link_path,
                     )
             # A link: resolve it ourselves, inside the project only.
+            link_path = self.root.joinpath(*here.parts, name)
             hops += 1
             if hops > MAX_LINK_HOPS:
                 raise SeqcheckError(
@@ -590,7 +619,7 @@ class ProjectFS:
             raise NotRegularFileError(shown, EntryKind.FOLDER)
         folder = stack.pop()
         folder.close()
-        return _Target(stack[-1], folder.parts[-1], shown, self.root.joinpath(*folder.parts))
+        return _Target(stack[-1], folder.parts[-1], shown, self.root)
 
     @contextlib.contextmanager
     def _target(self, rel: str | os.PathLike[str], *, follow_last: bool) -> Iterator[_Target]:
@@ -610,9 +639,9 @@ class ProjectFS:
         read) or another ``CORRUPT_FILE``; ``IO_ERROR`` for an unreadable file.
         """
         with self._target(rel, follow_last=True) as t:
-            fd = self._open_regular(t)
+            fd, size = self._open_regular(t)
             try:
-                return self._read_bounded(fd, t.shown)
+                return self._read_bounded(fd, t.shown, size)
             finally:
                 os.close(fd)
 
@@ -623,12 +652,13 @@ class ProjectFS:
         except FileNotFoundError:
             return None
 
-    def _open_regular(self, t: _Target) -> int:
+    def _open_regular(self, t: _Target) -> tuple[int, int]:
+        """The descriptor of the regular file ``t`` and its size (``fstat``)."""
         folder, name = t.folder, t.name
         try:
             # Refuse a FIFO or device before opening it at all (opening a device can
             # act on it); the fstat below is the check that counts.
-            seen = folder.lstat(name).st_mode
+            seen = t.mode if t.mode is not None else folder.lstat(name).st_mode
             kind = kind_of_mode(seen)
             if kind not in (EntryKind.FILE, EntryKind.LINK):
                 raise NotRegularFileError(t.shown, kind)
@@ -663,12 +693,13 @@ class ProjectFS:
         except BaseException:
             os.close(fd)
             raise
-        return fd
+        return fd, st.st_size
 
-    def _read_bounded(self, fd: int, shown: Path) -> bytes:
+    def _read_bounded(self, fd: int, shown: Path, expected: int | None = None) -> bytes:
         limit = self.max_file_bytes
         try:
-            expected = os.fstat(fd).st_size
+            if expected is None:
+                expected = os.fstat(fd).st_size
             chunks: list[bytes] = []
             got = 0
             while got <= limit:
@@ -710,10 +741,7 @@ class ProjectFS:
             return None
         except OSError as exc:
             raise io_error("inspect", self.path(rel), exc, unchanged=False) from exc
-        return FileInfo(
-            kind_of_mode(st.st_mode), st.st_size, st.st_mode,
-            (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns),
-        )
+        return _file_info(st)
 
     def resolve(self, rel: str | os.PathLike[str]) -> Path:
         """Where ``rel`` really is (inside-project links resolved, the last one too),
@@ -727,11 +755,20 @@ class ProjectFS:
         through inside-project links. Raises FileNotFoundError when it does not
         exist, ``CORRUPT_FILE`` when it is not a folder or links out, ``IO_ERROR``
         when it cannot be listed."""
+        return [entry for entry, _ in self.list_dir_info(rel, None)]
+
+    def list_dir_info(
+        self, rel: str | os.PathLike[str] = "", wanted: Callable[[str], bool] | None = None
+    ) -> list[tuple[DirEntry, FileInfo | None]]:
+        """Like :meth:`list_dir`, with the :class:`FileInfo` (from ``lstat``, one
+        listing, no walk per entry) of each entry that is not a link and whose name
+        ``wanted`` accepts; ``None`` for the others (resolve a link with
+        :meth:`info`)."""
         shown = self.path(rel)
         try:
             folder = self._open_folder(rel)
             try:
-                out = folder.entries()
+                out = folder.entries_with_info(wanted)
             finally:
                 folder.close()
         except (FileNotFoundError, SeqcheckError):
@@ -742,7 +779,7 @@ class ProjectFS:
                 f"could not list the folder: {exc.strerror or exc}. Check its permissions.",
                 file=shown,
             ) from exc
-        return sorted(out, key=lambda e: e.name)
+        return sorted(out, key=lambda e: e[0].name)
 
     def list_dir_or_none(self, rel: str | os.PathLike[str] = "") -> list[DirEntry] | None:
         """Like :meth:`list_dir`, but ``None`` when the folder does not exist."""
@@ -886,6 +923,19 @@ class ProjectFS:
                 _release(fd)
         finally:
             os.close(fd)
+
+    def lock_exists(self, rel: str | os.PathLike[str]) -> bool:
+        """Whether the sidecar lock file of ``rel`` exists (beside the file an inside
+        link leads to), as any kind of entry; nothing is created. Lets a writer check
+        a change before taking a lock that would create the sidecar."""
+        try:
+            with self._target(rel, follow_last=True) as t:
+                t.folder.lstat(lock_path(Path(t.name)).name)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise io_error("inspect the lock file", lock_path(self.path(rel)), exc) from exc
+        return True
 
     def _open_sidecar(self, t: _Target) -> int:
         side = lock_path(t.real)

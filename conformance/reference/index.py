@@ -165,7 +165,7 @@ class SequenceIndex:
         # shows up as a different mtime on the next lookup.
         folder_mtime = self._folder_mtime_now()
         try:
-            listing = self._fs.list_dir(self._rel)
+            listing = self._fs.list_dir_info(self._rel, is_sequence_file_name)
         except FileNotFoundError:
             self._set_entries({})
             return
@@ -178,11 +178,15 @@ class SequenceIndex:
                 file=err.link,
             ) from None
         fresh: dict[str, _Entry] = {}
-        for entry in listing:
-            if not is_sequence_file_name(entry.name):
+        for entry, found in listing:
+            if entry.kind is EntryKind.LINK:
+                if not is_sequence_file_name(entry.name):
+                    continue
+            elif found is None:  # not a sequence file name (those come with their lstat)
                 continue
             try:
-                found = self._fs.info(self._file(entry.name))
+                if entry.kind is EntryKind.LINK:  # resolved inside the project, or refused
+                    found = self._fs.info(self._file(entry.name))
             except LinkOutError as err:
                 # SEQ-ID-5: a link may not make seqcheck read outside the project.
                 fresh[entry.name] = _Entry(

@@ -29,7 +29,7 @@ from conformance.documents import (
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
 from conformance.jsonio import dump_checked_bytes, find_unwritable, parse_bytes
-from conformance.layout import PROJECT_FILE, lock_path, project_file, sequences_dir
+from conformance.layout import PROJECT_FILE, project_file, sequences_dir
 from conformance.projectfs import EntryKind, NotRegularFileError, ProjectFS
 from conformance.reference.index import SequenceIndex
 
@@ -112,7 +112,7 @@ class ReferenceStore:
         """Whether the lock file of ``path`` already exists. A write that would fail
         is refused before the lock is taken when it does not: a call that changes
         nothing leaves nothing behind, not even a new lock file."""
-        return self._fs.kind(lock_path(self._fs.resolve(path))) is not None
+        return self._fs.lock_exists(path)
 
     def _moved(self, sequence_id: str) -> SeqcheckError:
         return SeqcheckError(
