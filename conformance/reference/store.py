@@ -263,6 +263,14 @@ class ReferenceStore:
             path = folder / name
             doc = self._read_sequence(path)
             if doc is None:
+                if self._fs.kind(path) is EntryKind.LINK:  # dangling: never skipped
+                    raise SeqcheckError(
+                        ErrorCode.CORRUPT_FILE,
+                        "expected a sequence file, found a symbolic link to nothing (its "
+                        "target does not exist). Restore the file it pointed to, or "
+                        "remove the link.",
+                        file=path,
+                    )
                 continue  # removed since the listing: it no longer exists
             if doc["id"] in seen:
                 raise SeqcheckError(

@@ -1,6 +1,6 @@
 """Crash safety: the real ``seqcheck migrate`` process is SIGKILLed at many points.
 
-strace's fault injection kills the process on entry to the N-th ``renameat`` (every
+strace's fault injection kills the process on entry to the N-th rename (every
 atomic write's commit point: backups, manifest, journal, each sequence file,
 project.json), or the N-th ``fsync`` (slow sweep). Then the same command runs
 again, and the end state - project files *and* the ``.seqcheck`` records - must equal
@@ -95,6 +95,12 @@ def _all_original_shots_present(root: Path, original_ids: set[str]) -> None:
     assert original_ids <= found
 
 
+#: The atomic write renames relative to the folder's descriptor (renameat, or renameat2
+#: where the platform has only that); strace counts each syscall of a set separately,
+#: and seqcheck uses one of them, so when=N is its N-th rename.
+RENAMES = "rename,renameat,renameat2"
+
+
 def _kill_and_resume(tmp_path: Path, reference: dict[str, bytes], syscall: str, n: int) -> bool:
     """Kill at the n-th ``syscall``; return False once n is past the last one."""
     root = _legacy(tmp_path / f"{syscall}{n}")
@@ -134,7 +140,7 @@ def test_sigkill_at_every_other_rename_then_rerun_equals_uninterrupted(
     # Every other commit point in the default run (the slow set takes them all): the
     # odd ones hit the manifest, a backup, the first journal, steps and project.json.
     n = 1
-    while _kill_and_resume(tmp_path, reference, "renameat", n):
+    while _kill_and_resume(tmp_path, reference, RENAMES, n):
         n += 2
     assert n >= 11
 
@@ -145,7 +151,7 @@ def test_sigkill_at_every_rename_then_rerun_equals_uninterrupted(
     tmp_path: Path, reference: dict[str, bytes]
 ) -> None:
     n = 1
-    while _kill_and_resume(tmp_path, reference, "renameat", n):
+    while _kill_and_resume(tmp_path, reference, RENAMES, n):
         n += 1
     # Manifest + 2 backups + journal + 4 steps + the final journal: 9 commit points
     # (more when a slow step makes the group-committed journal write in between).
@@ -167,8 +173,8 @@ def test_sigkill_at_every_fsync_then_rerun_equals_uninterrupted(
 def test_sigkill_during_a_resume_then_rerun(tmp_path: Path, reference: dict[str, bytes]) -> None:
     root = _legacy(tmp_path / "twice")
     for when in (6, 3):  # kill the first attempt, then the resume itself
-        killed = _run(root, [STRACE, "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat",
-                             "-e", f"inject=renameat:signal=KILL:when={when}"])
+        killed = _run(root, [STRACE, "-f", "-qq", "-o", "/dev/null", "-e", f"trace={RENAMES}",
+                             "-e", f"inject={RENAMES}:signal=KILL:when={when}"])
         assert killed.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL)
     assert _run(root).returncode == 0
     assert tree(root, records=True) == reference
@@ -195,8 +201,8 @@ def test_real_sigkill_at_random_times(tmp_path: Path) -> None:
 # -- issue 14: leftovers of a killed migrate are cleaned by rollback and resume -----------
 
 def _killed_at(root: Path, n: int) -> subprocess.CompletedProcess[str]:
-    return _run(root, [STRACE, "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat",
-                       "-e", f"inject=renameat:signal=KILL:when={n}"])
+    return _run(root, [STRACE, "-f", "-qq", "-o", "/dev/null", "-e", f"trace={RENAMES}",
+                       "-e", f"inject={RENAMES}:signal=KILL:when={n}"])
 
 
 def _temps(root: Path) -> list[str]:
@@ -214,7 +220,7 @@ def reference_listing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, byt
 
 def _leftovers_cleaned(tmp_path: Path, n: int, then: str,
                        reference: dict[str, bytes | None]) -> bool:
-    """Kill a migrate at its n-th renameat (a temp file is then on disk), run ``then``
+    """Kill a migrate at its n-th rename (a temp file is then on disk), run ``then``
     (rollback or resume) and check nothing of the killed run is left; False once n is
     past the last rename."""
     root = _legacy(tmp_path / f"{then}{n}")
@@ -233,11 +239,11 @@ def _leftovers_cleaned(tmp_path: Path, n: int, then: str,
                 t for t in _temps(root)}
             return True
         assert done.returncode == 0, done.stderr
-        assert listing(root) == original, f"kill at renameat #{n}"  # no temp, no sidecar
+        assert listing(root) == original, f"kill at rename #{n}"  # no temp, no sidecar
     else:
         assert _run(root).returncode == 0
         assert _temps(root) == []
-        assert listing(root) == reference, f"kill at renameat #{n}"
+        assert listing(root) == reference, f"kill at rename #{n}"
     return True
 
 

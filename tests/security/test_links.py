@@ -247,3 +247,15 @@ def test_validate_never_reads_an_outside_file_while_a_link_is_swapped(
     assert swapper.flips > 10
     assert codes <= {"SC315", "SC101"}, codes  # the link, or the name caught mid-swap
     canary.assert_unchanged()
+
+
+def test_dangling_sequence_link_is_reported_not_skipped(project: Path) -> None:
+    link = project / "sequences" / "sequence_002.json"
+    link.symlink_to("gone.json")
+    assert [(f.code, f.file) for f in validate_project(project).findings] == [
+        ("SC101", "sequences/sequence_002.json")
+    ]
+    store = ReferenceStore(project)
+    for call in (store.get_all_sequences, lambda: store.get_shots("001")):
+        err = raises_corrupt(call, link)
+        assert "link to nothing" in err.message
