@@ -316,6 +316,12 @@ def _fresh(root: Path, snap: Snapshot, plan: Plan, lock_timeout: float,
            on_step: StepCallback | None, sidecars: list[str]) -> ApplyResult:
     if not plan.has_work:
         return ApplyResult(root, plan.state, plan)
+    # Record up front the sidecars the steps' locks will create (one journal write,
+    # not one per step); one missing then is created by a step only if absent now.
+    sidecars = sidecars + [
+        side for s in plan.steps
+        if s.original is not None and s.path != PROJECT_FILE
+        and not project_files.exists(root, side := sidecar_of(s.path))]
     run = _start(root, plan, snap.raw_files(), snap.had_sequences_dir, sidecars)
     written = _execute(_Writer(root, run, plan, lock_timeout), 0, on_step)
     return ApplyResult(root, "migrated", plan, steps_written=written, run_dir=run.folder)

@@ -46,7 +46,7 @@ class Progress:
         """The journal document."""
         return {"format": JOURNAL_FORMAT, "state": DONE if self.done else IN_PROGRESS,
                 "completed": self.completed, "total": self.total,
-                "sidecars": list(self.sidecars)}
+                "sidecars": sorted(set(self.sidecars))}
 
 
 def write(root: Path, run_rel: str, progress: Progress) -> None:

@@ -328,7 +328,7 @@ def _manifest(number: int, plan: Plan, raw_inputs: dict[str, bytes],
             for s in plan.steps
         ],
         "created_dirs": [] if had_sequences_dir else [SEQUENCES_DIR],
-        "sidecars": list(sidecars),
+        "sidecars": sorted(set(sidecars)),
         "counts": plan.counts(),
     }
 
