@@ -298,6 +298,7 @@ def apply(
                 if early is None or not _unchanged_since(root, early):
                     early = _planned(root, options, when)
                 result = _fresh(root, early.snap, early.plan, lock_timeout, on_step, ours)
+    early = None  # free the parsed snapshot before verification reads the project again
     if verify_after:
         result.verification = verify(root)
     return result
