@@ -87,17 +87,19 @@ class _Writer:
         return project_files.lock(self.root, rel, self.lock_timeout)
 
     def write_step(self, step: FileChange) -> None:
+        """Write the step's bytes (or remove the file, for a step without data)."""
         # project.json's lock is held for the whole migration. An existing sequence file
         # is locked per step so a concurrent writer's read-modify-write cannot
         # interleave with ours. A file this step creates needs no lock: writers never
         # create sequence files (SEQ-ID-2) and migrators are serialised by
-        # project.json's lock (it also spares sequences/ a thousand lock sidecars).
-        lock = (contextlib.nullcontext() if step.path == PROJECT_FILE or step.original is None
-                else self.lock(step.path))
-        with lock:
+        # project.json's lock (it also spares sequences/ a thousand lock sidecars). A
+        # file a step removes (``--repair`` of SequenceService files) takes none either:
+        # conforming writers never write it, and a sidecar would outlive it as a stray.
+        unlocked = step.path == PROJECT_FILE or step.original is None or step.data is None
+        with contextlib.nullcontext() if unlocked else self.lock(step.path):
             current = project_files.read(self.root, step.path)
             if current == step.data:
-                return  # already written before an interruption
+                return  # already written (or removed) before an interruption
             if current != step.original:
                 raise MigrateError(
                     MigrateCode.EDITED_SINCE, ErrorCode.INVALID_UPDATE,
@@ -106,7 +108,10 @@ class _Writer:
                     "as it is. Check it with 'seqcheck validate', then migrate again.",
                     file=self.root / step.path,
                 )
-            project_files.write(self.root, step.path, step.data)
+            if step.data is None:
+                project_files.remove(self.root, step.path)
+            else:
+                project_files.write(self.root, step.path, step.data)
 
 
 def _execute(writer: _Writer, start: int, on_step: StepCallback | None) -> int:
@@ -204,7 +209,7 @@ def _resume(root: Path, run: runs.Run, options: Options, lock_timeout: float,
     run.check_backup()  # every backup present, hash-checked, nothing extra
     snap = read_snapshot(run.backup)
     plan = make_plan(snap, root, options, run.migrated_at)
-    planned = [(s.path, runs.sha256(s.data)) for s in plan.steps]
+    planned = [(s.path, runs.sha256_or_none(s.data)) for s in plan.steps]
     recorded = [(s["path"], s["result_sha256"]) for s in run.steps]
     if planned != recorded:
         raise MigrateError(
@@ -321,7 +326,7 @@ def _fresh(root: Path, snap: Snapshot, plan: Plan, lock_timeout: float,
     # not one per step); one missing then is created by a step only if absent now.
     sidecars = sidecars + [
         side for s in plan.steps
-        if s.original is not None and s.path != PROJECT_FILE
+        if s.original is not None and s.data is not None and s.path != PROJECT_FILE
         and not project_files.exists(root, side := sidecar_of(s.path))]
     run = _start(root, plan, snap.raw_files(), snap.had_sequences_dir, sidecars)
     written = _execute(_Writer(root, run, plan, lock_timeout), 0, on_step)

@@ -150,6 +150,12 @@ def check_manifest(doc: dict[str, Any], number: int, file: Path) -> None:
             raise bad_record(f"expected action \"create\" exactly for files without an "
                              f"original, found {quote(step['action'])}", file,
                              json_pointer(["steps", index, "action"]))
+        if (step["action"] == "remove") != (step["result_sha256"] is None) or (
+                step["action"] == "remove" and rel == PROJECT_FILE):
+            raise bad_record(f"expected a null result exactly for action \"remove\" of a "
+                             f"sequence file, found {quote(step['action'])} with "
+                             f"{quote(step['result_sha256'])}", file,
+                             json_pointer(["steps", index, "result_sha256"]))
     _check_sidecars(doc, doc, file)
 
 
@@ -164,7 +170,8 @@ def _check_sidecars(doc: dict[str, Any], manifest: dict[str, Any], file: Path) -
 def allowed_sidecars(manifest: dict[str, Any]) -> set[str]:
     """Sidecars a run may have created: project.json's and its rewritten files'."""
     return {sidecar_of(PROJECT_FILE)} | {
-        sidecar_of(s["path"]) for s in manifest["steps"] if s["original_sha256"] is not None}
+        sidecar_of(s["path"]) for s in manifest["steps"]
+        if s["original_sha256"] is not None and s["result_sha256"] is not None}
 
 
 def check_journal(doc: dict[str, Any], manifest: dict[str, Any], file: Path) -> None:

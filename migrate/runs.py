@@ -75,6 +75,11 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_or_none(data: bytes | None) -> str | None:
+    """Hex SHA-256 of ``data``; ``None`` for no data (a file that is absent)."""
+    return sha256(data) if data is not None else None
+
+
 def runs_dir(project: Path) -> Path:
     """``PROJECT/.seqcheck/runs``."""
     return project / RUNS_REL
@@ -323,7 +328,7 @@ def _manifest(number: int, plan: Plan, raw_inputs: dict[str, bytes],
                 "path": s.path,
                 "action": s.action,
                 "original_sha256": sha256(s.original) if s.original is not None else None,
-                "result_sha256": sha256(s.data),
+                "result_sha256": sha256_or_none(s.data),
             }
             for s in plan.steps
         ],

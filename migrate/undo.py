@@ -27,11 +27,11 @@ def undo_steps(root: Path, steps: Sequence[FileChange], lock_timeout: float) -> 
     ordered = [s for s in steps if s.original is None] + [
         s for s in steps if s.original is not None]
     for step in ordered:
-        lock = (contextlib.nullcontext() if step.path == PROJECT_FILE or step.original is None
-                else project_files.lock(root, step.path, lock_timeout))
-        with lock:
+        unlocked = step.path == PROJECT_FILE or step.original is None or step.data is None
+        with contextlib.nullcontext() if unlocked else \
+                project_files.lock(root, step.path, lock_timeout):
             current = project_files.read(root, step.path)
-            if current != step.data:
+            if current != step.data:  # (for a removal step: absent is its result)
                 continue
             if step.original is not None:
                 project_files.write(root, step.path, step.original)

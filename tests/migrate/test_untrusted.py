@@ -21,9 +21,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.cli.main import cli
-from conformance.errors import SeqcheckError
+from conformance.errors import ErrorCode, SeqcheckError
 from migrate import MigrateCode, MigrateError, apply, plan, rollback, verify
-from tests.migrate.conftest import NOW, listing, project_doc, seq_doc, tree, write_project
+from tests.migrate.conftest import (
+    NOW,
+    listing,
+    patch_project_writes,
+    project_doc,
+    seq_doc,
+    tree,
+    write_project,
+)
 
 MANIFEST = ".seqcheck/runs/0001/manifest.json"
 JOURNAL = ".seqcheck/runs/0001/journal.json"
@@ -355,3 +363,44 @@ def test_every_record_the_migrator_writes_is_valid_against_its_schema(
                     ("0001", "rollback.json"), ("0002", "manifest.json"),
                     ("0002", "journal.json")}
     assert [r.number for r in all_runs(root)] == [1, 2]  # and they pass the cross-checks
+
+
+def test_a_step_that_removes_a_file_is_recorded_undone_and_rolled_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Steps without data remove a file (``--repair`` of SequenceService files): the
+    records accept them, a clean failure and a rollback give the file back."""
+    import importlib
+
+    from migrate.model import FileChange
+
+    apply_module = importlib.import_module("migrate.apply")
+    real_plan = apply_module.make_plan
+    extra = b'{"id": "t", "name": "T", "order": 2, "shots": []}\n'
+
+    def with_removal(*args: Any, **kwargs: Any) -> Any:
+        plan_ = real_plan(*args, **kwargs)
+        removal = FileChange("sequences/sequence_009.json", "remove", "t", 0, 0,
+                             data=None, original=extra)  # type: ignore[arg-type]
+        plan_.steps.insert(len(plan_.steps) - 1, removal)
+        return plan_
+
+    root = write_project(tmp_path / "p", project_doc(shots=[{"id": "a", "sequencePlanId": "s"}]),
+                         {"sequence_009.json": extra})
+    original = listing(root)
+    monkeypatch.setattr(apply_module, "make_plan", with_removal)
+    apply(root, now=NOW, verify_after=False)
+    assert not (root / "sequences/sequence_009.json").exists()
+    manifest = json.loads((root / MANIFEST).read_bytes())
+    assert {"path": "sequences/sequence_009.json", "action": "remove",
+            "original_sha256": _sha(extra), "result_sha256": None} in manifest["steps"]
+    assert sorted(manifest["sidecars"]) == [".project.json.lock"]  # no lock for a removal
+    rollback(root)
+    assert listing(root) == original
+    # A clean failure at the last step (project.json) undoes the removal too.
+    patch_project_writes(monkeypatch, lambda _n, rel: SeqcheckError(
+        ErrorCode.IO_ERROR, "the disk is full.", file=rel) if rel == "project.json" else None)
+    with pytest.raises(SeqcheckError) as info:
+        apply(root, now=NOW, verify_after=False)
+    assert "the project is unchanged" in info.value.message
+    assert listing(root) == original
