@@ -1,8 +1,12 @@
-"""Recognising projects born broken by the app's New Project dialog.
+"""Recognising the app's shapes that need ``--repair`` (conformance/spec/field-guide.md).
 
-Shape (see storycore-notes.md): one ``sequences/sequence_NNN.json`` without an ``id``
-holding every shot of every intended sequence, each shot naming the sequence it was
-meant for in ``metadata.sequence_id``; project.json ``shots`` holds copies.
+* Born broken by the New Project dialog (D-2): one ``sequences/sequence_NNN.json``
+  without an ``id`` holding every shot of every intended sequence, each shot naming
+  the sequence it was meant for in ``metadata.sequence_id``; project.json ``shots``
+  holds copies.
+* Written by the app's SequenceService or dashboard (S-1..S-3): the sequence ids held
+  by a reference-shape or id-prefix file, with every other file holding the same id
+  (:func:`find_service_groups`; merged by :mod:`migrate.service_repair`).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance import schema_registry
+from conformance import field_shapes, schema_registry
 from conformance.documents import MEMBERSHIP_FIELDS, schema_error
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import id_problem
@@ -131,5 +135,62 @@ def needs_repair_error(found: BornBroken, root: Path) -> MigrateError:
         found.explanation() + " Nothing was changed; run the same command with --repair "
         "(preview it with --dry-run --repair).",
         file=root / found.source.path,
+        pointer="",
+    )
+
+
+@dataclass(frozen=True)
+class ServiceGroup:
+    """Every file holding one sequence id, when the app's SequenceService wrote at
+    least one of them (reference shape, id-prefix name, or an edit's duplicate)."""
+
+    sequence_id: str
+    members: tuple[SequenceInput, ...]  # by file name
+
+
+def find_service_groups(snap: Snapshot) -> tuple[ServiceGroup, ...]:
+    """The sequence ids whose files ``--repair`` must bring into the canonical layout
+    (one file per id, canonical name, a ``shots`` array), in file-name order."""
+    groups: dict[str, list[SequenceInput]] = {}
+    for seq in snap.sequences:
+        if seq.has_id:
+            groups.setdefault(seq.doc["id"], []).append(seq)
+    return tuple(
+        ServiceGroup(seq_id, tuple(members))
+        for seq_id, members in groups.items()
+        # A lone canonical file that kept its shot_ids (a repaired one) is done.
+        if any(field_shapes.is_reference_shape(m.doc) or not m.canonical_name
+               for m in members)
+        or (len(members) > 1 and any(m.by_service for m in members))
+    )
+
+
+def service_explanation(groups: tuple[ServiceGroup, ...]) -> str:
+    """What is wrong with the SequenceService files and what ``--repair`` does."""
+    files = [m.path for g in groups for m in g.members if m.by_service]
+    shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    duplicates = sum(1 for g in groups if len(g.members) > 1)
+    dup = (f"; {duplicates} sequence id(s) are held by two or more files "
+           "(an edit through updateSequence writes a second file)" if duplicates else "")
+    return (
+        f"{len(files)} sequence file(s) were written by {field_shapes.REFERENCE_WRITERS}"
+        f" ({shown}){dup}. Conforming readers do not see those sequences. --repair "
+        "writes each sequence id into one file under its canonical name, resolves "
+        "'shot_ids' against project.json's shots into a 'shots' array (moving those "
+        "shots out of project.json), keeps every other field and every unresolved "
+        "reference, and removes the files it replaced (their bytes stay in the run's "
+        "backup)."
+    )
+
+
+def service_needs_repair_error(groups: tuple[ServiceGroup, ...], root: Path) -> MigrateError:
+    """The stop-and-explain error for SequenceService files without ``--repair``."""
+    first = next(m for g in groups for m in g.members if m.by_service)
+    return MigrateError(
+        MigrateCode.NEEDS_REPAIR,
+        ErrorCode.CORRUPT_FILE,
+        service_explanation(groups) + " Nothing was changed; run the same command with "
+        "--repair (preview it with --dry-run --repair).",
+        file=root / first.path,
         pointer="",
     )

@@ -17,10 +17,17 @@ from conformance import __version__
 PLAN_SCHEMA_ID = "https://schemas.seqcheck.dev/v1/migration-plan.schema.json"
 #: ``--on-conflict`` values: stop before writing, or let one side win.
 ON_CONFLICT_CHOICES = ("stop", "keep-sequence", "keep-legacy")
+#: ``--on-duplicate`` values, for files sharing one sequence id with different content
+#: (the app's SequenceService leaves them): stop before writing, keep the file with the
+#: newest timestamp, or keep the file in the canonical layout.
+ON_DUPLICATE_CHOICES = ("stop", "keep-newest", "keep-canonical")
 
 #: Plan states.
 LEGACY = "legacy"  # legacy shots to move
 BORN_BROKEN = "born-broken"  # New Project dialog shape, to split (with --repair)
+#: SequenceService files (reference shape, id-prefix names, duplicates), to bring into
+#: the canonical layout (with --repair)
+SEQUENCE_SERVICE = "sequence-service"
 ALREADY_MIGRATED = "already-migrated"  # carries a migration record, nothing left to do
 NOTHING_TO_DO = "nothing-to-do"  # never migrated and nothing to move
 
@@ -32,10 +39,12 @@ class Options:
     orphans: str | None = None
     repair: bool = False
     on_conflict: str = "stop"
+    on_duplicate: str = "stop"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form, as stored in the run manifest and shown in the plan."""
-        return {"orphans": self.orphans, "repair": self.repair, "on_conflict": self.on_conflict}
+        return {"orphans": self.orphans, "repair": self.repair, "on_conflict": self.on_conflict,
+                "on_duplicate": self.on_duplicate}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Options:
@@ -44,6 +53,7 @@ class Options:
             orphans=data.get("orphans"),
             repair=bool(data.get("repair", False)),
             on_conflict=str(data.get("on_conflict", "stop")),
+            on_duplicate=str(data.get("on_duplicate", "stop")),
         )
 
 
@@ -153,12 +163,65 @@ class Repair:
 
 
 @dataclass(frozen=True)
+class PlanWarning:
+    """Something the migration does not need to interpret and carries over untouched
+    (a schema finding in project.json outside the shots that move), or a reference it
+    cannot resolve; listed so nothing is passed over silently."""
+
+    file: str
+    pointer: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for ``--format json``."""
+        return {"file": self.file, "pointer": self.pointer, "message": self.message}
+
+
+@dataclass(frozen=True)
+class ServiceRepair:
+    """How the files of one sequence id written by the app's SequenceService become
+    one canonical file (``--repair``).
+
+    ``resolution``: ``single`` (one file), ``identical`` (duplicates with equal
+    content), ``keep-newest`` / ``keep-canonical`` (the kept file's fields win; shots
+    only the others hold are appended) or ``stop`` (a human must choose).
+    """
+
+    sequence_id: str
+    files: tuple[str, ...]  # project-relative, by name
+    target_file: str
+    kept_file: str
+    resolution: str
+    resolved_shots: tuple[str, ...]  # shot_ids resolved against project.json
+    appended_shots: tuple[str, ...]  # held only by a file that is not kept
+    unresolved: tuple[str, ...]  # shot_ids naming no shot: kept in shot_ids
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for ``--format json``."""
+        return {
+            "sequence_id": self.sequence_id,
+            "files": list(self.files),
+            "to": self.target_file,
+            "kept": self.kept_file,
+            "resolution": self.resolution,
+            "resolved_shots": list(self.resolved_shots),
+            "appended_shots": list(self.appended_shots),
+            "unresolved_shot_ids": list(self.unresolved),
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
 class FileChange:
-    """One step: write ``data`` to ``path`` (project-relative posix path).
+    """One step: write ``data`` to ``path`` (project-relative posix path), or remove
+    the file when ``data`` is ``None``.
 
     ``original`` is the file's bytes before the migration (``None``: created).
     ``action``: ``create``, ``merge``, ``split`` (the born-broken file rewritten as its
-    first sequence) or ``rewrite-project`` (project.json, always the last step).
+    first sequence), ``repair`` (a SequenceService file rewritten in the canonical
+    shape), ``remove`` (a SequenceService file whose content is now in the file named
+    by the step's sequence) or ``rewrite-project`` (project.json, always the last step).
     """
 
     path: str
@@ -166,7 +229,7 @@ class FileChange:
     sequence_id: str | None
     shots_before: int
     shots_after: int
-    data: bytes = field(repr=False)
+    data: bytes | None = field(repr=False)
     original: bytes | None = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -177,7 +240,7 @@ class FileChange:
             "sequence_id": self.sequence_id,
             "shots_before": self.shots_before,
             "shots_after": self.shots_after,
-            "bytes": len(self.data),
+            "bytes": len(self.data) if self.data is not None else 0,
         }
 
 
@@ -196,14 +259,18 @@ class Plan:
     repair: Repair | None = None
     record: dict[str, Any] | None = None  # migration record already in project.json
     notes: list[str] = field(default_factory=list)
-    #: A born-broken project previewed without ``--repair``: applying it would stop.
+    #: A project needing ``--repair`` (born broken, SequenceService files) previewed
+    #: without it: applying it would stop.
     needs_repair: bool = False
+    warnings: list[PlanWarning] = field(default_factory=list)
+    service_repairs: list[ServiceRepair] = field(default_factory=list)
 
     @property
     def blocked(self) -> bool:
-        """True when applying would stop before any write: unresolved conflicts, or a
-        born-broken project without ``--repair``."""
-        return self.needs_repair or any(c.resolution == "stop" for c in self.conflicts)
+        """True when applying would stop before any write: unresolved conflicts or
+        duplicate files, or a project needing ``--repair`` without it."""
+        return (self.needs_repair or any(c.resolution == "stop" for c in self.conflicts)
+                or any(r.resolution == "stop" for r in self.service_repairs))
 
     @property
     def has_work(self) -> bool:
@@ -225,7 +292,10 @@ class Plan:
             "kept_in_project": len(self.stays),
             "conflicts": len(self.conflicts),
             "sequence_files_created": sum(1 for s in self.steps if s.action == "create"),
-            "sequence_files_merged": sum(1 for s in self.steps if s.action in ("merge", "split")),
+            "sequence_files_merged": sum(
+                1 for s in self.steps if s.action in ("merge", "split", "repair")),
+            "resolved_references": sum(len(r.resolved_shots) for r in self.service_repairs),
+            "sequence_files_removed": sum(1 for s in self.steps if s.action == "remove"),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -247,6 +317,8 @@ class Plan:
             "repair": self.repair.to_dict() if self.repair is not None else None,
             "previous_migration": self.record,
             "notes": list(self.notes),
+            "warnings": [w.to_dict() for w in self.warnings],
+            "sequence_service": [r.to_dict() for r in self.service_repairs],
         }
 
 

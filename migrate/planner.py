@@ -20,12 +20,20 @@ Rules (conformance/spec/migration.md, "What moves where"):
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.documents import LEGACY_ARRAYS, MEMBERSHIP_FIELDS, shot_sequence_id
+from conformance import field_shapes, schema_registry
+from conformance.documents import (
+    LEGACY_ARRAYS,
+    MEMBERSHIP_FIELDS,
+    check_sequence_doc,
+    schema_error,
+    shot_sequence_id,
+)
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id, id_problem
 from conformance.jsonio import dump_checked_bytes
@@ -36,29 +44,22 @@ from conformance.layout import (
     canonical_sequence_file_name,
 )
 from migrate import model
-from migrate.detect import BornBroken, find_born_broken, needs_repair_error
+from migrate.detect import (
+    BornBroken,
+    ServiceGroup,
+    find_born_broken,
+    find_service_groups,
+    needs_repair_error,
+    service_explanation,
+    service_needs_repair_error,
+)
 from migrate.errors import MigrateCode, MigrateError
 from migrate.record import RECORD_KEY, build_record, existing_record
+from migrate.service_repair import LegacyShot, merge_group
+from migrate.shots import shot_duration, with_plan_id
 from migrate.snapshot import Snapshot
 
 Shot = dict[str, Any]
-
-
-def shot_duration(shot: Shot) -> float:
-    """Seconds a shot lasts: ``timing.duration``, else ``duration``, else 0."""
-    timing = shot.get("timing")
-    for value in (timing.get("duration") if isinstance(timing, dict) else None,
-                  shot.get("duration")):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value
-    return 0
-
-
-def _with_plan_id(shot: Shot, sequence_id: str) -> Shot:
-    """The shot as stored in its sequence file: ``sequencePlanId`` added when missing."""
-    if "sequencePlanId" in shot:
-        return shot
-    return {**shot, "sequencePlanId": sequence_id}
 
 
 def _touched_metadata(metadata: Any, now: str) -> dict[str, Any]:
@@ -79,7 +80,7 @@ class _WorkFile:
     sequence_id: str
     doc: dict[str, Any]
     original: bytes | None
-    action: str  # "create", "merge" or "split"
+    action: str  # "create", "merge", "split" or "repair"
     shots_before: int
     by_id: dict[str, Shot] = field(default_factory=dict)
     delta: float = 0
@@ -180,12 +181,16 @@ class _Planner:
         self.next_order = 1
         self.created_rank = 0
         self.names = _FileNames({seq.name for seq in snap.sequences})
+        self.service_files: set[str] = set()  # file names repair_service handles
+        self.referenced: set[str] = set()  # legacy shot ids moved by shot_ids
+        self.removals: list[model.FileChange] = []
+        self.sources: dict[str, str] = {}  # moved shot id -> its project.json pointer
 
     # -- inputs ----------------------------------------------------------------------
     def load_existing(self) -> None:
         orders = []
         for seq in self.snap.sequences:
-            if not seq.has_id:
+            if not seq.has_id or seq.name in self.service_files:
                 continue
             doc = dict(seq.doc)
             doc["shots"] = list(seq.doc["shots"])
@@ -217,7 +222,7 @@ class _Planner:
                     pointer="",
                 )
             name = src.name if rank == 1 else self.names.allocate(seq_id)
-            shots = [_with_plan_id(src.doc["shots"][i], seq_id) for i in indexes]
+            shots = [with_plan_id(src.doc["shots"][i], seq_id) for i in indexes]
             doc = self._split_doc(src.doc, seq_id, rank, shots)
             work = _WorkFile(
                 name, seq_id, doc, src.raw if rank == 1 else None,
@@ -249,6 +254,82 @@ class _Planner:
             doc[key] = replaced.pop(key, value)
         doc.update(replaced)  # name/order/shots/metadata the source lacked
         return doc
+
+    def repair_service(self, groups: tuple[ServiceGroup, ...]) -> None:
+        """One canonical file per sequence id the app's SequenceService wrote
+        (migrate.service_repair); replaced files become ``remove`` steps."""
+        copies = self.legacy_copies()
+        legacy = {shot_id: LegacyShot(c[0].pointer, c[0].shot) for shot_id, c in copies.items()}
+        for group in groups:
+            seq_id = group.sequence_id
+            if seq_id in self.by_sequence:
+                raise SeqcheckError(
+                    ErrorCode.DUPLICATE_SEQUENCE_ID,
+                    f"expected the sequence {json.dumps(seq_id)} of "
+                    f"{group.members[0].path} to be held by no other file, but the id-less "
+                    f"file's shots name it too ({self.by_sequence[seq_id]}). Merge them by "
+                    "hand; nothing was changed.",
+                    file=self.root / group.members[0].path, pointer="/id",
+                )
+            merged = merge_group(group, legacy, self.holders, self.options.on_duplicate,
+                                 self.root)
+            by_name = {m.name: m for m in group.members}
+            # The name the canonical writer gave the sequence first, else the kept
+            # file's layout name, else a new canonical name (SEQ-ID-2).
+            original = [m.name for m in group.members if m.canonical_name and not m.by_service]
+            if original:
+                name = original[0]
+            elif merged.kept.canonical_name:
+                name = merged.kept.name
+            else:
+                name = self.names.allocate(seq_id)
+            target = by_name.get(name)
+            doc = merged.doc
+            changed = target is None or doc != target.doc
+            if changed:
+                doc["metadata"] = _touched_metadata(doc.get("metadata"), self.now)
+            before = target.doc.get("shots") if target is not None else None
+            work = _WorkFile(
+                name, seq_id, doc, target.raw if target is not None else None,
+                ("repair" if target is not None else "create") if changed else "merge",
+                len(before) if isinstance(before, list) else 0,
+            )
+            work.dirty = changed
+            self._register(work)
+            for member in group.members:
+                if member.name != name:
+                    shots = member.doc.get("shots")
+                    self.removals.append(model.FileChange(
+                        member.path, "remove", seq_id,
+                        len(shots) if isinstance(shots, list) else 0, 0, None, member.raw,
+                    ))
+            for shot_id in merged.resolved:
+                self.referenced.add(shot_id)
+                source = next(m.path for m in group.members if shot_id in (
+                    m.doc.get(field_shapes.REFERENCES_KEY) or ()))
+                self.move(shot_id, tuple(c.pointer for c in copies[shot_id]), seq_id,
+                          work.path, "append", f"referenced by shot_ids in {source}",
+                          copies[shot_id])
+                self._check_legacy_copies(shot_id, copies[shot_id])
+            self.plan.warnings.extend(merged.warnings)
+            self.plan.service_repairs.append(model.ServiceRepair(
+                seq_id, tuple(m.path for m in group.members), work.path, merged.kept.path,
+                merged.resolution, tuple(merged.resolved), tuple(merged.appended),
+                tuple(merged.unresolved), merged.message,
+            ))
+        if self.plan.state == model.LEGACY:
+            self.plan.state = model.SEQUENCE_SERVICE
+
+    def _check_legacy_copies(self, shot_id: str, copies: list[_Copy]) -> None:
+        differing = next((c for c in copies[1:] if c.shot != copies[0].shot), None)
+        if differing is not None:
+            raise MigrateError(
+                MigrateCode.LEGACY_DUPLICATE, ErrorCode.CORRUPT_FILE,
+                f"expected copies of shot {json.dumps(shot_id)} in project.json to be "
+                f"identical, but the copy at {differing.pointer} differs from the one at "
+                f"{copies[0].pointer}. Remove the stale copy by hand. Nothing was changed.",
+                file=self.root / PROJECT_FILE, pointer=differing.pointer,
+            )
 
     # -- legacy shots ----------------------------------------------------------------
     def legacy_copies(self) -> dict[str, list[_Copy]]:
@@ -316,7 +397,7 @@ class _Planner:
                     "names no sequence (use --orphans SEQUENCE_ID to assign it)",
                 ))
             return
-        new_shot = _with_plan_id(first.shot, target)
+        new_shot = with_plan_id(first.shot, target)
         holder_name = self.holders.get(shot_id)
         if holder_name is None:
             work = self.file_for(target)
@@ -370,6 +451,8 @@ class _Planner:
     ) -> None:
         self.plan.moves.append(model.ShotMove(shot_id, pointers, sequence_id, path, action,
                                               detail))
+        if action in ("append", "replace", "relocate"):
+            self.sources[shot_id] = copies[0].pointer
         for c in copies:
             self.removed.add((c.array, c.index))
 
@@ -412,11 +495,33 @@ class _Planner:
             # A sum of huge finite durations can overflow; such a file keeps its value.
             if new_duration is not None and math.isfinite(new_duration):
                 doc["duration"] = new_duration
+            self._check_written(work)
             steps.append(model.FileChange(
                 work.path, work.action, work.sequence_id, work.shots_before,
                 len(work.shots()), dump_checked_bytes(doc), work.original,
             ))
-        return steps
+        return steps + sorted(self.removals, key=lambda s: s.path)
+
+    def _check_written(self, work: _WorkFile) -> None:
+        """A file the migration writes must be a valid sequence file. Moved shots are
+        checked first, each against the shot schema, and a violation is reported on
+        its project.json copy, where the user fixes it; then the whole document."""
+        for shot in work.shots():
+            source = self.sources.get(shot["id"])
+            if source is None:
+                continue
+            err = schema_error(ErrorCode.CORRUPT_FILE, schema_registry.SHOT, shot,
+                               self.root / PROJECT_FILE, "the shot")
+            if err is not None:
+                raise SeqcheckError(
+                    ErrorCode.CORRUPT_FILE,
+                    f"{err.message} The shot moves from project.json into {work.path} and "
+                    "must be valid there. Fix it in project.json; nothing was changed.",
+                    file=self.root / PROJECT_FILE,
+                    pointer=source + (err.pointer or ""),
+                )
+        check_sequence_doc(work.doc, self.root / work.path)
+
 
     def project_step(self, counts: dict[str, int]) -> model.FileChange:
         doc = dict(self.snap.project)
@@ -433,10 +538,10 @@ class _Planner:
         if isinstance(count, int) and not isinstance(count, bool):
             assert isinstance(metadata, dict)
             doc["metadata"] = {**metadata, "sequences": len(self.files)}
-        doc[RECORD_KEY] = build_record(self.now, counts, self.broken is not None)
+        doc[RECORD_KEY] = build_record(self.now, counts,
+                                       self.broken is not None or bool(self.plan.service_repairs))
         return model.FileChange(PROJECT_FILE, "rewrite-project", None, before, after,
                                 dump_checked_bytes(doc), self.snap.project_raw)
-
 
 def make_plan(
     snap: Snapshot, root: Path, options: model.Options, migrated_at: str, *,
@@ -455,26 +560,50 @@ def make_plan(
     """
     if options.on_conflict not in model.ON_CONFLICT_CHOICES:
         raise ValueError(f"on_conflict must be one of {model.ON_CONFLICT_CHOICES}")
+    if options.on_duplicate not in model.ON_DUPLICATE_CHOICES:
+        raise ValueError(f"on_duplicate must be one of {model.ON_DUPLICATE_CHOICES}")
     if options.orphans is not None:
         check_id("sequence id", options.orphans)
     record = existing_record(snap.project, root / PROJECT_FILE)
     broken = find_born_broken(snap, root)
     if broken is not None and not options.repair and not preview:
         raise needs_repair_error(broken, root)
+    groups = find_service_groups(snap)
+    if groups and not options.repair and not preview:
+        raise service_needs_repair_error(groups, root)
     planner = _Planner(snap, root, options, migrated_at, broken)
     planner.plan.record = record
-    planner.plan.needs_repair = broken is not None and not options.repair
+    planner.plan.needs_repair = (broken is not None or bool(groups)) and not options.repair
+    planner.plan.warnings.extend(
+        model.PlanWarning(PROJECT_FILE, pointer, f"{message}; the migration does not "
+                          "interpret this value and carries it over untouched")
+        for pointer, message in snap.project_findings
+    )
+    planner.service_files = {m.name for g in groups for m in g.members}
     planner.load_existing()
     if broken is not None:
         planner.split_broken(broken)
+    if groups:
+        planner.repair_service(groups)
+        planner.plan.notes.append(service_explanation(groups))
     for shot_id, copies in planner.legacy_copies().items():
-        planner.route(shot_id, copies)
+        if shot_id not in planner.referenced:
+            planner.route(shot_id, copies)
     plan = planner.plan
     plan.steps = planner.sequence_steps()
     if plan.steps or planner.removed:
         plan.steps.append(planner.project_step(plan.counts()))
-    elif plan.state != model.BORN_BROKEN:
+    elif plan.state not in (model.BORN_BROKEN, model.SEQUENCE_SERVICE):
         plan.state = model.ALREADY_MIGRATED if record is not None else model.NOTHING_TO_DO
-    if options.repair and broken is None:
-        plan.notes.append("--repair given, but no sequence file lacks an id: nothing to repair")
+    if options.repair and broken is None and not groups:
+        plan.notes.append("--repair given, but no sequence file lacks an id and none was "
+                          "written by the app's SequenceService: nothing to repair")
+    stopped = [r for r in plan.service_repairs if r.resolution == "stop"]
+    if stopped and not preview:
+        raise MigrateError(
+            MigrateCode.CONFLICT, ErrorCode.DUPLICATE_SEQUENCE_ID,
+            "; ".join(r.message for r in stopped) + ". Nothing was changed (preview with "
+            "--dry-run).",
+            file=root / stopped[0].files[1], pointer="/id",
+        )
     return plan

@@ -14,6 +14,8 @@ MAX_LINES = 200
 _STATE_TEXT = {
     model.LEGACY: "legacy shots to move",
     model.BORN_BROKEN: "born broken by the New Project dialog; --repair splits it",
+    model.SEQUENCE_SERVICE: "files written by the app's SequenceService; --repair brings "
+                            "them into the canonical layout",
     model.ALREADY_MIGRATED: "already migrated",
     model.NOTHING_TO_DO: "nothing to migrate",
 }
@@ -77,14 +79,29 @@ def plan_text(plan: model.Plan) -> str:
             + ("STOP (choose with --on-conflict)" if c.resolution == "stop" else c.resolution)
             for c in plan.conflicts
         ]))
+    if plan.service_repairs:
+        out.append(f"SequenceService files ({len(plan.service_repairs)} sequence(s)):")
+        out.extend(_capped([
+            f"  {', '.join(r.files)} -> {r.target_file} [{r.resolution}]: {r.message}"
+            + (f"; {len(r.resolved_shots)} shot(s) resolved from project.json"
+               if r.resolved_shots else "")
+            + (f"; unresolved shot_ids kept: {', '.join(r.unresolved)}" if r.unresolved else "")
+            for r in plan.service_repairs
+        ]))
+    if plan.warnings:
+        out.append(f"Warnings ({len(plan.warnings)}):")
+        out.extend(_capped([f"  {w.file} at {w.pointer or '/'}: {w.message}"
+                            for w in plan.warnings]))
     for note in plan.notes:
         out.append(f"Note: {note}")
     out.append("Summary: " + counts_sentence(plan.counts()))
     if plan.needs_repair:
-        out.append("Blocked: born broken; applying without --repair would stop before any "
+        what = "born broken" if plan.repair is not None else "files written by SequenceService"
+        out.append(f"Blocked: {what}; applying without --repair would stop before any "
                    "write.")
     elif plan.blocked:
-        out.append("Blocked: unresolved conflicts; applying would stop before any write.")
+        out.append("Blocked: unresolved conflicts or duplicate files; applying would stop "
+                   "before any write.")
     return "\n".join(out)
 
 

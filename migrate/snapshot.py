@@ -8,13 +8,19 @@ is refused with the file, the JSON pointer and what to do.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance import schema_registry
-from conformance.documents import LEGACY_ARRAYS, MEMBERSHIP_FIELDS, check_sequence_doc, schema_error
+from conformance import field_shapes, schema_registry
+from conformance.documents import (
+    LEGACY_ARRAYS,
+    MEMBERSHIP_FIELDS,
+    check_sequence_doc,
+    describe_schema_error,
+)
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import id_problem
 from conformance.jsonio import parse_bytes
@@ -46,6 +52,17 @@ class SequenceInput:
         """False for a born-broken file."""
         return "id" in self.doc
 
+    @property
+    def by_service(self) -> bool:
+        """Written by the app's SequenceService or dashboard (field_shapes): to be
+        brought into the canonical layout by ``--repair``."""
+        return field_shapes.written_by_sequence_service(self.name, self.doc)
+
+    @property
+    def canonical_name(self) -> bool:
+        """The name is a layout sequence file name (``sequence_NNN.json``)."""
+        return is_sequence_file_name(self.name)
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -55,6 +72,9 @@ class Snapshot:
     project: dict[str, Any]
     sequences: tuple[SequenceInput, ...]  # sorted by file name
     had_sequences_dir: bool
+    #: project.json schema findings the migration does not interpret:
+    #: ``(pointer, message)``, carried over untouched and listed in the plan.
+    project_findings: tuple[tuple[str, str], ...] = ()
 
     def raw_files(self) -> dict[str, bytes]:
         """Project-relative path -> original bytes, for every input file."""
@@ -68,7 +88,8 @@ def check_project_doc(doc: Any, file: Path) -> dict[str, Any]:
 
     Checks, in this order (first problem wins, with its pointer): an object; legacy
     arrays are arrays of objects; every legacy shot has a safe string ``id``; every
-    membership field is a safe identifier; then the whole project schema.
+    membership field is a safe identifier. That is all the migrator interprets; the
+    rest of the project schema is :func:`project_schema_findings`' (plan warnings).
     """
     if not isinstance(doc, dict):
         raise SeqcheckError(
@@ -92,13 +113,21 @@ def check_project_doc(doc: Any, file: Path) -> dict[str, Any]:
             )
         for index, shot in enumerate(shots):
             _check_legacy_shot(shot, file, array, index)
-    err = schema_error(
-        ErrorCode.CORRUPT_FILE, schema_registry.PROJECT, doc, file, "project.json"
-    )
-    if err is not None:
-        err.message += " Fix it first (see 'seqcheck validate'); nothing was changed."
-        raise err
     return doc
+
+
+def project_schema_findings(doc: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Every violation of the project schema, ``(pointer, message)`` by location.
+
+    Only the shots that move are interpreted, and they are checked where they land
+    (as part of the sequence file they are written to); everything else is carried
+    over byte for byte, so these are warnings, not refusals."""
+    if schema_registry.is_valid(schema_registry.PROJECT, doc):
+        return ()
+    out: dict[str, str] = {}
+    for err in schema_registry.iter_errors(schema_registry.PROJECT, doc):
+        out.setdefault(json_pointer(list(err.absolute_path)), describe_schema_error(err))
+    return tuple(sorted(out.items()))
 
 
 def _check_legacy_shot(shot: Any, file: Path, array: str, index: int) -> None:
@@ -184,39 +213,84 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
             "that holds project.json.",
             file=project_path,
         )
+    findings: tuple[tuple[str, str], ...] = ()
     if checked:
         project = check_project_doc(parse_bytes(project_raw, file=project_path), project_path)
+        findings = project_schema_findings(project)
     else:
         project = _object(_parse_fast(project_raw, project_path), project_path)
     folder = root / SEQUENCES_DIR
     listed = project_files.list_names(root, SEQUENCES_DIR)
     had_dir = listed is not None
-    names = [n for n in listed or [] if is_sequence_file_name(n)]
+    names = [n for n in listed or []
+             if is_sequence_file_name(n) or field_shapes.may_be_app_sequence_file(n)]
     sequences = []
-    seen: dict[str, str] = {}
     for name in names:
         path = folder / name
-        raw = project_files.read(root, f"{SEQUENCES_DIR}/{name}")
-        if raw is None:
-            raise SeqcheckError(ErrorCode.IO_ERROR, "the file disappeared while being "
-                                "read; retry once nothing else changes the project.", file=path)
+        if not is_sequence_file_name(name):
+            # The app's id-prefix files are read; any other sequence_*.json is a stray
+            # file (the validator's SC313) and is neither read further nor touched.
+            candidate = _app_file(root, path, name)
+            if candidate is not None:
+                sequences.append(candidate)
+            continue
+        raw = _read_sequence(root, path, name)
         doc = parse_bytes(raw, file=path) if checked else _object(_parse_fast(raw, path), path)
         if checked and not (isinstance(doc, dict) and "id" not in doc):
             # Files with an id must be valid; id-less ones are judged by detect.py.
-            check_sequence_doc(doc, path)
-            seq_id = doc["id"]
-            if seq_id in seen:
-                raise SeqcheckError(
-                    ErrorCode.DUPLICATE_SEQUENCE_ID,
-                    f"expected one file with sequence id {seq_id!r}, found two: "
-                    f"{seen[seq_id]} and {name}. Merge or renumber them before migrating; "
-                    "nothing was changed.",
-                    file=path,
-                    pointer="/id",
-                )
-            seen[seq_id] = name
+            _check_sequence(doc, name, path)
         sequences.append(SequenceInput(name, raw, doc))
-    return Snapshot(project_raw, project, tuple(sequences), had_dir)
+    if checked:
+        _check_duplicates(sequences, folder)
+    return Snapshot(project_raw, project, tuple(sequences), had_dir, findings)
+
+
+def _read_sequence(root: Path, path: Path, name: str) -> bytes:
+    raw = project_files.read(root, f"{SEQUENCES_DIR}/{name}")
+    if raw is None:
+        raise SeqcheckError(ErrorCode.IO_ERROR, "the file disappeared while being read; "
+                            "retry once nothing else changes the project.", file=path)
+    return raw
+
+
+def _app_file(root: Path, path: Path, name: str) -> SequenceInput | None:
+    try:
+        raw = _read_sequence(root, path, name)
+        doc = parse_bytes(raw, file=path)
+    except SeqcheckError:
+        return None
+    if not field_shapes.is_id_prefix_file(name, doc):
+        return None
+    _check_sequence(doc, name, path)
+    return SequenceInput(name, raw, doc)
+
+
+def _check_sequence(doc: Any, name: str, path: Path) -> None:
+    """A sequence file must be valid: the reference shape except for its missing
+    ``shots`` (repair resolves them), every other file entirely."""
+    if field_shapes.is_reference_shape(doc):
+        check_sequence_doc({**doc, "shots": []}, path)
+    else:
+        check_sequence_doc(doc, path)
+
+
+def _check_duplicates(sequences: list[SequenceInput], folder: Path) -> None:
+    """Two files with one id are refused unless the app's SequenceService wrote one of
+    them (then ``--repair`` merges them, see migrate.detect)."""
+    groups: dict[str, list[SequenceInput]] = {}
+    for seq in sequences:
+        if seq.has_id:
+            groups.setdefault(seq.doc["id"], []).append(seq)
+    for seq_id, group in groups.items():
+        if len(group) > 1 and not any(s.by_service for s in group):
+            raise SeqcheckError(
+                ErrorCode.DUPLICATE_SEQUENCE_ID,
+                f"expected one file with sequence id {json.dumps(seq_id)}, found "
+                f"{len(group)}: {', '.join(s.name for s in group)}. Merge or renumber "
+                "them before migrating; nothing was changed.",
+                file=folder / group[1].name,
+                pointer="/id",
+            )
 
 
 def project_root(path: str | os.PathLike[str]) -> Path:

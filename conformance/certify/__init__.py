@@ -7,17 +7,29 @@
 
 The report (:class:`~conformance.certify.model.Report`) is the one source of the
 table, JSON, JUnit and markdown renderings and of ``seqcheck certify``'s exit code.
+Statuses and verdicts are typed (:class:`Status`, :class:`Verdict`); ``report.fix_first``
+lists what to fix first (:class:`FixItem`: rule, finding, replayable reproduction).
 """
 
-from conformance.certify.model import Report, RequirementResult, build_report
+from conformance.certify.model import (
+    FixItem,
+    Report,
+    RequirementResult,
+    Status,
+    Verdict,
+    build_report,
+)
 from conformance.certify.runner import SuiteRunError, certify, run_suite
 from conformance.suite.state import Target
 
 __all__ = [
+    "FixItem",
     "Report",
     "RequirementResult",
+    "Status",
     "SuiteRunError",
     "Target",
+    "Verdict",
     "build_report",
     "certify",
     "run_suite",

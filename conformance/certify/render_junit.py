@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from conformance.certify.model import Report
+from conformance.certify.model import Report, Status
 from conformance.certify.render_text import first_line
 
 
 def render_junit(report: Report) -> str:
-    """JUnit XML: fail -> <failure>, error -> <error>, not claimed/n/a -> <skipped>;
+    """JUnit XML: fail -> <failure>, error and not tested -> <error>, not claimed, n/a and
+    skipped -> <skipped>;
     a SHOULD warning passes with the finding in <system-out>."""
     suite = ET.Element("testsuite", name="seqcheck-conformance")
     failures = errors = skipped = 0
@@ -19,16 +20,17 @@ def render_junit(report: Report) -> str:
         )
         detail = "\n\n".join(f"{f.test}\n{f.reason}" for f in r.findings) or r.note
         summary = first_line(r.findings[0].reason) if r.findings else r.note
-        if r.status == "fail":
+        if r.status is Status.FAIL:
             failures += 1
             ET.SubElement(case, "failure", message=summary[:300]).text = detail
-        elif r.status in ("error", "untested"):
+        elif r.status in (Status.ERROR, Status.NOT_TESTED):
             errors += 1
-            ET.SubElement(case, "error", message=summary[:300] or r.status).text = detail
-        elif r.status in ("not-claimed", "not-applicable", "skipped"):
+            message = summary[:300] or r.status.value
+            ET.SubElement(case, "error", message=message).text = detail
+        elif r.status in (Status.NOT_CLAIMED, Status.NOT_APPLICABLE, Status.SKIPPED):
             skipped += 1
-            ET.SubElement(case, "skipped", message=f"{r.status}: {r.note}")
-        elif r.status == "warning":
+            ET.SubElement(case, "skipped", message=f"{r.status.value}: {r.note}")
+        elif r.status is Status.WARNING:
             ET.SubElement(case, "system-out").text = f"SHOULD warning: {detail}"
     suite.set("tests", str(len(report.requirements)))
     suite.set("failures", str(failures))
@@ -39,7 +41,7 @@ def render_junit(report: Report) -> str:
     info = report.header["implementation"] or {}
     for key, value in (
         ("implementation", f"{info.get('name', '?')} {info.get('version', '')}".strip()),
-        ("verdict", report.verdict),
+        ("verdict", report.verdict.value),
         ("suite_version", report.header["suite"]["version"]),
         ("assurance", report.header["assurance"]),
     ):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from conformance.certify.model import Report
+import json
+
+from conformance.certify.model import Report, Status
 from conformance.certify.render_text import describe_implementation, first_line, verdict_line
 
 _ICON = {
-    "pass": "✅ pass", "fail": "❌ fail", "warning": "⚠️ warning", "error": "💥 error",
-    "not-claimed": "— not claimed", "not-applicable": "— n/a", "skipped": "⏭️ skipped",
-    "untested": "❔ untested",
+    Status.PASS: "✅ pass", Status.FAIL: "❌ fail", Status.WARNING: "⚠️ warning",
+    Status.ERROR: "💥 error", Status.NOT_CLAIMED: "— not claimed",
+    Status.NOT_APPLICABLE: "— n/a", Status.SKIPPED: "⏭️ skipped",
+    Status.NOT_TESTED: "❔ not tested",
 }
 
 
@@ -16,11 +19,30 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _fix_first(report: Report) -> list[str]:
+    if not report.fix_first:
+        return []
+    out = ["", "### What to fix first", ""]
+    for n, item in enumerate(report.fix_first, 1):
+        out += [
+            f"{n}. **{item.id}** ({item.consequence.label}): {_cell(item.title)}",
+            f"   - Rule: {_cell(item.spec)}",
+            f"   - Found (`{item.test.split('::')[-1]}`): {_cell(first_line(item.finding))}",
+        ]
+        if item.reproduction is not None:
+            body = json.dumps(item.reproduction, indent=2, ensure_ascii=False)
+            out += ["   <details><summary>Reproduction (files set up, calls made)</summary>",
+                    "", "   ```json", *(f"   {line}" for line in body.splitlines()), "   ```",
+                    "", "   </details>"]
+    return out
+
+
 def render_markdown(report: Report) -> str:
-    """A heading with the verdict, the implementation, and the requirement table."""
+    """A heading with the verdict, the implementation, "What to fix first" and the
+    requirement table."""
     h = report.header
     out = [
-        f"## seqcheck certification: {report.verdict.replace('-', ' ')}",
+        f"## seqcheck certification: {report.verdict.value.replace('-', ' ')}",
         "",
         f"**{_cell(verdict_line(report))}**",
         "",
@@ -29,13 +51,14 @@ def render_markdown(report: Report) -> str:
         f"{h['tool']['version']}; assurance: {h['assurance']}",
     ]
     out.extend(f"- Note: {_cell(n)}" for n in h["notes"])
+    out.extend(_fix_first(report))
     out += ["", "| Requirement | Level | Status | Title | Finding |", "|---|---|---|---|---|"]
     for r in report.requirements:
         finding = ""
         if r.findings:
             f = r.findings[0]
             finding = f"`{f.test.split('::')[-1]}`: {first_line(f.reason)[:200]}"
-        elif r.note and r.status != "pass":
+        elif r.note and r.status is not Status.PASS:
             finding = r.note
         if "ratio" in r.measurements:
             finding += f" latency ratio {r.measurements['ratio']}x (allowed " \

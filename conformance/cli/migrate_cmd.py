@@ -38,7 +38,7 @@ from migrate.exit_status import exit_code_for
 from migrate.history import history, prune
 from migrate.model import ALREADY_MIGRATED as STATE_ALREADY
 from migrate.model import NOTHING_TO_DO as STATE_NOTHING
-from migrate.model import ON_CONFLICT_CHOICES
+from migrate.model import ON_CONFLICT_CHOICES, ON_DUPLICATE_CHOICES
 from migrate.render import (
     apply_text,
     counts_sentence,
@@ -264,6 +264,12 @@ class _MigrateCommand(click.Command):
               show_default=True,
               help="When a sequence file holds a shot id with different content: stop before "
               "writing, or let the sequence file's or project.json's version win.")
+@click.option("--on-duplicate", type=click.Choice(ON_DUPLICATE_CHOICES), default="stop",
+              show_default=True,
+              help="With --repair, when files written by the app's SequenceService share a "
+              "sequence id with different content: stop before writing, keep the newest "
+              "file's fields, or keep the canonical sequence file's (shots only the others "
+              "hold are appended either way).")
 @click.option("--verify", "do_verify", is_flag=True,
               help="Only verify a migrated project (every shot once, unchanged, valid).")
 @click.option("--no-verify", is_flag=True, help="Skip the verification after applying.")
@@ -287,7 +293,8 @@ class _MigrateCommand(click.Command):
               metavar="N", help="Run up to N projects at once, in separate processes "
               "(output and exit status as a serial run).")
 def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | None,
-            repair: bool, on_conflict: str, do_verify: bool, no_verify: bool,
+            repair: bool, on_conflict: str, on_duplicate: str, do_verify: bool,
+            no_verify: bool,
             do_rollback: bool, force: bool, do_history: bool, do_prune: bool,
             keep: int | None, run_ids: tuple[int, ...], recursive: bool,
             fail_fast: bool, jobs: int) -> None:
@@ -322,7 +329,8 @@ def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | Non
         click.echo(_usage_document(exc.format_message()))
         click.echo(f"seqcheck migrate: {exc.format_message()}", err=True)
         sys.exit(ExitCode.USAGE)
-    options = Options(orphans=orphans, repair=repair, on_conflict=on_conflict)
+    options = Options(orphans=orphans, repair=repair, on_conflict=on_conflict,
+                      on_duplicate=on_duplicate)
 
     def fail(exc: SeqcheckError, project: Path | None) -> None:
         code = exit_code_for(exc)

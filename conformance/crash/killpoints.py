@@ -22,6 +22,7 @@ repeated (up to :data:`RETRIES` times). ``KillOutcome.exact`` says whether it la
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tempfile
@@ -339,7 +340,9 @@ class Runner:
         project, target, _, _, run, calls = self._run((), True)
         if not run.success_reported:
             why = (
-                run.response.get("error") if run.response else f"no response (exit {run.exit_code})"
+                json.dumps(run.response.get("error"), ensure_ascii=False)
+                if run.response
+                else f"no response (exit {run.exit_code})"
             )
             return None, f"the uninterrupted update did not succeed: {why}\n{run.stderr_tail}"
         return Baseline(calls, run, read_document(target), project), None

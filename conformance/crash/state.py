@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +17,31 @@ State = Literal["old", "new", "torn", "missing"]
 #: Keys whose values legitimately differ between two runs of the same update (the
 #: modification timestamp the update sets). Ignored when deciding "new".
 VOLATILE_KEYS = frozenset({"modified_at", "updated_at", "modifiedAt", "updatedAt"})
+#: An ISO 8601 date-time: where two runs of one update both wrote one, the values may
+#: differ (each run stamps its own "now", whatever key the implementation stamps).
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
-def _without_volatile(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_volatile(v) for k, v in value.items() if k not in VOLATILE_KEYS}
-    if isinstance(value, list):
-        return [_without_volatile(v) for v in value]
-    return value
+def same_run_result(doc: Any, after: Any) -> bool:
+    """Whether ``doc`` is what the uninterrupted run wrote (``after``), up to the
+    timestamps each run stamps: equal except where both hold an ISO 8601 date-time.
+
+    "New" is judged against what the same implementation writes when not interrupted,
+    never against a predicted document: a writer's other habits (it stamps
+    ``created_at`` too, say) are other requirements' business.
+    """
+    if isinstance(doc, dict) and isinstance(after, dict):
+        keys = [k for k in doc if k not in VOLATILE_KEYS]
+        if keys != [k for k in after if k not in VOLATILE_KEYS]:
+            return False
+        return all(same_run_result(doc[k], after[k]) for k in keys)
+    if isinstance(doc, list) and isinstance(after, list):
+        return len(doc) == len(after) and all(
+            same_run_result(a, b) for a, b in zip(doc, after, strict=True)
+        )
+    if isinstance(doc, str) and isinstance(after, str) and doc != after:
+        return bool(_TIMESTAMP.match(doc) and _TIMESTAMP.match(after))
+    return bool(type(doc) is type(after) and doc == after)
 
 
 def read_document(path: Path) -> Any:
@@ -34,9 +52,9 @@ def read_document(path: Path) -> Any:
 def classify(target: Path, before: Any, after: Any | None) -> State:
     """``old`` / ``new`` / ``torn`` / ``missing`` for the file now at ``target``.
 
-    ``old``: parses and equals ``before`` exactly. ``new``: parses and equals ``after``
-    except for :data:`VOLATILE_KEYS` (the timestamp differs from run to run). Anything
-    else that exists is ``torn``: unparseable, truncated, or some third document.
+    ``old``: parses and equals ``before`` exactly. ``new``: what the uninterrupted run
+    wrote (``after``), up to the timestamps each run stamps (:func:`same_run_result`).
+    Anything else that exists is ``torn``: unparseable, truncated, or some third document.
     """
     try:
         data = target.read_bytes()
@@ -48,7 +66,7 @@ def classify(target: Path, before: Any, after: Any | None) -> State:
         return "torn"
     if doc == before:
         return "old"
-    if after is not None and _without_volatile(doc) == _without_volatile(after):
+    if after is not None and same_run_result(doc, after):
         return "new"
     return "torn"
 

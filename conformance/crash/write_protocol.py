@@ -12,10 +12,23 @@ A crash-safe replace of a target file looks like this in the trace:
 and the target itself is never opened for writing, truncated or written in place.
 A missing fsync is invisible to kill tests (the page cache survives a killed
 process) but not to this check.
+
+The same trace decides three requirements, each by its own rules:
+
+* SEQ-ATOMIC-2 (:func:`check_write_protocol` minus the flush rules): temp file in the
+  target's folder, renamed over the target, the target never written in place;
+* SEQ-DURABLE-1 (:func:`check_durability`): the new bytes reached the disk before the
+  update returned: the temp file fsynced before the rename and the folder after it
+  (or, for a writer that rewrites in place, the target fsynced after its last write);
+* SEQ-ID-5 (:func:`writes_outside`): nothing outside the project folder is created,
+  opened for writing, written, truncated, renamed, linked, re-moded or deleted. Only
+  descriptors that are not files on a file system (pipes, sockets, the terminal,
+  ``/dev/null``) may be written.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 from dataclasses import dataclass, field
@@ -31,6 +44,21 @@ FSYNC_CALLS = frozenset({"fsync", "fdatasync"})
 GLOBAL_SYNC_CALLS = frozenset({"sync", "syncfs"})
 RENAME_CALLS = frozenset({"rename", "renameat", "renameat2"})
 TRUNCATE_CALLS = frozenset({"truncate", "ftruncate"})
+#: Calls that change a file system entry named by a path argument.
+NAMESPACE_CALLS = frozenset({
+    "unlink", "unlinkat", "rmdir", "mkdir", "mkdirat", "link", "linkat", "symlink",
+    "symlinkat", "mknod", "mknodat", "chmod", "fchmodat", "chown", "lchown", "fchownat",
+    "utime", "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr", "removexattr",
+    "lremovexattr",
+}) | RENAME_CALLS | frozenset({"truncate"})
+#: Descriptor-based calls that change the file behind the descriptor.
+FD_CHANGE_CALLS = WRITE_CALLS | frozenset({"ftruncate", "fchmod", "fchown", "fallocate"})
+#: Special files any process may write: they hold no data of anyone's.
+_HARMLESS = ("/dev/null", "/dev/tty", "/dev/pts/", "/dev/stdout", "/dev/stderr", "/dev/full")
+#: The flush rules of :func:`check_write_protocol`: SEQ-DURABLE-1's, not SEQ-ATOMIC-2's.
+FLUSH_VIOLATIONS = frozenset({
+    "temp file not fsynced before rename", "folder not fsynced after rename",
+})
 
 
 @dataclass
@@ -46,6 +74,15 @@ class WriteTrace:
     #: The calls that touched the project, rendered one per line, for reports.
     events: list[str] = field(default_factory=list)
     stderr_tail: str = ""
+    #: Why the change may not be on disk when the update returned (SEQ-DURABLE-1).
+    durability: list[str] = field(default_factory=list)
+    #: Changes made outside the project folder (SEQ-ID-5), one per call.
+    outside: list[str] = field(default_factory=list)
+
+    @property
+    def protocol_violations(self) -> list[str]:
+        """:attr:`violations` without the flush rules (those are :attr:`durability`)."""
+        return [v for v in self.violations if v not in FLUSH_VIOLATIONS]
 
 
 def _open_flags(call: Syscall) -> str:
@@ -134,6 +171,69 @@ def check_write_protocol(calls: list[Syscall], target: Path) -> list[str]:
     return violations
 
 
+def check_durability(calls: list[Syscall], target: Path) -> list[str]:
+    """Why the update's new bytes for ``target`` may not have reached the disk."""
+    target_s = str(target)
+    ok_calls = [c for c in calls if c.ok]
+    renames = [
+        c for c in ok_calls
+        if c.name in RENAME_CALLS and len(c.path_args) == 2 and c.path_args[1] == target_s
+    ]
+    if renames:
+        return [v for v in check_write_protocol(calls, target) if v in FLUSH_VIOLATIONS]
+    writes = [c for c in ok_calls if c.name in WRITE_CALLS and c.fd_path(0) == target_s]
+    if not writes:
+        return []  # nothing was written to the target at all: SEQ-ATOMIC-2 reports that
+    last = max(c.end for c in writes)
+    flushed = any(
+        c.start > last
+        and ((c.name in FSYNC_CALLS and c.fd_path(0) == target_s) or c.name in GLOBAL_SYNC_CALLS)
+        for c in ok_calls
+    )
+    return [] if flushed else ["target rewritten in place and never fsynced"]
+
+
+def _outside(path: str, root: str) -> bool:
+    """A file system path (not ``pipe:[..]``, ``socket:[..]``) outside ``root`` that is
+    not a harmless special file."""
+    if not path.startswith("/") or path == root or path.startswith(root + os.sep):
+        return False
+    return not any(path.startswith(h) if h.endswith("/") else path == h for h in _HARMLESS)
+
+
+def writes_outside(calls: list[Syscall], project: Path) -> list[str]:
+    """Each call that changed something outside ``project`` (see the module docstring),
+    rendered ``name(path)``; reads and harmless special files are not listed."""
+    root = str(project)
+    found: list[str] = []
+
+    def add(call: Syscall, path: str) -> None:
+        text = f"{call.name}({path})"
+        if text not in found:
+            found.append(text)
+
+    for call in calls:
+        if not call.ok:
+            continue
+        if call.name in OPEN_CALLS:
+            path = _opened_path(call)
+            flags = _open_flags(call)
+            writes = call.name == "creat" or any(
+                f in flags for f in ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC")
+            )
+            if path is not None and writes and _outside(path, root):
+                add(call, path)
+        elif call.name in NAMESPACE_CALLS:
+            for path in call.path_args:
+                if _outside(path, root):
+                    add(call, path)
+        elif call.name in FD_CHANGE_CALLS:
+            path = call.fd_path(0)
+            if path is not None and _outside(path, root):
+                add(call, path)
+    return found
+
+
 def trace_update(
     argv: list[str],
     project: str | os.PathLike[str],
@@ -178,6 +278,8 @@ def trace_update(
         )
         calls = read_trace(trace_file, cwd=str(Path(cwd or ".").resolve()))
     violations = check_write_protocol(calls, target_path)
+    durability = check_durability(calls, target_path)
+    outside = writes_outside(calls, root)
     events = [
         describe(c, root)
         for c in calls
@@ -189,6 +291,8 @@ def trace_update(
         violations=violations,
         events=events,
         stderr_tail=run.stderr_tail,
+        durability=durability,
+        outside=outside,
     )
 
 
@@ -207,4 +311,6 @@ def _sequence_file(project: Path, sequence_id: Any) -> Path:
             continue
         if isinstance(doc, dict) and doc.get("id") == sequence_id:
             return path.resolve()
-    raise FileNotFoundError(f"no sequence file with id {sequence_id!r} in {folder}; pass target=")
+    raise FileNotFoundError(
+        f"no sequence file with id {json.dumps(sequence_id)} in {folder}; pass target="
+    )

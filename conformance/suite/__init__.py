@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 #: Version of the suite's test content. Bump on any change to what is tested.
-SUITE_VERSION = "1.0.0"
+SUITE_VERSION = "1.1.0"
 
 #: The folder holding the suite's test modules (what the plugin collects).
 CASES_DIR = Path(__file__).resolve().parent / "cases"

@@ -9,12 +9,28 @@ A check of a *neighbouring* requirement (e.g. "[] for a missing sequence", SEQ-G
 met while proving SEQ-ID-1) is recorded with :func:`soft` instead: the test goes on
 proving its own requirement and fails at the end with every recorded failure
 (:class:`RequirementFailures`), so one defect never hides another requirement's result.
+
+A test whose preconditions did not hold (the update it needs failed, the read it
+inspects returned nothing, the fault it injects never fired) proved nothing: it
+raises :class:`Inconclusive` with the reason (:func:`needed`, :func:`inconclusive`)
+and the certificate reports the requirement "not tested" unless another test of it
+ran. An operation the implementation does not offer (``UNSUPPORTED``) is always a
+missing precondition, never a pass.
+
+Error codes: a call that fails where the spec wants a failure, but with
+``INTERNAL_ERROR`` (no spec code, e.g. a service's own ``NOT_FOUND``), is a right
+failure with a wrong code. :func:`expect_error` accepts it for the behaviour under
+test; the code is judged by the error-code requirement :data:`ERROR_CODE_REQUIREMENT`
+(SEQ-ERR-2), whose own test makes every kind of failure. A wrong *spec* code (e.g.
+``SHOT_NOT_FOUND`` for a missing sequence) misreports the situation itself and fails
+the requirement under test.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from conformance import requirements
 from conformance.errors import ErrorCode, SeqcheckError
@@ -28,6 +44,54 @@ class RequirementFailure(AssertionError):
         super().__init__(f"[{requirement}] {message}")
         self.requirement = requirement
         self.message = message
+
+
+#: The requirement that judges whether failures carry spec error codes.
+ERROR_CODE_REQUIREMENT = "SEQ-ERR-2"
+
+
+class Inconclusive(Exception):
+    """The test could not exercise its requirement: a precondition did not hold."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def inconclusive(reason: str) -> NoReturn:
+    """Raise :class:`Inconclusive` with ``reason``."""
+    raise Inconclusive(reason)
+
+
+def precondition(condition: object, reason: str) -> None:
+    """Raise :class:`Inconclusive` unless ``condition``: the test cannot judge anything."""
+    if not condition:
+        raise Inconclusive(f"precondition not met: {reason}")
+
+
+def as_json(value: Any, limit: int = 160) -> str:
+    """``value`` written as JSON (non-JSON values by their ``repr``), cut to ``limit``."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):  # e.g. circular structures
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def call_text(op: str, *args: Any) -> str:
+    """``op(arg, ...)`` with arguments as JSON, for messages."""
+    return f"{op}({', '.join(as_json(a, 80) for a in args)})"
+
+
+def needed(what: str, call: Callable[..., Any], *args: Any) -> Any:
+    """Run a call the test needs to succeed in order to judge anything; any error makes
+    the test :class:`Inconclusive` (it names the call and the error)."""
+    try:
+        return call(*args)
+    except SeqcheckError as exc:
+        raise Inconclusive(
+            f"precondition not met: {what} failed with {exc.code.value}: {exc.message}"
+        ) from exc
 
 
 class RequirementFailures(AssertionError):
@@ -70,9 +134,14 @@ def take_deferred() -> list[RequirementFailure]:
 
 
 def shorten(value: Any, limit: int = 160) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for failure messages."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """``value`` as JSON cut to ``limit`` characters, for failure messages."""
+    return as_json(value, limit)
+
+
+def _unsupported(exc: SeqcheckError) -> Inconclusive:
+    return Inconclusive(
+        f"the implementation does not offer this operation (UNSUPPORTED: {exc.message})"
+    )
 
 
 def expect_error(
@@ -85,12 +154,18 @@ def expect_error(
 
     A returned value (for instance ``[]`` standing in for an error) or another code
     fails ``requirement`` with a message saying what came back instead.
+    ``INTERNAL_ERROR`` is accepted as a right failure with a wrong code (SEQ-ERR-2's
+    business); ``UNSUPPORTED`` makes the test inconclusive.
     """
     codes = code if isinstance(code, tuple) else (code,)
     wanted = " or ".join(c.value for c in codes)
     try:
         result = call(*args)
     except SeqcheckError as exc:
+        if exc.code is ErrorCode.UNSUPPORTED:
+            raise _unsupported(exc) from exc
+        if exc.code is ErrorCode.INTERNAL_ERROR:
+            return exc
         require(
             requirement,
             exc.code in codes,
@@ -107,32 +182,45 @@ def expect_missing_sequence(
 ) -> None:
     """``get_shots(project, sequence_id)`` must be SEQUENCE_NOT_FOUND.
 
-    A wrong code or another sequence's shots fail ``requirement``; an empty list is a
-    soft failure of SEQ-GET-2 instead (the "[] for a missing sequence" defect), so that
-    one defect is reported under its own requirement (tag the test with both).
+    A wrong spec code or another sequence's shots fail ``requirement``; an empty list
+    is a soft failure of SEQ-GET-2 instead (the "[] for a missing sequence" defect), so
+    that one defect is reported under its own requirement (tag the test with both).
+    ``INTERNAL_ERROR`` is a right failure (see :func:`expect_error`).
     """
+    shown = as_json(sequence_id)
     try:
         result = get_shots(project, sequence_id)
     except SeqcheckError as exc:
+        if exc.code is ErrorCode.UNSUPPORTED:
+            raise _unsupported(exc) from exc
+        if exc.code is ErrorCode.INTERNAL_ERROR:
+            return
         require(requirement, exc.code is ErrorCode.SEQUENCE_NOT_FOUND,
-                f"get_shots({sequence_id!r}): expected SEQUENCE_NOT_FOUND, got "
+                f"get_shots({shown}): expected SEQUENCE_NOT_FOUND, got "
                 f"{exc.code.value}: {exc.message}")
         return
     if result == []:
         soft("SEQ-GET-2", False,
-             f"get_shots({sequence_id!r}) returned [] instead of SEQUENCE_NOT_FOUND")
+             f"get_shots({shown}) returned [] instead of SEQUENCE_NOT_FOUND")
         return
     raise RequirementFailure(
         requirement,
-        f"get_shots({sequence_id!r}) should be SEQUENCE_NOT_FOUND, returned {shorten(result)}",
+        f"get_shots({shown}) should be SEQUENCE_NOT_FOUND, returned {shorten(result)}",
     )
 
 
 __all__ = [
+    "ERROR_CODE_REQUIREMENT",
+    "Inconclusive",
     "RequirementFailure",
     "RequirementFailures",
+    "as_json",
+    "call_text",
     "expect_error",
     "expect_missing_sequence",
+    "inconclusive",
+    "needed",
+    "precondition",
     "require",
     "shorten",
     "soft",

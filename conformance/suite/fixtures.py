@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +27,19 @@ def seqcheck_state(pytestconfig: pytest.Config) -> SuiteState:
 
 
 @pytest.fixture
-def impl(seqcheck_state: SuiteState) -> Implementation:
-    """The implementation under test (started once per session, restarted when it died)."""
-    return seqcheck_state.implementation()
+def impl(
+    request: pytest.FixtureRequest, seqcheck_state: SuiteState
+) -> Iterator[Implementation]:
+    """The implementation under test (started once per session, restarted when it died),
+    wrapped so that the files set up and the calls made are kept as the test's minimal
+    reproduction (written to the certificate when the test fails)."""
+    from conformance.suite.replay import Recording, RecordingImplementation
+
+    recording = Recording()
+    wrapped: Any = RecordingImplementation(seqcheck_state.implementation(), recording)
+    yield wrapped
+    rec = seqcheck_state.recorder.record_for(request.node.nodeid, requirement_ids(request.node))
+    rec.reproduction = recording.to_dict()
 
 
 @pytest.fixture

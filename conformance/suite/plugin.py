@@ -176,7 +176,12 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
     if _state(pyfuncitem.config) is None:
         yield
         return
-    from conformance.suite.checks import RequirementFailure, RequirementFailures, take_deferred
+    from conformance.suite.checks import (
+        Inconclusive,
+        RequirementFailure,
+        RequirementFailures,
+        take_deferred,
+    )
 
     take_deferred()  # nothing left over from another test
     outcome = yield
@@ -184,6 +189,10 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
     if not deferred:
         return
     raised = outcome.exception
+    if isinstance(raised, Inconclusive):
+        # The soft failures stand; the test's own requirement was not reached.
+        outcome.force_exception(RequirementFailures(deferred, completed=False))
+        return
     if raised is not None and not isinstance(raised, RequirementFailure):
         return  # an adapter fault or a plain failure decides the outcome
     outcome.force_exception(RequirementFailures(
@@ -201,9 +210,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
     report = outcome.get_result()
     ids = requirement_ids(item)
-    verdict, reason, failed, proven = classify(report, call, ids)
+    result = classify(report, call, ids)
     state.recorder.phase(
-        item.nodeid, ids, report.when, verdict, reason, failed, report.duration, proven
+        item.nodeid, ids, report.when, result.outcome, result.reason, result.failed,
+        report.duration, result.proven, result.failures,
     )
 
 

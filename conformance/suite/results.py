@@ -9,6 +9,9 @@ the session, writes them as "raw results" (a JSON document, the input of
   :class:`~conformance.suite.checks.RequirementFailure`, else all the test's IDs;
 * ``error``   - the adapter crashed, hung or answered malformed JSON, or the test could
   not be set up (the implementation failed to start);
+* ``inconclusive`` - the test's preconditions did not hold (the update it needed
+  failed, an operation is UNSUPPORTED, an injected fault never fired): it proved
+  nothing either way, and the reason says why;
 * ``not-claimed`` - the requirement belongs to a capability the implementation did not
   declare in ``hello``;
 * ``skipped`` - a tool the test needs is unavailable (the reason says which).
@@ -18,13 +21,32 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 #: Identifies the raw-results format written by the plugin.
 RAW_FORMAT = "seqcheck-raw-results/1"
 
-OUTCOMES = ("passed", "failed", "error", "not-claimed", "skipped")
+
+
+class Outcome(str, Enum):
+    """What one suite test showed (see the module docstring)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    INCONCLUSIVE = "inconclusive"
+    NOT_CLAIMED = "not-claimed"
+    SKIPPED = "skipped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+OUTCOMES = tuple(o.value for o in Outcome)
+#: Outcome kinds a reproduction is kept for (a pass needs none).
+_REPRODUCED = frozenset({Outcome.FAILED, Outcome.ERROR})
 NOT_CLAIMED_PREFIX = "not claimed: "
 _REASON_LIMIT = 1500
 
@@ -35,32 +57,52 @@ def clip(text: str, limit: int = _REASON_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+@dataclass(frozen=True)
+class FailureNote:
+    """One failed check: the requirement it belongs to and what was found."""
+
+    requirement: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The failure as a JSON object."""
+        return {"requirement": self.requirement, "message": clip(self.message, 4000)}
+
+
 @dataclass
 class TestRecord:
     """The outcome of one suite test."""
 
     nodeid: str
     requirements: list[str]
-    outcome: str = "passed"
+    outcome: Outcome = Outcome.PASSED
     failed_requirements: list[str] = field(default_factory=list)
     #: Requirements this test proved although it failed on others (soft checks).
     proven_requirements: list[str] = field(default_factory=list)
     reason: str = ""
+    #: Each failed check with the requirement it belongs to (a row shows only its own).
+    failures: list[FailureNote] = field(default_factory=list)
     duration: float = 0.0
     measurements: dict[str, Any] = field(default_factory=dict)
+    #: The files the test set up and the calls it made (kept for failed tests only).
+    reproduction: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a JSON object."""
-        return {
+        out: dict[str, Any] = {
             "nodeid": self.nodeid,
             "requirements": list(self.requirements),
-            "outcome": self.outcome,
+            "outcome": self.outcome.value,
             "failed_requirements": list(self.failed_requirements),
             "proven_requirements": list(self.proven_requirements),
             "reason": self.reason,
+            "failures": [f.to_dict() for f in self.failures],
             "duration": round(self.duration, 4),
             "measurements": self.measurements,
         }
+        if self.reproduction is not None and self.outcome in _REPRODUCED:
+            out["reproduction"] = self.reproduction
+        return out
 
 
 @dataclass
@@ -76,9 +118,10 @@ class Recorder:
         return self.records[nodeid]
 
     def phase(
-        self, nodeid: str, requirements: list[str], when: str, outcome: str, reason: str,
+        self, nodeid: str, requirements: list[str], when: str, outcome: Outcome, reason: str,
         failed_requirements: list[str], duration: float,
         proven_requirements: list[str] | None = None,
+        failures: list[FailureNote] | None = None,
     ) -> None:
         """Fold the outcome of one phase (setup/call/teardown) into the test's record.
 
@@ -87,14 +130,15 @@ class Recorder:
         """
         rec = self.record_for(nodeid, requirements)
         rec.duration += duration
-        if rec.outcome != "passed" or outcome == "passed":
+        if rec.outcome is not Outcome.PASSED or outcome is Outcome.PASSED:
             return
-        if when == "teardown" and outcome != "error":
+        if when == "teardown" and outcome is not Outcome.ERROR:
             return
         rec.outcome = outcome
         rec.reason = clip(reason)
         rec.failed_requirements = list(failed_requirements)
         rec.proven_requirements = list(proven_requirements or [])
+        rec.failures = list(failures or [])
 
     def to_document(self, header: dict[str, Any]) -> dict[str, Any]:
         """The raw-results document: ``header`` plus the tests, marked finished."""
@@ -113,4 +157,13 @@ class Recorder:
         )
 
 
-__all__ = ["NOT_CLAIMED_PREFIX", "OUTCOMES", "RAW_FORMAT", "Recorder", "TestRecord", "clip"]
+__all__ = [
+    "NOT_CLAIMED_PREFIX",
+    "OUTCOMES",
+    "RAW_FORMAT",
+    "FailureNote",
+    "Outcome",
+    "Recorder",
+    "TestRecord",
+    "clip",
+]

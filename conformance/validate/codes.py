@@ -159,6 +159,36 @@ CODES: dict[str, CodeInfo] = {
            "outside the project. It is not read: nothing outside the project folder "
            "is ever read, and a conforming store refuses it (CORRUPT_FILE).",
            "Replace the link with a copy of the file or folder it points to.", "SEQ-ID-5"),
+        # Shapes the app writes besides the canonical layout (conformance/spec/field-guide.md).
+        _c("SC316", "reference-shape-sequence", E,
+           "A sequence file in the shape the app's SequenceService and dashboard write: "
+           "'shot_ids' naming shots held elsewhere, no 'shots' array. The app's "
+           "getShotsFromSequence shows it as empty and conforming readers refuse it.",
+           "Run 'seqcheck migrate --repair': it resolves shot_ids against project.json's "
+           "shots into a 'shots' array under the canonical file name, keeping every field.",
+           "SEQ-ALL-2"),
+        _c("SC317", "id-prefix-file-name", E,
+           "A sequence file named after the first 8 characters of its id "
+           "(sequence_<prefix>.json), as the app's SequenceService names them. The app reads "
+           "it; conforming readers look only at sequence_NNN.json and never see this "
+           "sequence.",
+           "Run 'seqcheck migrate --repair' to give it its canonical name (a second file "
+           "with the same id is merged, see --on-duplicate).", "SEQ-LAYOUT-1"),
+        _c("SC318", "unresolved-shot-reference", W,
+           "An entry of a sequence file's 'shot_ids' names a shot the file does not hold. "
+           "seqcheck keeps the reference as the app wrote it; no shot is attached to it.",
+           "Check whether the shot still exists; remove the id from shot_ids if not."),
+        _c("SC319", "project-template-file", E,
+           "project.json holds a project template (everything nested under 'project', the "
+           "shape ProjectTemplateService reads), not a project: the app cannot open it.",
+           "Create a project from the template in the app; 'seqcheck migrate' leaves this "
+           "file as it is."),
+        _c("SC320", "embedded-sequences", N,
+           "project.json embeds sequences with their own shots under 'sequences' (the "
+           "assistant's save_project). seqcheck reads shots from sequence files and "
+           "project.json 'shots'/'storyboard' only; these are carried over untouched.",
+           "Nothing to do for seqcheck; recreate them as sequence files if the editor "
+           "should show them."),
         # File level, added after SC315 (codes are append-only): what is not read at all.
         _c("SC110", "not-a-regular-file", E,
            "project.json or a sequence file is a FIFO, socket or device, not a regular "

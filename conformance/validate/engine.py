@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from conformance import layout, schema_registry
+from conformance import field_shapes, layout, schema_registry
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.jsonio import BOM
 from conformance.projectfs import (
@@ -33,7 +33,7 @@ from conformance.validate.positions import locate
 from conformance.validate.project_rules import ProjectRules
 from conformance.validate.report import ValidationReport
 from conformance.validate.schema_findings import schema_findings
-from conformance.validate.shot_rules import sequence_findings
+from conformance.validate.shot_rules import sequence_findings, shape_findings
 
 #: ``progress(done, total, project)`` called after each project of a batch.
 Progress = Callable[[int, int, Path], None]
@@ -150,14 +150,22 @@ def _not_object(ref: FileRef, doc: object) -> Finding:
 
 def _check_sequence_file(
     project: Path, name: str, rules: ProjectRules
-) -> tuple[list[Finding], list[Finding]]:
-    """Findings in this file, and findings about other files (project.json copies)."""
+) -> tuple[list[Finding], list[Finding]] | None:
+    """Findings in this file, and findings about other files (project.json copies).
+
+    ``None`` for a ``sequence_*.json`` name outside the layout that is not the app's
+    id-prefix file of the sequence it holds (field_shapes): a stray file."""
     file = f"{layout.SEQUENCES_DIR}/{name}"
     ref = FileRef(project, file)
+    canonical_name = layout.is_sequence_file_name(name)
     raw = _read(layout.sequences_dir(project) / name, ref)
     if isinstance(raw, Finding):
-        return [raw], []
+        return ([raw], []) if canonical_name else None
     parsed = parse(raw, ref)
+    if not canonical_name and not (
+        parsed.usable and field_shapes.is_id_prefix_file(name, parsed.doc)
+    ):
+        return None
     here = parsed.findings
     elsewhere: list[Finding] = []
     if parsed.usable:
@@ -165,8 +173,13 @@ def _check_sequence_file(
             here.append(_not_object(ref, parsed.doc))
         else:
             doc = parsed.doc
-            here.extend(schema_findings(schema_registry.SEQUENCE, doc, ref))
-            here.extend(sequence_findings(doc, ref, name))
+            here.extend(shape_findings(doc, ref, name))
+            if field_shapes.is_reference_shape(doc):
+                # SC316 explains the missing 'shots'; the rest of the schema still applies.
+                here.extend(schema_findings(schema_registry.SEQUENCE, {**doc, "shots": []}, ref))
+            else:
+                here.extend(schema_findings(schema_registry.SEQUENCE, doc, ref))
+                here.extend(sequence_findings(doc, ref, name))
             for f in rules.add_sequence(file, doc):
                 (here if f.file == file else elsewhere).append(f)
     return _with_positions(here, raw), elsewhere
@@ -233,16 +246,21 @@ def _validate(project: Path) -> ValidationReport:
     for name in [entry.name for entry in listing or ()]:
         if _is_lock_file(name):
             continue
-        if not layout.is_sequence_file_name(name):
-            findings.append(
-                FileRef(project, f"{layout.SEQUENCES_DIR}/{name}").finding(
-                    "SC313", "",
-                    "expected only sequence files (sequence_NNN.json) in "
-                    f"sequences/, found {name!r}.",
-                )
-            )
+        stray = FileRef(project, f"{layout.SEQUENCES_DIR}/{name}").finding(
+            "SC313", "",
+            "expected only sequence files (sequence_NNN.json) in "
+            f"sequences/, found {name!r}.",
+        )
+        if not layout.is_sequence_file_name(name) and not (
+            field_shapes.may_be_app_sequence_file(name)
+        ):
+            findings.append(stray)
             continue
-        here, elsewhere = _check_sequence_file(project, name, rules)
+        checked = _check_sequence_file(project, name, rules)
+        if checked is None:
+            findings.append(stray)
+            continue
+        here, elsewhere = checked
         report.files_checked += 1
         findings.extend(here)
         project_findings.extend(elsewhere)

@@ -9,11 +9,12 @@ project.json (needed whole, to compare copies).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance import layout
+from conformance import field_shapes, layout
 from conformance.documents import LEGACY_ARRAYS, shot_sequence_id
 from conformance.errors import json_pointer
 from conformance.validate.finding import FileRef, Finding
@@ -52,14 +53,16 @@ class ProjectRules:
         self._orders: dict[int, int] = {}
         self._shot_ids: dict[str, int] = {}
         self._legacy: dict[str, _LegacyShot] = {}
+        self._by_service: set[int] = set()  # files written by the app's SequenceService
 
     def _where(self, packed: int) -> str:
         file = self._files[packed >> _SHOT_BITS]
         return f"{file} at /shots/{packed & ((1 << _SHOT_BITS) - 1)}"
 
     def add_project(self, doc: dict[str, Any]) -> list[Finding]:
-        """Index project.json's legacy shots; check their timing and in-file ids."""
-        out: list[Finding] = []
+        """Index project.json's legacy shots; check their timing and in-file ids; name
+        the app's other project.json shapes (template, embedded sequences)."""
+        out: list[Finding] = _shape_findings(doc, self._project_ref)
         ref = self._project_ref
         for array in LEGACY_ARRAYS:
             shots = doc.get(array)
@@ -92,6 +95,8 @@ class ProjectRules:
         ref = FileRef(self.project, file)
         file_index = len(self._files)
         self._files.append(file)
+        if field_shapes.written_by_sequence_service(file.rsplit("/", 1)[-1], doc):
+            self._by_service.add(file_index)
         seq_id = doc.get("id")
         if isinstance(seq_id, str):
             first = self._sequence_ids.setdefault(seq_id, file_index)
@@ -101,7 +106,8 @@ class ProjectRules:
                         "SC302",
                         "/id",
                         f"expected each sequence id in one file only, found {seq_id!r} "
-                        f"here and in {self._files[first]}.",
+                        f"here and in {self._files[first]}."
+                        + self._duplicate_cause(first, file_index),
                     )
                 )
         order = doc.get("order")
@@ -145,6 +151,15 @@ class ProjectRules:
                 out.append(self._copy_finding(legacy, shot, f"{file} at /shots/{index}"))
         return out
 
+    def _duplicate_cause(self, first: int, second: int) -> str:
+        if not self._by_service & {first, second}:
+            return ""
+        return (
+            f" One of them was written by {field_shapes.ID_PREFIX_WRITER} after the "
+            "sequence was read from the other. 'seqcheck migrate --repair "
+            "--on-duplicate keep-newest' (or keep-canonical) merges them into one file."
+        )
+
     def _copy_finding(self, legacy: _LegacyShot, shot: dict[str, Any], where: str) -> Finding:
         legacy.matched = True
         shot_id = shot["id"]
@@ -180,3 +195,35 @@ class ProjectRules:
                 )
             )
         return out
+
+
+def _shape_findings(doc: dict[str, Any], ref: FileRef) -> list[Finding]:
+    """SC319 (a project template, not a project) and SC320 (embedded sequences)."""
+    out = []
+    nested = doc.get("project")
+    if isinstance(nested, dict) and "schema_version" not in doc and "project_name" not in doc:
+        out.append(
+            ref.finding(
+                "SC319", "/project",
+                "expected a project (schema_version, project_name and shots at the top "
+                f"level), found a project template: {len(nested)} key(s) nested under "
+                "'project', the shape creative-studio-ui ProjectTemplateService reads.",
+            )
+        )
+    sequences = doc.get("sequences")
+    if isinstance(sequences, list):
+        embedded = sum(
+            len(s["shots"]) for s in sequences
+            if isinstance(s, dict) and isinstance(s.get("shots"), list)
+        )
+        if embedded:
+            out.append(
+                ref.finding(
+                    "SC320", "/sequences",
+                    f"expected shots in sequence files, found {json.dumps(embedded)} shot(s) "
+                    f"in {len(sequences)} sequence(s) embedded in project.json (the "
+                    "assistant's save_project, src/assistant/project_manager.py); they "
+                    "are left as they are.",
+                )
+            )
+    return out

@@ -9,10 +9,11 @@ loops run once per shot of every file, so they test types with ``type(x) in _NUM
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
-from conformance import layout
+from conformance import field_shapes, layout
 from conformance.documents import MEMBERSHIP_FIELDS, membership_problems
 from conformance.validate.finding import FileRef, Finding
 
@@ -136,6 +137,46 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
                 "/id",
                 f"expected the file for sequence id {seq_id!r} to be named "
                 f"{layout.canonical_sequence_file_name(seq_id, ())}, found {file_name}.",
+            )
+        )
+    return out
+
+
+def shape_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list[Finding]:
+    """The app's non-canonical sequence files (conformance/field_shapes.py): the
+    reference shape (SC316), a canonical document under the id-prefix name (SC317),
+    and ``shot_ids`` entries naming no shot of the file (SC318)."""
+    if field_shapes.is_reference_shape(doc):
+        refs = doc.get(field_shapes.REFERENCES_KEY)
+        count = len(refs) if isinstance(refs, list) else 0
+        where = (
+            f" under the id-prefix name {json.dumps(file_name)} instead of sequence_NNN.json"
+            if not layout.is_sequence_file_name(file_name) else ""
+        )
+        return [
+            ref.finding(
+                "SC316", "",
+                "expected a sequence file holding its shots in a 'shots' array, found "
+                f"{count} shot reference(s) in 'shot_ids' and no 'shots'{where}: the shape "
+                f"written by {field_shapes.REFERENCE_WRITERS}.",
+            )
+        ]
+    out = []
+    if not layout.is_sequence_file_name(file_name):
+        out.append(
+            ref.finding(
+                "SC317", "",
+                f"expected sequence {json.dumps(doc.get('id'))} in a file named "
+                f"sequence_NNN.json, found it in {json.dumps(file_name)}, named by "
+                f"{field_shapes.ID_PREFIX_WRITER}.",
+            )
+        )
+    for index, shot_id in field_shapes.unresolved_references(doc):
+        out.append(
+            ref.finding(
+                "SC318", f"/{field_shapes.REFERENCES_KEY}/{index}",
+                f"expected shot {json.dumps(shot_id)} named in shot_ids among the file's "
+                "shots, found none with that id.",
             )
         )
     return out

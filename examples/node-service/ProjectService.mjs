@@ -259,6 +259,7 @@ export class ProjectService {
   async getAllSequences(projectPath) {
     const index = this.index(this.project(projectPath));
     index.refresh();
+    index.raiseEscapes(); // SEQ-ID-5: a link out of the project fails the call before any read
     const seen = new Map();
     const sequences = [];
     for (const name of index.names()) {

@@ -335,3 +335,13 @@ def test_path_fallback_keeps_the_link_rules(
     with fs.lock("sequences/sequence_001.json"):
         pass
     assert [e.name for e in fs.list_dir("sequences")][:1] == [".sequence_001.json.lock"]
+
+
+def test_lock_exists_creates_nothing(root: Path) -> None:
+    (root / "sequences" / "alias.json").symlink_to("sequence_001.json")
+    fs = ProjectFS(root)
+    assert fs.lock_exists("sequences/alias.json") is False
+    assert names(root / "sequences") == ["alias.json", "sequence_001.json"]
+    with fs.lock("sequences/sequence_001.json"):
+        pass
+    assert fs.lock_exists("sequences/alias.json") is True  # one lock for both names

@@ -80,10 +80,14 @@ def test_shot_not_an_object(make_project: MakeProject) -> None:
 
 
 def test_project_schema_violation(make_project: MakeProject) -> None:
-    root = make_project({"schema_version": "1.0", "project_name": "P", "created_at": 1737000000.5,
-                         "shots": [{"id": "a", "sequencePlanId": "s"}]})
+    """A schema violation inside a shot that moves is refused where the user fixes it
+    (elsewhere in project.json it is a plan warning: tests/field)."""
+    root = make_project({"schema_version": "1.0", "project_name": "P", "created_at": "never",
+                         "shots": [{"id": "a", "sequencePlanId": "s",
+                                    "timing": {"duration": -1}}]})
     err = _refused(root)
-    assert err.code is ErrorCode.CORRUPT_FILE and err.pointer == "/created_at"
+    assert err.code is ErrorCode.CORRUPT_FILE and err.pointer == "/shots/0/timing/duration"
+    assert err.file is not None and err.file.endswith("project.json")
 
 
 def test_unsafe_orphans_target(make_project: MakeProject) -> None:

@@ -119,7 +119,8 @@ def test_values_in_messages_are_json_not_python_reprs(make_project: MakeProject,
     doc = one_document(result)
     message = doc["error"]["message"]
     assert doc["error"]["migrate_code"] == "MIGRATE_OPTIONS_MISMATCH"
-    assert '{"orphans": null, "repair": false, "on_conflict": "stop"}' in message
+    assert ('{"orphans": null, "repair": false, "on_conflict": "stop", '
+            '"on_duplicate": "stop"}') in message
     assert '{"orphans": "s",' in message
     for python in ("None", "False", "'orphans'", '\\"'):
         assert python not in message

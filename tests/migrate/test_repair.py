@@ -146,3 +146,31 @@ def test_repair_without_a_broken_file_notes_it(make_project: MakeProject) -> Non
     p = plan(root, REPAIR, now=NOW)
     assert p.state == "legacy" and any("nothing to repair" in n for n in p.notes)
     assert json.dumps(p.to_dict())
+
+
+def test_the_dialog_episode_walk_through(example: Callable[[str], Path]) -> None:
+    """examples/dialog-episode/README.md, command by command: a dialog project with the
+    format object validates with errors, repairs, validates clean, rolls back."""
+    from click.testing import CliRunner
+
+    from conformance.cli.main import cli
+
+    root = example("dialog-episode")
+    before = tree(root)
+    assert isinstance(load(root, "project.json")["metadata"]["format"], dict)
+
+    def run(*args: str) -> int:
+        return CliRunner().invoke(cli, [*args]).exit_code
+
+    report = validate_project(root)
+    assert {f.code for f in report.findings} == {"SC202", "SC306"} and not report.ok
+    assert run("migrate", str(root), "--dry-run") == 1  # needs --repair
+    assert run("migrate", str(root), "--dry-run", "--repair") == 0
+    assert tree(root) == before
+    assert run("migrate", str(root), "--repair") == 0
+    assert sorted(p.name for p in (root / "sequences").glob("sequence_*.json")) == [
+        f"sequence_{n:03d}.json" for n in range(1, 12)]
+    assert validate_project(root).findings == []
+    assert load(root, "project.json")["metadata"]["format"]["id"] == "episode-serie"
+    assert run("migrate", str(root), "--rollback") == 0
+    assert tree(root) == before

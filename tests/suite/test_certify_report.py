@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,7 @@ def test_errors_everywhere_is_adapter_broken() -> None:
 
 def test_untested_and_skipped() -> None:
     tests = [t for t in _all_pass() if t["requirements"] != ["SEQ-ENC-1"]]
-    assert build_report(_raw(tests)).by_id("SEQ-ENC-1").status == "untested"
+    assert build_report(_raw(tests)).by_id("SEQ-ENC-1").status == "not-tested"
     assert build_report(_raw(tests)).verdict == "not-certified"
     skipped = [*tests, _test(["SEQ-ENC-1"], "skipped", reason="needs strace")]
     report = build_report(_raw(skipped))
@@ -167,4 +168,78 @@ def test_soft_failures_still_prove_the_tests_own_requirement() -> None:
     assert report.by_id("SEQ-GET-2").status == "fail"
     assert schema_registry.is_valid("certification-report", report.to_dict())
     # A test stopped by a hard failure proves nothing else.
-    assert build_report(_raw([*tests, stopped])).by_id("SEQ-ID-1").status == "untested"
+    assert build_report(_raw([*tests, stopped])).by_id("SEQ-ID-1").status == "not-tested"
+
+
+def _failed_with(rids: list[str], failures: list[tuple[str, str]],
+                 reproduction: dict[str, Any] | None = None) -> dict[str, Any]:
+    t = _test(rids, "failed", sorted({r for r, _ in failures}),
+              "\n".join(f"[{r}] {m}" for r, m in failures))
+    t["failures"] = [{"requirement": r, "message": m} for r, m in failures]
+    if reproduction is not None:
+        t["reproduction"] = reproduction
+    return t
+
+
+def test_all_inconclusive_is_not_tested_and_blocks() -> None:
+    tests = [t for t in _all_pass() if t["requirements"] != ["SEQ-ATOMIC-3"]]
+    tests.append({**_test(["SEQ-ATOMIC-3"], "inconclusive",
+                          reason="precondition not met: ENOSPC never fired"),
+                  "nodeid": "cases/test_crash.py::test_injected_write_failure[write-ENOSPC]"})
+    report = build_report(_raw(tests))
+    row = report.by_id("SEQ-ATOMIC-3")
+    assert row.status == "not-tested" and row.blocking
+    assert "ENOSPC never fired" in row.findings[0].reason and "never fired" in row.note
+    assert report.verdict == "not-certified"
+    assert "1 MUST requirement(s) not tested: SEQ-ATOMIC-3" in render_table(report)
+    assert schema_registry.is_valid("certification-report", report.to_dict())
+
+
+def test_a_row_shows_only_its_own_evidence() -> None:
+    tests = [t for t in _all_pass() if t["requirements"] not in (["SEQ-ID-6"], ["SEQ-GET-2"])]
+    tests.append(_failed_with(["SEQ-ID-6", "SEQ-GET-2"], [
+        ("SEQ-GET-2", 'get_shots("1") returned [] instead of SEQUENCE_NOT_FOUND'),
+        ("SEQ-ID-6", 'update_shot("001", "shot-a") updated "Shot-A"'),
+    ]))
+    report = build_report(_raw(tests))
+    own = report.by_id("SEQ-ID-6").findings[0].reason
+    assert own == 'update_shot("001", "shot-a") updated "Shot-A"'
+    assert "get_shots" in report.by_id("SEQ-GET-2").findings[0].reason
+    assert "Shot-A" not in report.by_id("SEQ-GET-2").findings[0].reason
+
+
+def test_fix_first_ranks_by_consequence_with_rule_and_reproduction() -> None:
+    repro = {"files": {"<project>": {"sequences/sequence_001.json": "{}\n"}},
+             "calls": [{"op": "get_shots", "project": "<project>", "sequence_id": "404",
+                        "result": []}]}
+    tests = [t for t in _all_pass()
+             if t["requirements"] not in (["SEQ-ENC-1"], ["SEQ-GET-2"], ["SEQ-ERR-2"])]
+    tests.append(_failed_with(["SEQ-ENC-1"], [("SEQ-ENC-1", "no trailing newline")]))
+    tests.append(_failed_with(["SEQ-ERR-2"], [("SEQ-ERR-2", "no spec code")]))
+    tests.append(_failed_with(["SEQ-GET-2"], [("SEQ-GET-2", "returned []")], repro))
+    report = build_report(_raw(tests))
+    assert [i.id for i in report.fix_first] == ["SEQ-GET-2", "SEQ-ERR-2", "SEQ-ENC-1"]
+    first = report.fix_first[0]
+    assert first.consequence.label == "data loss or corruption"
+    assert "never `[]`" in first.spec and first.reproduction == repro
+    doc = report.to_dict()
+    assert schema_registry.is_valid("certification-report", doc)
+    assert doc["fix_first"][0]["rank"] == 1 and doc["fix_first"][2]["consequence"] == "conventions"
+    text = render_table(report, width=None)
+    assert text.index("What to fix first") < text.index("REQUIREMENT")
+    assert '"sequence_id": "404"' in text  # the reproduction, as JSON
+    md = render_markdown(report)
+    assert "### What to fix first" in md and '"op": "get_shots"' in md
+
+
+def test_titles_are_cut_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    report = build_report(_raw(_all_pass()))
+    long_title = next(r.title for r in report.requirements if len(r.title) > 72)
+    assert long_title in render_table(report)  # not a terminal: never cut
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    size = os.terminal_size((80, 24))
+    monkeypatch.setattr("shutil.get_terminal_size", lambda fallback=(0, 0): size)
+    lines = render_table(report).splitlines()
+    assert long_title not in "\n".join(lines)
+    assert all(len(line) <= 80 for line in lines if line.startswith("SEQ-"))
+    assert long_title in render_table(report, width=None)

@@ -42,3 +42,43 @@ def test_every_requirement_is_covered_or_out_of_scope() -> None:
 @pytest.mark.parametrize("rid", sorted(OUT_OF_SCOPE))
 def test_out_of_scope_ids_exist(rid: str) -> None:
     assert rid in {r.id for r in REQUIREMENTS}
+
+
+#: Rules of SPEC.md that are easy to leave untested inside a requirement that has tests
+#: (issue 9: SEQ-ID-5's link rule and SEQ-ENC-2's floats were certified untested):
+#: (requirement, words of the rule in SPEC.md, the suite test that exercises it).
+RULES = [
+    ("SEQ-ID-5", "symbolic link resolving outside the project",
+     "test_security::test_links_out_of_the_project_are_not_followed"),
+    ("SEQ-ID-5", "not even in the system temp folder", "test_crash::test_write_protocol_trace"),
+    ("SEQ-ENC-2", "floats keep their exact value", "test_update::test_values_round_trip"),
+    ("SEQ-DURABLE-1", "the folder was `fsync`ed after the rename",
+     "test_crash::test_write_protocol_trace"),
+    ("SEQ-ATOMIC-3", "no temp file is left", "test_crash::test_injected_write_failure"),
+    ("SEQ-ID-6", '`"001"` is not `"1"`', "test_sequences::test_ids_are_compared_exactly"),
+]
+
+
+def _spec_paragraphs() -> str:
+    from conformance.certify.spec_text import SPEC_PATH
+
+    return " ".join(SPEC_PATH.read_text(encoding="utf-8").split())
+
+
+def test_every_requirement_has_a_suite_test_marked_with_it() -> None:
+    """Every live requirement of conformance.requirements is the mark of some suite test,
+    except the out-of-scope ones, which name the toolkit tests that prove them."""
+    covered = {rid for ids in _tags().values() for rid in ids}
+    for r in REQUIREMENTS:
+        if r.retired:
+            continue
+        assert r.id in covered or r.id in OUT_OF_SCOPE, f"{r.id} has no suite test"
+
+
+@pytest.mark.parametrize(("rid", "words", "test"), RULES, ids=[f"{r[0]}:{r[2]}" for r in RULES])
+def test_rule_is_exercised(rid: str, words: str, test: str) -> None:
+    spec = _spec_paragraphs()
+    assert words in spec, f"SPEC.md no longer says {words!r}: update RULES"
+    tags = _tags()
+    assert test in tags, f"{test} does not exist"
+    assert rid in tags[test], f"{test} is not marked with {rid}"

@@ -63,7 +63,7 @@ def test_capabilities_not_declared_are_not_claimed(tmp_path: Path) -> None:
     report = build_report(raw)
     for rid in ("SEQ-LEGACY-1", "SEQ-SAVE-3", "SEQ-LOCK-1", "SEQ-LOCK-2"):
         assert report.by_id(rid).status == "not-claimed"
-    assert report.by_id("SEQ-UPDATE-1").status == "untested"  # a filtered run proves nothing
+    assert report.by_id("SEQ-UPDATE-1").status == "not-tested"  # a filtered run proves nothing
     assert report.verdict == "not-certified"
 
 

@@ -12,7 +12,7 @@ import pytest
 from conformance import schema_registry
 from conformance.errors import ErrorCode
 from conformance.jsonio import BOM, dump_bytes, parse_bytes
-from conformance.suite.checks import expect_error, require
+from conformance.suite.checks import as_json, expect_error, needed, require
 from conformance.suite.scenarios import basic_project
 
 
@@ -24,7 +24,7 @@ def _ordered(value: Any) -> str:
 def _stored(project: Any, rel: str, shot_id: str) -> dict[str, Any]:
     doc = project.read(rel)
     matches = [s for s in doc["shots"] if s.get("id") == shot_id]
-    assert len(matches) == 1, f"expected one shot {shot_id!r} in {rel}, found {len(matches)}"
+    assert len(matches) == 1, f"expected one shot {as_json(shot_id)} in {rel}, found {len(matches)}"
     shot: dict[str, Any] = matches[0]
     return shot
 
@@ -39,7 +39,8 @@ def test_update_merges_and_persists(impl: Any, project: Any) -> None:
     after = _stored(project, b.rel, b.shot_id())
     expected = {**before, **updates}
     require("SEQ-UPDATE-1", after == expected,
-            f"expected the stored shot to be the shallow merge {expected!r}, found {after!r} "
+            f"expected the stored shot to be the shallow merge {as_json(expected, 400)}, "
+            f"found {as_json(after, 400)} "
             "(nested objects are replaced, not deep-merged; null is stored as null)")
     doc = project.read(b.rel)
     require("SEQ-UPDATE-1", schema_registry.is_valid("sequence", doc),
@@ -52,7 +53,8 @@ def test_update_returns_the_stored_shot(impl: Any, project: Any) -> None:
     returned = impl.update_shot(project.path, b.sequence_id, b.shot_id(), {"notes": "n"})
     stored = _stored(project, b.rel, b.shot_id())
     require("SEQ-UPDATE-5", _ordered(returned) == _ordered(stored),
-            f"expected the returned shot to equal the stored one {stored!r}, got {returned!r}")
+            f"expected the returned shot to equal the stored one {as_json(stored, 300)}, "
+            f"got {as_json(returned, 300)}")
 
 
 @pytest.mark.requirement("SEQ-UPDATE-6")
@@ -61,7 +63,7 @@ def test_update_preserves_other_shots_unknown_fields_and_key_order(impl: Any, pr
     before = project.read(b.rel)
     target = next(i for i, s in enumerate(before["shots"]) if s["id"] == b.shot_id())
     updates = {"notes": "kept?", "x-new": {"a": [1, 2]}}
-    impl.update_shot(project.path, b.sequence_id, b.shot_id(), updates)
+    needed("the update", impl.update_shot, project.path, b.sequence_id, b.shot_id(), updates)
     after = project.read(b.rel)
     require("SEQ-UPDATE-6", [s.get("id") for s in after["shots"]] ==
             [s["id"] for s in before["shots"]], "the order of the shots changed")
@@ -69,23 +71,24 @@ def test_update_preserves_other_shots_unknown_fields_and_key_order(impl: Any, pr
         if i == target:
             continue
         require("SEQ-UPDATE-6", _ordered(old) == _ordered(new),
-                f"shot {old['id']!r}, which was not updated, changed: {new!r}")
+                f"shot {as_json(old['id'])}, which was not updated, changed: {as_json(new, 300)}")
     merged = {**before["shots"][target], **updates}
     require("SEQ-UPDATE-6", _ordered(after["shots"][target]) == _ordered(merged),
             "the updated shot lost or reordered fields: expected "
-            f"{merged!r}, found {after['shots'][target]!r}")
+            f"{as_json(merged, 300)}, found {as_json(after['shots'][target], 300)}")
     rest_before = {k: v for k, v in before.items() if k not in ("shots", "metadata")}
     rest_after = {k: v for k, v in after.items() if k not in ("shots", "metadata")}
     require("SEQ-UPDATE-6", _ordered(rest_before) == _ordered(rest_after),
-            f"top-level fields changed: before {rest_before!r}, after {rest_after!r}")
+            f"top-level fields changed: before {as_json(rest_before, 300)}, after "
+            f"{as_json(rest_after, 300)}")
 
 
 def _parse_time(text: Any) -> datetime:
-    assert isinstance(text, str), f"expected an ISO 8601 string, found {text!r}"
+    assert isinstance(text, str), f"expected an ISO 8601 string, found {as_json(text)}"
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     offset = value.utcoffset()
     assert offset is not None and offset.total_seconds() == 0, (
-        f"expected a UTC timestamp, found {text!r}"
+        f"expected a UTC timestamp, found {as_json(text)}"
     )
     return value
 
@@ -96,21 +99,23 @@ def test_update_touches_metadata(impl: Any, project: Any, spelling: str) -> None
     b = basic_project(project, updated_at=spelling == "updated_at")
     before = project.read(b.rel)["metadata"]
     start = datetime.now(timezone.utc).replace(microsecond=0)
-    impl.update_shot(project.path, b.sequence_id, b.shot_id(), {"notes": "t"})
+    needed("the update", impl.update_shot, project.path, b.sequence_id, b.shot_id(),
+           {"notes": "t"})
     meta = project.read(b.rel)["metadata"]
-    require("SEQ-UPDATE-7", "modified_at" in meta, f"metadata.modified_at not set: {meta!r}")
+    require("SEQ-UPDATE-7", "modified_at" in meta,
+            f"metadata.modified_at not set: {as_json(meta)}")
     try:
         when = _parse_time(meta["modified_at"])
     except (AssertionError, ValueError) as exc:
         require("SEQ-UPDATE-7", False, f"metadata.modified_at is not ISO 8601 UTC: {exc}")
     require("SEQ-UPDATE-7", when >= start,
-            f"metadata.modified_at {meta['modified_at']!r} is older than the update")
+            f"metadata.modified_at {as_json(meta['modified_at'])} is older than the update")
     require("SEQ-UPDATE-7", meta.get("created_at") == before["created_at"],
-            f"metadata.created_at changed from {before['created_at']!r} to "
-            f"{meta.get('created_at')!r}")
+            f"metadata.created_at changed from {as_json(before['created_at'])} to "
+            f"{as_json(meta.get('created_at'))}")
     if spelling == "updated_at":
         require("SEQ-UPDATE-7", meta.get("updated_at") == meta["modified_at"],
-                f"metadata.updated_at should be set with modified_at, found {meta!r}")
+                f"metadata.updated_at should be set with modified_at, found {as_json(meta)}")
         require("SEQ-UPDATE-7", meta.get("status") == before["status"],
                 "metadata.status changed")
     else:
@@ -187,8 +192,8 @@ def test_written_bytes_are_canonical(impl: Any, project: Any) -> None:
     # Start from a compact file: the writer must not keep its layout.
     doc = project.read(b.rel)
     project.write_raw(b.rel, json.dumps(doc, separators=(",", ":")).encode())
-    impl.update_shot(project.path, b.sequence_id, b.shot_id(),
-                     {"notes": "Café — 夜の港 🌊", "tags": [], "composition": {}})
+    needed("the update", impl.update_shot, project.path, b.sequence_id, b.shot_id(),
+           {"notes": "Café — 夜の港 🌊", "tags": [], "composition": {}})
     raw = project.raw(b.rel)
     require("SEQ-ENC-1", not raw.startswith(BOM), "the written file starts with a BOM")
     require("SEQ-ENC-1", raw.endswith(b"}\n") and not raw.endswith(b"\n\n"),
@@ -198,23 +203,30 @@ def test_written_bytes_are_canonical(impl: Any, project: Any) -> None:
     canonical = dump_bytes(parse_bytes(raw))
     require("SEQ-ENC-1", raw == canonical,
             "the file is not in the canonical form (2-space indent, one member per line, "
-            f"', ' / ': ' separators); first lines written: {raw[:120]!r}, expected "
-            f"{canonical[:120]!r}")
+            f"', ' / ': ' separators); first lines written: "
+            f"{as_json(raw[:120].decode('utf-8', 'replace'))}, expected "
+            f"{as_json(canonical[:120].decode('utf-8', 'replace'))}")
+
+
+#: Floats a writer that rounds (to 4, 6 or 10 decimals, or through float32) changes.
+_FLOATS = {"x-third": 1 / 3, "x-pi": 3.141592653589793, "x-small": 2.5e-07,
+           "x-fine": 0.123456789, "x-f32": 16777217.5, "x-tiny": 5e-324}
 
 
 @pytest.mark.requirement("SEQ-ENC-2")
 def test_values_round_trip(impl: Any, project: Any) -> None:
     b = basic_project(project)
     values = {"x-big": 12345678901234567890, "x-int": 3, "x-neg-zero": -0.0, "x-huge": 1e300,
-              "x-float": 0.1, "x-deep": [[{"a": [None, True, False, "\u00e9\U0001f30a"]}]]}
-    impl.update_shot(project.path, b.sequence_id, b.shot_id(), values)
+              "x-float": 0.1, **_FLOATS, "x-nested-floats": [1 / 3, {"v": 0.000123456789}],
+              "x-deep": [[{"a": [None, True, False, "\u00e9\U0001f30a"]}]]}
+    needed("the update", impl.update_shot, project.path, b.sequence_id, b.shot_id(), values)
     stored = _stored(project, b.rel, b.shot_id())
     for key, value in values.items():
         got = stored.get(key)
         same = type(got) is type(value) and got == value
         if isinstance(value, float) and isinstance(got, float):
             same = same and math.copysign(1, got) == math.copysign(1, value)
-        require("SEQ-ENC-2", same, f"{key}: wrote {value!r}, read back {got!r}")
+        require("SEQ-ENC-2", same, f"{key}: wrote {as_json(value)}, read back {as_json(got)}")
     untouched = _stored(project, b.rel, b.shot_id(1))["generation"]["parameters"]
     require("SEQ-ENC-2", type(untouched["steps"]) is int and untouched["cfgScale"] == 7.5,
-            f"numbers of an untouched shot changed type or value: {untouched!r}")
+            f"numbers of an untouched shot changed type or value: {as_json(untouched)}")

@@ -82,6 +82,22 @@ function readEntry(file, sig) {
   return entry(doc.id, shotIds, null);
 }
 
+/** Whether `p` is a symbolic link resolving outside `project` (SEQ-ID-5: never followed). */
+function linksOut(project, p) {
+  try {
+    if (!fs.lstatSync(p).isSymbolicLink()) return false;
+    const root = fs.realpathSync(project);
+    const real = fs.realpathSync(p);
+    return real !== root && !real.startsWith(root + path.sep);
+  } catch {
+    return false; // missing or dangling: reading it fails on its own
+  }
+}
+
+const LINK_OUT =
+  'it is a symbolic link to a file outside the project, and nothing outside the project ' +
+  'folder is ever read. Replace the link with a copy of the file';
+
 /** Sequence id -> file name for one sequences/ folder, kept fresh by stat. */
 export class SequenceIndex {
   constructor(folder) {
@@ -92,6 +108,15 @@ export class SequenceIndex {
   /** Bring the index up to date with the folder (re-read changed files only). */
   refresh(force = false) {
     if (force) this.entries.clear();
+    const project = path.dirname(this.folder);
+    if (linksOut(project, this.folder)) {
+      throw new ServiceError(
+        ErrorCode.CORRUPT_FILE,
+        "expected 'sequences' to be a folder inside the project, found a link to a folder outside " +
+          'it; nothing outside the project is ever read. Replace the link with the folder itself.',
+        { file: this.folder },
+      );
+    }
     let names;
     try {
       names = fs.readdirSync(this.folder);
@@ -109,6 +134,11 @@ export class SequenceIndex {
     for (const name of names) {
       if (!SEQUENCE_FILE_RE.test(name)) continue;
       const file = path.join(this.folder, name);
+      if (linksOut(project, file)) {
+        fresh.set(name, { sig: null, sequenceId: null, shotIds: new Set(), problem: LINK_OUT,
+          problemCode: ErrorCode.CORRUPT_FILE, escapes: true });
+        continue;
+      }
       let st;
       try {
         st = fs.statSync(file, { bigint: true });
@@ -137,6 +167,17 @@ export class SequenceIndex {
             'sequence can be looked up safely (it could be a duplicate of any of them).',
           { file: path.join(this.folder, name), pointer: entry.pointer ?? '' },
         );
+      }
+    }
+  }
+
+  /** CORRUPT_FILE for the first sequence file linking out of the project (before any read). */
+  raiseEscapes() {
+    for (const name of this.names()) {
+      if (this.entries.get(name).escapes) {
+        throw new ServiceError(ErrorCode.CORRUPT_FILE, `expected a sequence file, but ${LINK_OUT}.`, {
+          file: path.join(this.folder, name),
+        });
       }
     }
   }

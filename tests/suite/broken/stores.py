@@ -10,11 +10,13 @@ every other core requirement. Driven by the suite as
 from __future__ import annotations
 
 import copy
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from conformance import schema_registry
-from conformance.atomic import file_lock
+from conformance.atomic import file_lock, temp_path_for
 from conformance.documents import load_sequence_file, schema_error
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
@@ -63,6 +65,7 @@ class InPlaceWrite(_Broken):
             for start in range(0, len(data), 65536):
                 f.write(data[start:start + 65536])
                 f.flush()
+            os.fsync(f.fileno())  # durable once done (the missing fsync is NoFsync's defect)
         return copy.deepcopy(new_shot)
 
 
@@ -88,6 +91,7 @@ class CorruptSkipped(_Broken):
     def get_all_sequences(self) -> list[dict[str, Any]]:
         self._check_project()
         self._index.refresh()
+        self._index.raise_escapes()  # as the reference: links out are never followed
         sequences: list[dict[str, Any]] = []
         seen: set[str] = set()
         for name in self._index.names():
@@ -225,6 +229,7 @@ class FirstMatchDuplicates(_Broken):
     def get_all_sequences(self) -> list[dict[str, Any]]:
         self._check_project()
         self._index.refresh()
+        self._index.raise_escapes()  # as the reference: links out are never followed
         sequences: list[dict[str, Any]] = []
         seen: set[str] = set()
         for name in self._index.names():
@@ -239,17 +244,187 @@ class FirstMatchDuplicates(_Broken):
         return self._sorted(sequences)
 
 
+class NoFsync(_Broken):
+    """Temp file, rename, never truncates: but never calls fsync (the app's writeFileSync
+    does not either), so a power cut after the call returned can lose the change."""
+
+    name = "broken-no-fsync"
+
+    def _update_locked(
+        self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
+        updates: dict[str, Any],
+    ) -> dict[str, Any]:
+        index = self._find_shot(doc, shot_id, path, f"sequence {sequence_id!r}")
+        new_shot = self._merge(
+            doc["shots"][index], updates, json_pointer(["shots", index]), path, sequence_id
+        )
+        doc["shots"][index] = new_shot
+        self._touch_metadata(doc)
+        err = schema_error(ErrorCode.SCHEMA_VIOLATION, "sequence", doc, path, "the sequence")
+        if err is not None:
+            raise err
+        tmp = temp_path_for(path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            try:
+                view = memoryview(dump_bytes(doc))
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)  # THE DEFECT: no os.fsync(fd) before the rename ...
+            os.replace(tmp, path)  # ... and no fsync of the folder after it
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise SeqcheckError(ErrorCode.IO_ERROR, f"could not write: {exc.strerror}",
+                                file=path) from exc
+        self._index.note_written(path.name)
+        return copy.deepcopy(new_shot)
+
+
+class TempLeftBehind(NoFsync):
+    """Temp file, fsync, rename: but a failed write leaves the temp file behind."""
+
+    name = "broken-temp-left-behind"
+
+    def _update_locked(
+        self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
+        updates: dict[str, Any],
+    ) -> dict[str, Any]:
+        index = self._find_shot(doc, shot_id, path, f"sequence {sequence_id!r}")
+        new_shot = self._merge(
+            doc["shots"][index], updates, json_pointer(["shots", index]), path, sequence_id
+        )
+        doc["shots"][index] = new_shot
+        self._touch_metadata(doc)
+        err = schema_error(ErrorCode.SCHEMA_VIOLATION, "sequence", doc, path, "the sequence")
+        if err is not None:
+            raise err
+        tmp = temp_path_for(path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                view = memoryview(dump_bytes(doc))
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+            folder = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+        except OSError as exc:  # THE DEFECT: the temp file is not removed
+            raise SeqcheckError(ErrorCode.IO_ERROR, f"could not write: {exc.strerror}",
+                                file=path) from exc
+        self._index.note_written(path.name)
+        return copy.deepcopy(new_shot)
+
+
+class CreatedAtOverwritten(_Broken):
+    """Every update also sets metadata.created_at to the update time."""
+
+    name = "broken-created-at-overwritten"
+
+    def _touch_metadata(self, doc: dict[str, Any]) -> None:
+        super()._touch_metadata(doc)
+        doc["metadata"]["created_at"] = doc["metadata"]["modified_at"]  # THE DEFECT
+
+
+class NullReturned(_Broken):
+    """update_shot stores the update but returns nothing (the app's updateShotInSequence)."""
+
+    name = "broken-null-returned"
+
+    def update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> Any:
+        super().update_shot(sequence_id, shot_id, updates)
+        return None  # THE DEFECT
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
+class FloatsRounded(_Broken):
+    """Numbers go through a 4-decimal formatter on the way to disk (``toFixed(4)``)."""
+
+    name = "broken-floats-rounded"
+
+    def _touch_metadata(self, doc: dict[str, Any]) -> None:
+        super()._touch_metadata(doc)
+        for key, value in list(doc.items()):
+            doc[key] = _rounded(value)  # THE DEFECT: every float of the written file
+
+
+class _LinkFollowingIndex(SequenceIndex):
+    def _inside_project(self, path: str | Path) -> bool:
+        return True  # THE DEFECT: links are followed wherever they lead
+
+
+class LinksFollowed(_Broken):
+    """A sequence file, or sequences/ itself, linking out of the project is followed."""
+
+    name = "broken-links-followed"
+
+    def __init__(self, project_dir: Any, **kwargs: Any) -> None:
+        super().__init__(project_dir, **kwargs)
+        self._index = _LinkFollowingIndex(sequences_dir(self.project))
+
+
+class WritesOutside(_Broken):
+    """Keeps a copy of every file it writes in a folder beside the project (outside it):
+    a "backup" feature that writes where the spec allows nothing to be written."""
+
+    name = "broken-writes-outside"
+
+    def update_shot(
+        self, sequence_id: str, shot_id: str, updates: dict[str, Any]
+    ) -> dict[str, Any]:
+        shot = super().update_shot(sequence_id, shot_id, updates)
+        path = self._index.locate(sequence_id)
+        copies = self.project.resolve().parent / f"{self.project.name}-copies"
+        copies.mkdir(exist_ok=True)
+        shutil.copyfile(path, copies / path.name)  # THE DEFECT
+        return shot
+
+
+class DoesNothing:
+    """No method at all: every operation answers UNSUPPORTED (nothing may pass)."""
+
+    name = "does-nothing"
+    version = "0.0.0"
+    capabilities = ALL_CAPABILITIES
+
+    def __init__(self, project_dir: Any, **kwargs: Any) -> None:
+        self.project = project_dir
+
+
 __all__ = [
     "CoreOnly",
     "CorruptSkipped",
+    "CreatedAtOverwritten",
+    "DoesNothing",
     "EmptyOnMissing",
     "FirstMatchDuplicates",
+    "FloatsRounded",
     "IdChangeable",
     "InPlaceWrite",
+    "LinksFollowed",
+    "NoFsync",
     "NoLock",
+    "NullReturned",
     "SilentFallback",
+    "TempLeftBehind",
     "UncheckedIds",
     "UnknownFieldsDropped",
+    "WritesOutside",
 ]
 
 
