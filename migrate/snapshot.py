@@ -29,6 +29,7 @@ from conformance.validate import Severity
 from conformance.validate.finding import FileRef
 from conformance.validate.parsing import parse
 from migrate import project_files
+from migrate.errors import quote
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def _check_legacy_shot(shot: Any, file: Path, array: str, index: int) -> None:
                 raise SeqcheckError(
                     ErrorCode.INVALID_ID,
                     f"expected {member} to name a sequence with a safe identifier (it "
-                    f"becomes part of a file's identity), but {shot[member]!r} "
+                    f"becomes part of a file's identity), but {quote(shot[member])} "
                     f"{_phrase(problem)}. Fix the id; nothing was changed.",
                     file=file,
                     pointer=json_pointer([*where, member]),

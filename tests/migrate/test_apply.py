@@ -139,7 +139,7 @@ def test_conflict_stops_before_any_write(make_project: MakeProject) -> None:
     with pytest.raises(MigrateError) as info:
         apply(root, now=NOW)
     assert info.value.migrate_code is MigrateCode.CONFLICT
-    assert "'a'" in info.value.message and "--on-conflict" in info.value.message
+    assert '"a"' in info.value.message and "--on-conflict" in info.value.message
     assert info.value.pointer == "/shots/0"
     assert tree(root, records=True) == before
     assert plan(root).blocked
