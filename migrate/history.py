@@ -25,6 +25,8 @@ from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import PROJECT_FILE
 from migrate import project_files, runs
 from migrate.errors import MigrateCode, MigrateError, quote
+from migrate.run_records import sidecar_of
+from migrate.sidecars import remove_created_sidecars
 from migrate.snapshot import project_root
 
 
@@ -136,6 +138,8 @@ def prune(project: str | os.PathLike[str], *, keep: int | None = None,
     if not _choose(root, history(root), keep, numbers):
         return PruneResult(root, [], [e.number for e in history(root)])
     result = PruneResult(root)
+    ours = [] if project_files.exists(root, sidecar_of(PROJECT_FILE)) \
+        else [sidecar_of(PROJECT_FILE)]
     # Under project.json's lock, as every migrate: no run is created meanwhile.
     with project_files.lock(root, PROJECT_FILE, lock_timeout):
         entries = history(root)
@@ -151,4 +155,6 @@ def prune(project: str | os.PathLike[str], *, keep: int | None = None,
             result.deleted.append(number)
         result.kept = [e.number for e in entries if e.number not in result.deleted]
         runs.discard_seqcheck_dir(root)
+        # Pruning leaves only less: the sidecar its own lock created goes too.
+        remove_created_sidecars(root, ours, lock_timeout, held={PROJECT_FILE})
     return result

@@ -319,6 +319,21 @@ def test_a_foreign_numbered_folder_is_never_deleted(make_project: MakeProject) -
     assert (foreign / "holiday.jpg").read_bytes() == b"jpeg"
     assert sorted(p.name for p in (root / ".seqcheck/runs").iterdir()) == ["0001", "0002",
                                                                            "0003"]
+    before = listing(root)
     assert run(root, "--prune", "--keep", "0").exit_code == 0  # every finished run
     assert sorted(p.name for p in (root / ".seqcheck/runs").iterdir()) == ["0001"]
+    assert listing(root) == before  # no lock sidecar left by the prune
     assert (foreign / "holiday.jpg").read_bytes() == b"jpeg"
+
+
+def test_prune_after_rollback_leaves_exactly_the_original_entries(
+    make_project: MakeProject
+) -> None:
+    root = make_project(LEGACY)
+    original = listing(root)
+    apply(root, now=NOW)
+    rollback(root)
+    assert listing(root) == original
+    result = run(root, "--prune", "--keep", "0")
+    assert result.exit_code == 0 and "deleted run(s) 0001" in result.stdout
+    assert listing(root) == original and not (root / ".seqcheck").exists()
