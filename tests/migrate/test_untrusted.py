@@ -404,3 +404,18 @@ def test_a_step_that_removes_a_file_is_recorded_undone_and_rolled_back(
         apply(root, now=NOW, verify_after=False)
     assert "the project is unchanged" in info.value.message
     assert listing(root) == original
+
+
+def test_history_lists_a_damaged_run_and_prune_never_deletes_it(tmp_path: Path,
+                                                                 canary: Any) -> None:
+    root = _migrated(tmp_path)
+    _edit_manifest(root, lambda d: d["steps"][0].update(path="../victim_home/important.txt"))
+    result = run_cli(root, "--history", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)["runs"]
+    assert entry["status"] == "damaged" and "/steps/0/path" in entry["problem"]
+    refused = run_cli(root, "--prune", "--run", "1")
+    assert refused.exit_code == 1 and "MIGRATE_NOT_PRUNABLE" in refused.output
+    assert run_cli(root, "--prune", "--keep", "0").exit_code == 0
+    assert (root / MANIFEST).exists()  # not provably ours: kept
+    canary()
