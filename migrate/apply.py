@@ -32,13 +32,21 @@ from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
 from migrate import journal, project_files, runs
 from migrate.clock import migration_time
 from migrate.errors import MigrateCode, MigrateError, interrupted, not_restored, quote
-from migrate.model import ApplyResult, FileChange, Options, Plan
+from migrate.model import (
+    ApplyResult,
+    FileChange,
+    Options,
+    Plan,
+    VerifyProblem,
+    VerifyReport,
+)
 from migrate.planner import make_plan
 from migrate.run_records import sidecar_of
 from migrate.sidecars import remove_created_sidecars
 from migrate.snapshot import Snapshot, project_root, read_snapshot
 from migrate.temps import remove_stale_temps
 from migrate.undo import undo_steps
+from migrate.validation import VALIDATOR
 from migrate.verify import verify
 
 #: Longest time the journal may lag behind the steps already durable on disk.
@@ -305,8 +313,25 @@ def apply(
                 result = _fresh(root, early.snap, early.plan, lock_timeout, on_step, ours)
     early = None  # free the parsed snapshot before verification reads the project again
     if verify_after:
-        result.verification = verify(root)
+        result.verification = _verify_after(root, result)
     return result
+
+
+def _verify_after(root: Path, result: ApplyResult) -> VerifyReport:
+    """The verification of what was just written. It runs after the migration: a
+    failure inside it must not read as "project unchanged" (exit 3), so it becomes a
+    problem of the report (exit 1, the migration itself stands and is recorded)."""
+    try:
+        return verify(root)
+    except Exception as exc:  # reported, with its type, as a problem of the report
+        report = VerifyReport(root, 0, VALIDATOR)
+        done = "the migration was applied and recorded" if result.state == "migrated" \
+            else "nothing was changed"
+        report.problems.append(VerifyProblem(
+            "unreadable", f"the verification could not run ({type(exc).__name__}: {exc}); "
+            f"{done}. Run 'seqcheck migrate PROJECT --verify' once the cause is fixed, or "
+            "--rollback.", getattr(exc, "file", None), getattr(exc, "pointer", None)))
+        return report
 
 
 def _planned(root: Path, options: Options, now: str) -> _Early:

@@ -337,3 +337,23 @@ def test_prune_after_rollback_leaves_exactly_the_original_entries(
     result = run(root, "--prune", "--keep", "0")
     assert result.exit_code == 0 and "deleted run(s) 0001" in result.stdout
     assert listing(root) == original and not (root / ".seqcheck").exists()
+
+
+def test_a_crash_inside_the_verification_after_a_migration_is_not_exit_3(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit 3 means "project unchanged": a verification that breaks after the
+    migration wrote everything is a failed verification (exit 1), never that."""
+    apply_module = importlib.import_module("migrate.apply")
+
+    def deep(*_a: Any, **_k: Any) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(apply_module, "verify", deep)
+    root = make_project(LEGACY)
+    result = run(root, "--format", "json")
+    doc = one_document(result)
+    assert result.exit_code == 1 and doc["kind"] == "apply" and doc["state"] == "migrated"
+    (problem,) = doc["verification"]["problems"]
+    assert "RecursionError" in problem["message"]
+    assert "the migration was applied and recorded" in problem["message"]
