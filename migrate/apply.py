@@ -31,7 +31,14 @@ from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
 from migrate import journal, project_files, runs
 from migrate.clock import migration_time
-from migrate.errors import MigrateCode, MigrateError, interrupted, not_restored, quote
+from migrate.errors import (
+    MigrateCode,
+    MigrateError,
+    interrupted,
+    not_restored,
+    quote,
+    unexpected,
+)
 from migrate.model import (
     ApplyResult,
     FileChange,
@@ -146,10 +153,11 @@ def _execute(writer: _Writer, start: int, on_step: StepCallback | None) -> int:
                 on_step(done, total)
         if start == total:
             writer.journal(done)
-    except SeqcheckError as exc:
+    except Exception as exc:
+        cause = exc if isinstance(exc, SeqcheckError) else unexpected(exc, "migration")
         if done == total:  # every file is in place; only the journal lags
-            raise interrupted(exc, done, total, "migration") from exc
-        raise _undone_or_interrupted(writer, exc, done) from exc
+            raise interrupted(cause, done, total, "migration") from exc
+        raise _undone_or_interrupted(writer, cause, done) from exc
     return done - start
 
 

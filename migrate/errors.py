@@ -123,3 +123,14 @@ def not_restored(paths: list[str], run: int, what: str, *, root: Path,
         "--rollback --force' to restore them.",
         file=root / paths[0],
     )
+
+
+def unexpected(exc: Exception, what: str) -> SeqcheckError:
+    """An exception that is not a SeqcheckError, met while ``what`` was writing, as an
+    ``INTERNAL_ERROR`` - so the caller undoes or reports progress truthfully instead of
+    letting it read as "the project is unchanged"."""
+    return SeqcheckError(
+        ErrorCode.INTERNAL_ERROR,
+        f"the {what} met an unexpected {type(exc).__name__}: {exc}. This is a bug in "
+        "seqcheck; please report it with the command you ran.",
+    )

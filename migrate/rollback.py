@@ -27,7 +27,14 @@ from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import PROJECT_FILE
 from conformance.reference.store import utc_now_iso
 from migrate import project_files, runs
-from migrate.errors import MigrateCode, MigrateError, interrupted, not_restored, quote
+from migrate.errors import (
+    MigrateCode,
+    MigrateError,
+    interrupted,
+    not_restored,
+    quote,
+    unexpected,
+)
 from migrate.model import RollbackResult
 from migrate.run_records import sidecar_of
 from migrate.sidecars import remove_created_sidecars
@@ -137,6 +144,9 @@ def rollback(
             raise interrupted(exc, done, len(ordered), "rollback") from exc
         except SeqcheckError as exc:
             raise interrupted(exc, done, len(ordered), "rollback") from exc
+        except Exception as exc:
+            raise interrupted(unexpected(exc, "rollback"), done, len(ordered),
+                              "rollback") from exc
     return result
 
 

@@ -357,3 +357,15 @@ def test_a_crash_inside_the_verification_after_a_migration_is_not_exit_3(
     (problem,) = doc["verification"]["problems"]
     assert "RecursionError" in problem["message"]
     assert "the migration was applied and recorded" in problem["message"]
+
+
+def test_an_unexpected_exception_mid_migration_is_undone_not_exit_3_unchanged(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(LEGACY, {"sequence_001.json": seq_doc("s", [])})
+    original = listing(root)
+    patch_project_writes(monkeypatch, lambda n, _rel: MemoryError() if n == 2 else None)
+    result = run(root)
+    assert result.exit_code == 3 and "INTERNAL_ERROR" in result.stderr
+    assert "MemoryError" in result.stderr and "checked byte for byte" in result.stderr
+    assert listing(root) == original  # undone: the claim "unchanged" is true
