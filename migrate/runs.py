@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
-from conformance.errors import ErrorCode, SeqcheckError
+from conformance.errors import SeqcheckError
 from conformance.jsonio import dump_bytes
 from conformance.layout import SEQUENCES_DIR
 from migrate import journal, project_files
@@ -50,9 +50,6 @@ MANIFEST = RecordKind.MANIFEST.file_name
 ROLLBACK = RecordKind.ROLLBACK.file_name
 BACKUP_DIR = "backup"
 _RUN_NAME = re.compile(r"^[0-9]{4,8}\Z")
-
-__all__ = ["MANIFEST_FORMAT", "Run", "RunStatus"]
-
 
 class RunStatus(str, Enum):
     """Where a run stands (``seqcheck migrate --history``)."""
@@ -354,7 +351,3 @@ def discard_seqcheck_dir(root: Path) -> None:
         except SeqcheckError:
             return
 
-
-def io_error(message: str, file: Path) -> SeqcheckError:
-    """An ``IO_ERROR`` about the run records."""
-    return SeqcheckError(ErrorCode.IO_ERROR, message, file=file)
