@@ -97,7 +97,9 @@ def rollback(
     """
     root = project_root(project)
     # Read-only first: a refusal leaves nothing behind, not even a lock sidecar.
-    _refuse_edits(root, _latest(root), force)
+    first = _latest(root)
+    _refuse_edits(root, first, force)
+    first.check_backup()
     ours = [] if project_files.exists(root, sidecar_of(PROJECT_FILE)) \
         else [sidecar_of(PROJECT_FILE)]
     with project_files.lock(root, PROJECT_FILE, lock_timeout):

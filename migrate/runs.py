@@ -143,7 +143,14 @@ class Run:
 
     def backup_bytes(self, rel: str) -> bytes:
         """The original bytes of ``rel``, checked against the manifest hash."""
-        data = project_files.read(self.root, f"{self.backup_rel}/{rel}")
+        try:
+            data = project_files.read(self.root, f"{self.backup_rel}/{rel}")
+        except MigrateError:
+            raise
+        except SeqcheckError as exc:  # a link out, a FIFO, an unreadable file
+            raise bad_record(f"the backup of {quote(rel)} cannot be used: "
+                             f"{exc.message.rstrip('.')}", exc.file or self.backup / rel
+                             ) from None
         if data is None:
             raise bad_record(f"the backup of {quote(rel)} is missing", self.backup / rel)
         if sha256(data) != self.manifest["inputs"][rel]["sha256"]:

@@ -419,3 +419,16 @@ def test_history_lists_a_damaged_run_and_prune_never_deletes_it(tmp_path: Path,
     assert run_cli(root, "--prune", "--keep", "0").exit_code == 0
     assert (root / MANIFEST).exists()  # not provably ours: kept
     canary()
+
+
+def test_a_backup_linking_out_is_bad_record(tmp_path: Path, canary: Any) -> None:
+    root = _migrated(tmp_path)
+    backup = root / ".seqcheck/runs/0001/backup/project.json"
+    backup.unlink()
+    backup.symlink_to(canary.folder / "important.txt")
+    before = listing(root)
+    result = run_cli(root, "--rollback", "--force")
+    assert result.exit_code == 3 and "MIGRATE_BAD_RECORD" in result.output, result.output
+    assert "outside the project" in result.output
+    assert listing(root) == before
+    canary()
