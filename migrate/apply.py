@@ -24,19 +24,36 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
-from conformance.atomic import LOCK_TIMEOUT_SECONDS, atomic_write_bytes, file_lock, fsync_dir
+from conformance.atomic import LOCK_TIMEOUT_SECONDS
 from conformance.errors import ErrorCode, SeqcheckError
-from conformance.jsonio import read_file_bytes_or_none
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
-from migrate import journal, runs
+from migrate import journal, project_files, runs
 from migrate.clock import migration_time
-from migrate.errors import MigrateCode, MigrateError, interrupted
-from migrate.model import ApplyResult, FileChange, Options, Plan
+from migrate.errors import (
+    MigrateCode,
+    MigrateError,
+    interrupted,
+    not_restored,
+    quote,
+    unexpected,
+)
+from migrate.model import (
+    ApplyResult,
+    FileChange,
+    Options,
+    Plan,
+    VerifyProblem,
+    VerifyReport,
+)
 from migrate.planner import make_plan
-from migrate.snapshot import project_root, read_snapshot
+from migrate.run_records import sidecar_of
+from migrate.sidecars import remove_created_sidecars
+from migrate.snapshot import Snapshot, project_root, read_snapshot
 from migrate.temps import remove_stale_temps
 from migrate.undo import undo_steps
+from migrate.validation import VALIDATOR
 from migrate.verify import verify
 
 #: Longest time the journal may lag behind the steps already durable on disk.
@@ -62,104 +79,112 @@ def conflict_error(plan: Plan) -> MigrateError:
     )
 
 
-def _write_step(root: Path, step: FileChange, lock_timeout: float) -> None:
-    path = root / step.path
-    # project.json's lock is held for the whole migration. An existing sequence file is
-    # locked per step so a concurrent writer's read-modify-write cannot interleave with
-    # ours. A file this step creates needs no lock: writers never create sequence files
-    # (SEQ-ID-2) and migrators are serialised by project.json's lock (it also spares
-    # sequences/ a thousand lock sidecars in a big migration).
-    if step.data is None:
-        _remove_step(path, step)
-        return
-    lock = (contextlib.nullcontext() if step.path == PROJECT_FILE or step.original is None
-            else file_lock(path, lock_timeout))
-    with lock:
-        current = read_file_bytes_or_none(path)
-        if current == step.data:
-            return  # already written before an interruption
-        if current != step.original:
-            raise MigrateError(
-                MigrateCode.EDITED_SINCE, ErrorCode.INVALID_UPDATE,
-                "another program changed the file while the migration was running (it "
-                "holds neither its original content nor the migrated one); it was left as "
-                "it is. Check it with 'seqcheck validate', then migrate again.",
-                file=path,
-            )
-        atomic_write_bytes(path, step.data)
+class _Writer:
+    """Writes a run's steps, journalling progress and the sidecars it creates."""
+
+    def __init__(self, root: Path, run: runs.Run, plan: Plan, lock_timeout: float) -> None:
+        self.root, self.run, self.plan, self.lock_timeout = root, run, plan, lock_timeout
+        self.progress = run.progress()
+
+    def journal(self, completed: int) -> None:
+        total = len(self.plan.steps)
+        self.progress.completed = completed
+        self.progress.done = completed == total
+        journal.write(self.root, self.run.rel, self.progress)
+
+    def lock(self, rel: str) -> contextlib.AbstractContextManager[None]:
+        """The sidecar lock of ``rel``; a sidecar it creates is journalled first, so
+        rollback (and undo) know it is the run's to remove."""
+        side = sidecar_of(rel)
+        if side not in self.progress.sidecars and not project_files.exists(self.root, side):
+            self.progress.sidecars.append(side)
+            journal.write(self.root, self.run.rel, self.progress)
+        return project_files.lock(self.root, rel, self.lock_timeout)
+
+    def write_step(self, step: FileChange) -> None:
+        """Write the step's bytes (or remove the file, for a step without data)."""
+        # project.json's lock is held for the whole migration. An existing sequence file
+        # is locked per step so a concurrent writer's read-modify-write cannot
+        # interleave with ours. A file this step creates needs no lock: writers never
+        # create sequence files (SEQ-ID-2) and migrators are serialised by
+        # project.json's lock (it also spares sequences/ a thousand lock sidecars). A
+        # file a step removes (``--repair`` of SequenceService files) takes none either:
+        # conforming writers never write it, and a sidecar would outlive it as a stray.
+        unlocked = step.path == PROJECT_FILE or step.original is None or step.data is None
+        with contextlib.nullcontext() if unlocked else self.lock(step.path):
+            current = project_files.read(self.root, step.path)
+            if current == step.data:
+                return  # already written (or removed) before an interruption
+            if current != step.original:
+                raise MigrateError(
+                    MigrateCode.EDITED_SINCE, ErrorCode.INVALID_UPDATE,
+                    "another program changed the file while the migration was running (it "
+                    "holds neither its original content nor the migrated one); it was left "
+                    "as it is. Check it with 'seqcheck validate', then migrate again.",
+                    file=self.root / step.path,
+                )
+            if step.data is None:
+                project_files.remove(self.root, step.path)
+            else:
+                project_files.write(self.root, step.path, step.data)
 
 
-def _remove_step(path: Path, step: FileChange) -> None:
-    """Remove a file ``--repair`` replaced (a SequenceService file whose content an
-    earlier step wrote under the canonical name). No sidecar lock: conforming writers
-    never write such a file (it is not a sequence_NNN.json name, or a duplicate id
-    every store refuses), migrators are serialised by project.json's lock, and a lock
-    file would outlive the file it guards as a stray."""
-    current = read_file_bytes_or_none(path)
-    if current is None:
-        return  # already removed before an interruption
-    if current != step.original:
-        raise MigrateError(
-            MigrateCode.EDITED_SINCE, ErrorCode.INVALID_UPDATE,
-            "another program changed the file while the migration was running; it was "
-            "left as it is. Check it with 'seqcheck validate', then migrate again.",
-            file=path,
-        )
-    try:
-        path.unlink()
-        fsync_dir(path.parent)
-    except OSError as exc:
-        raise SeqcheckError(
-            ErrorCode.IO_ERROR, f"could not remove the file: {exc.strerror or exc}; it is "
-            "unchanged.", file=path,
-        ) from exc
-
-
-def _execute(root: Path, run: runs.Run, plan: Plan, start: int, lock_timeout: float,
-             on_step: StepCallback | None) -> int:
+def _execute(writer: _Writer, start: int, on_step: StepCallback | None) -> int:
+    root, run, plan = writer.root, writer.run, writer.plan
     total = len(plan.steps)
     done = start
     last_journal = time.monotonic()
     try:
         if run.created_dirs:
-            runs.make_dirs(root / SEQUENCES_DIR)
+            project_files.make_dirs(root, SEQUENCES_DIR)
         for step in plan.steps[start:]:
-            _write_step(root, step, lock_timeout)
+            writer.write_step(step)
             done += 1
-            # The step is durable (atomic_write_bytes fsyncs file and folder) before
-            # the journal says so. The journal is group-committed: rewritten at most
-            # every JOURNAL_INTERVAL seconds (and after the last step), so it may lag
-            # behind the disk but never run ahead of it; a resume redoes the lagging
-            # steps, which finds their bytes already in place.
+            # The step is durable (the atomic write fsyncs file and folder) before the
+            # journal says so. The journal is group-committed: rewritten at most every
+            # JOURNAL_INTERVAL seconds (and after the last step), so it may lag behind
+            # the disk but never run ahead of it; a resume redoes the lagging steps,
+            # which finds their bytes already in place.
             now = time.monotonic()
             if done == total or now - last_journal >= JOURNAL_INTERVAL:
-                journal.write(run.folder, done, total, done=done == total)
+                writer.journal(done)
                 last_journal = now
             if on_step is not None:
                 on_step(done, total)
         if start == total:
-            journal.write(run.folder, done, total, done=True)
-    except SeqcheckError as exc:
+            writer.journal(done)
+    except Exception as exc:
+        cause = exc if isinstance(exc, SeqcheckError) else unexpected(exc, "migration")
         if done == total:  # every file is in place; only the journal lags
-            raise interrupted(exc, done, total, "migration") from exc
-        raise _undone_or_interrupted(root, run, plan, exc, done, lock_timeout) from exc
+            raise interrupted(cause, done, total, "migration") from exc
+        raise _undone_or_interrupted(writer, cause, done) from exc
     return done - start
 
 
-def _undone_or_interrupted(root: Path, run: runs.Run, plan: Plan, cause: SeqcheckError,
-                           done: int, lock_timeout: float) -> SeqcheckError:
-    """Put the project back in its old layout after a clean failure, and say so; when
-    that is impossible too, the error says how to resume."""
+def _undone_or_interrupted(writer: _Writer, cause: SeqcheckError,
+                           done: int) -> SeqcheckError:
+    """Put the project back in its old layout after a clean failure and say so only
+    when every file is proven (by hash) as before; otherwise say which files are not,
+    keep the run, and say how to go on."""
+    root, run, plan = writer.root, writer.run, writer.plan
     total = len(plan.steps)
     try:
-        undo_steps(root, plan.steps[:done], lock_timeout)
-        runs.discard_run(run)
+        not_back = undo_steps(root, plan.steps[:done], writer.lock_timeout)
     except SeqcheckError:
         return interrupted(cause, done, total, "migration")
+    if not_back:
+        return not_restored(not_back, run.number, "migration", root=root, cause=cause)
+    try:
+        remove_created_sidecars(root, writer.progress.sidecars, writer.lock_timeout,
+                                held={PROJECT_FILE})
+        runs.delete_run(root, run)
+        runs.discard_seqcheck_dir(root)
+    except SeqcheckError as exc:
+        return interrupted(exc, done, total, "migration")
     message = (
         f"{cause.message} The migration stopped at step {done + 1} of {total}; the "
-        f"{done} file(s) it had written were restored, so the project is unchanged. Fix "
-        "the cause and run the same command again."
+        f"{done} file(s) it had written were restored (checked byte for byte), so the "
+        "project is unchanged. Fix the cause and run the same command again."
     )
     if isinstance(cause, MigrateError):
         return MigrateError(cause.migrate_code, cause.code, message, file=cause.file,
@@ -168,10 +193,15 @@ def _undone_or_interrupted(root: Path, run: runs.Run, plan: Plan, cause: Seqchec
 
 
 def _start(root: Path, plan: Plan, raw_inputs: dict[str, bytes],
-           had_sequences_dir: bool) -> runs.Run:
+           had_sequences_dir: bool, sidecars: list[str]) -> runs.Run:
     try:
-        return runs.start_run(root, plan, raw_inputs, had_sequences_dir)
+        return runs.start_run(root, plan, raw_inputs, had_sequences_dir, sidecars)
     except SeqcheckError as exc:
+        # Nothing was written to the project: leave nothing behind either.
+        remove_created_sidecars(root, sidecars, LOCK_TIMEOUT_SECONDS, held={PROJECT_FILE})
+        runs.discard_seqcheck_dir(root)
+        if isinstance(exc, MigrateError):
+            raise
         raise SeqcheckError(
             exc.code,
             f"could not back up the originals into .seqcheck/ before migrating: "
@@ -183,28 +213,19 @@ def _start(root: Path, plan: Plan, raw_inputs: dict[str, bytes],
 
 
 def _resume(root: Path, run: runs.Run, options: Options, lock_timeout: float,
-            on_step: StepCallback | None) -> ApplyResult:
+            on_step: StepCallback | None, sidecars: list[str]) -> ApplyResult:
     if run.options != options:
         raise MigrateError(
             MigrateCode.OPTIONS_MISMATCH, ErrorCode.INVALID_UPDATE,
             f"an interrupted migration (run {run.number}) was started with options "
-            f"{run.options.to_dict()}, not {options.to_dict()}. Run the same command "
-            "again to finish it, or --rollback to undo it.",
+            f"{quote(run.options.to_dict())}, not {quote(options.to_dict())}. Run the same "
+            "command again to finish it, or --rollback to undo it.",
             file=run.folder,
         )
+    run.check_backup()  # every backup present, hash-checked, nothing extra
     snap = read_snapshot(run.backup)
-    for rel in run.manifest["inputs"]:
-        run.backup_bytes(rel)  # checks each backup against its recorded hash
-    if set(snap.raw_files()) != set(run.manifest["inputs"]):
-        raise MigrateError(
-            MigrateCode.BAD_RECORD, ErrorCode.CORRUPT_FILE,
-            "the backup folder does not hold exactly the files its manifest lists. "
-            "Inspect .seqcheck/; the project was not touched by this attempt.",
-            file=run.backup,
-        )
     plan = make_plan(snap, root, options, run.migrated_at)
-    planned = [(s.path, runs.sha256(s.data) if s.data is not None else None)
-               for s in plan.steps]
+    planned = [(s.path, runs.sha256_or_none(s.data)) for s in plan.steps]
     recorded = [(s["path"], s["result_sha256"]) for s in run.steps]
     if planned != recorded:
         raise MigrateError(
@@ -214,12 +235,48 @@ def _resume(root: Path, run: runs.Run, options: Options, lock_timeout: float,
             "same version, or --rollback to undo it.",
             file=run.folder / runs.MANIFEST,
         )
-    remove_stale_temps(root, {PROJECT_FILE}, [s.path for s in plan.steps], [run.folder],
+    writer = _Writer(root, run, plan, lock_timeout)
+    for side in sidecars:
+        if side not in writer.progress.sidecars:
+            writer.progress.sidecars.append(side)
+            writer.journal(writer.progress.completed)
+    remove_stale_temps(root, {PROJECT_FILE}, [s.path for s in plan.steps], [run.rel],
                        lock_timeout)
-    progress = run.progress()
-    written = _execute(root, run, plan, progress.completed, lock_timeout, on_step)
+    written = _execute(writer, writer.progress.completed, on_step)
     return ApplyResult(root, "migrated", plan, resumed=True, steps_written=written,
                        run_dir=run.folder)
+
+
+class _Early(NamedTuple):
+    names: list[str] | None
+    snap: Snapshot
+    plan: Plan
+
+
+def _preflight(root: Path, options: Options, now: str) -> _Early | None:
+    """The fresh plan, read-only and without any lock, when no interrupted run exists:
+    a refusal or a no-op then leaves nothing behind, not even a lock sidecar. ``None``
+    when an interrupted run is to be resumed (decided again under the lock)."""
+    run = runs.latest_run(root)
+    if run is not None and not run.progress().done:
+        return None
+    return _planned(root, options, now)
+
+
+def _visible_names(root: Path) -> list[str] | None:
+    """The names in sequences/ that are not hidden (locks and temps are)."""
+    listed = project_files.list_names(root, SEQUENCES_DIR)
+    return None if listed is None else [n for n in listed if not n.startswith(".")]
+
+
+def _unchanged_since(root: Path, early: _Early) -> bool:
+    """Whether sequences/ lists the same names and the input files hold exactly the
+    bytes the plan was made from: then the plan made before taking the lock is still
+    the plan (reading is cheap; parsing and planning again are not)."""
+    if _visible_names(root) != early.names:
+        return False
+    return all(project_files.read(root, rel) == raw
+               for rel, raw in early.snap.raw_files().items())
 
 
 def apply(
@@ -237,33 +294,73 @@ def apply(
     clock). With ``verify_after`` the result carries :func:`migrate.verify`'s report.
     Raises :class:`~conformance.errors.SeqcheckError` /
     :class:`~migrate.errors.MigrateError` before any write for bad input, conflicts
-    (``MIGRATE_CONFLICT``), a born-broken project without ``repair``, a newer record.
-    A write that fails part-way is undone and its error raised (the project is
-    unchanged); if the undo fails too, ``MIGRATE_INCOMPLETE`` (with
-    ``completed``/``total``) is raised and the same call resumes the migration.
+    (``MIGRATE_CONFLICT``), a born-broken project without ``repair``, a newer record,
+    damaged or foreign records (``MIGRATE_BAD_RECORD``). A refused or no-op migration
+    creates nothing at all. A write that fails part-way is undone and its error
+    raised (the project is unchanged, checked by hash); a file that could not be
+    restored is ``MIGRATE_NOT_RESTORED`` naming it (the run is kept); if the undo fails
+    too, ``MIGRATE_INCOMPLETE`` (with ``completed``/``total``) and the same call
+    resumes the migration.
     """
     options = options or Options()
     root = project_root(project)
-    with file_lock(root / PROJECT_FILE, lock_timeout):
-        run = runs.latest_run(root)
-        if run is not None and not run.progress().done:
-            result = _resume(root, run, options, lock_timeout, on_step)
-        else:
-            result = _fresh(root, options, migration_time(now), lock_timeout, on_step)
+    when = migration_time(now)
+    early = _preflight(root, options, when)
+    if early is not None and not early.plan.has_work:
+        result = ApplyResult(root, early.plan.state, early.plan)
+    else:
+        ours = [] if project_files.exists(root, sidecar_of(PROJECT_FILE)) \
+            else [sidecar_of(PROJECT_FILE)]
+        with project_files.lock(root, PROJECT_FILE, lock_timeout):
+            run = runs.latest_run(root)
+            if run is not None and not run.progress().done:
+                result = _resume(root, run, options, lock_timeout, on_step, ours)
+            else:
+                if early is None or not _unchanged_since(root, early):
+                    early = _planned(root, options, when)
+                result = _fresh(root, early.snap, early.plan, lock_timeout, on_step, ours)
+    early = None  # free the parsed snapshot before verification reads the project again
     if verify_after:
-        result.verification = verify(root)
+        result.verification = _verify_after(root, result)
     return result
 
 
-def _fresh(root: Path, options: Options, now: str, lock_timeout: float,
-           on_step: StepCallback | None) -> ApplyResult:
-    # A function of its own so the parsed snapshot is freed before verification.
+def _verify_after(root: Path, result: ApplyResult) -> VerifyReport:
+    """The verification of what was just written. It runs after the migration: a
+    failure inside it must not read as "project unchanged" (exit 3), so it becomes a
+    problem of the report (exit 1, the migration itself stands and is recorded)."""
+    try:
+        return verify(root)
+    except Exception as exc:  # reported, with its type, as a problem of the report
+        report = VerifyReport(root, 0, VALIDATOR)
+        done = "the migration was applied and recorded" if result.state == "migrated" \
+            else "nothing was changed"
+        report.problems.append(VerifyProblem(
+            "unreadable", f"the verification could not run ({type(exc).__name__}: {exc}); "
+            f"{done}. Run 'seqcheck migrate PROJECT --verify' once the cause is fixed, or "
+            "--rollback.", getattr(exc, "file", None), getattr(exc, "pointer", None)))
+        return report
+
+
+def _planned(root: Path, options: Options, now: str) -> _Early:
+    names = _visible_names(root)
     snap = read_snapshot(root)
     plan = make_plan(snap, root, options, now)
     if plan.blocked:
         raise conflict_error(plan)
+    return _Early(names, snap, plan)
+
+
+def _fresh(root: Path, snap: Snapshot, plan: Plan, lock_timeout: float,
+           on_step: StepCallback | None, sidecars: list[str]) -> ApplyResult:
     if not plan.has_work:
         return ApplyResult(root, plan.state, plan)
-    run = _start(root, plan, snap.raw_files(), snap.had_sequences_dir)
-    written = _execute(root, run, plan, 0, lock_timeout, on_step)
+    # Record up front the sidecars the steps' locks will create (one journal write,
+    # not one per step); one missing then is created by a step only if absent now.
+    sidecars = sidecars + [
+        side for s in plan.steps
+        if s.original is not None and s.data is not None and s.path != PROJECT_FILE
+        and not project_files.exists(root, side := sidecar_of(s.path))]
+    run = _start(root, plan, snap.raw_files(), snap.had_sequences_dir, sidecars)
+    written = _execute(_Writer(root, run, plan, lock_timeout), 0, on_step)
     return ApplyResult(root, "migrated", plan, steps_written=written, run_dir=run.folder)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.reference.store import utc_now_iso
+from migrate.errors import quote
 
 #: Environment variable holding a fixed ISO 8601 UTC time, e.g. 2026-01-20T10:00:00.000Z.
 NOW_ENV = "SEQCHECK_MIGRATE_NOW"
@@ -28,7 +29,7 @@ def check_timestamp(value: str) -> str:
         raise SeqcheckError(
             ErrorCode.INVALID_UPDATE,
             f"expected the migration time as an ISO 8601 date-time with a zone (like "
-            f"2026-01-20T10:00:00.000Z), found {value!r}. Fix {NOW_ENV} or the now= "
+            f"2026-01-20T10:00:00.000Z), found {quote(value)}. Fix {NOW_ENV} or the now= "
             "argument.",
         )
     return value

@@ -19,7 +19,7 @@ from conformance import field_shapes, schema_registry
 from conformance.documents import MEMBERSHIP_FIELDS, schema_error
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import id_problem
-from migrate.errors import MigrateCode, MigrateError
+from migrate.errors import MigrateCode, MigrateError, quote
 from migrate.snapshot import SequenceInput, Snapshot
 
 #: Stand-in id used only to check an id-less file against the sequence schema.
@@ -88,7 +88,7 @@ def _groups(source: SequenceInput, file: Path) -> tuple[tuple[str, tuple[int, ..
                 )
         if shot["id"] in seen:
             raise _unrepairable(
-                f"expected unique shot ids, found {shot['id']!r} twice", file,
+                f"expected unique shot ids, found {quote(shot['id'])} twice", file,
                 ["shots", index, "id"],
             )
         seen.add(shot["id"])
@@ -104,7 +104,7 @@ def _groups(source: SequenceInput, file: Path) -> tuple[tuple[str, tuple[int, ..
             raise SeqcheckError(
                 ErrorCode.INVALID_ID,
                 f"expected metadata.sequence_id to be a safe identifier (it becomes a "
-                f"sequence id), but {target!r}: {problem}. Fix it by hand; nothing was "
+                f"sequence id), but {quote(target)}: {problem}. Fix it by hand; nothing was "
                 "changed.",
                 file=file,
                 pointer=json_pointer(["shots", index, "metadata", "sequence_id"]),

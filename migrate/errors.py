@@ -8,6 +8,7 @@ caller switches on) plus a :class:`MigrateCode` saying precisely what went wrong
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,20 @@ class MigrateCode(str, Enum):
     NOTHING_TO_ROLL_BACK = "MIGRATE_NOTHING_TO_ROLL_BACK"
     #: The ``.seqcheck/`` records are unreadable or inconsistent.
     BAD_RECORD = "MIGRATE_BAD_RECORD"
+    #: An undo or rollback could not give every file its original bytes back (a file
+    #: was changed by another program after the migration wrote it); the run is kept.
+    NOT_RESTORED = "MIGRATE_NOT_RESTORED"
+    #: ``--prune`` named a run that is unknown, in progress, damaged or not seqcheck's.
+    NOT_PRUNABLE = "MIGRATE_NOT_PRUNABLE"
 
     def __str__(self) -> str:
         return self.value
+
+
+def quote(value: Any, limit: int = 120) -> str:
+    """``value`` as JSON for a message, cut at ``limit`` characters."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class MigrateError(SeqcheckError):
@@ -91,4 +103,34 @@ def interrupted(cause: SeqcheckError, completed: int, total: int, what: str) -> 
         pointer=cause.pointer,
         completed=completed,
         total=total,
+    )
+
+
+
+def not_restored(paths: list[str], run: int, what: str, *, root: Path,
+                 cause: SeqcheckError | None = None) -> MigrateError:
+    """``what`` ("migration", "rollback") ended with ``paths`` (project-relative) not
+    holding their original bytes; run ``run``'s backup is kept."""
+    listed = ", ".join(json.dumps(p) for p in paths)
+    before = f"{cause.message} " if cause is not None else ""
+    return MigrateError(
+        MigrateCode.NOT_RESTORED,
+        cause.code if cause is not None else ErrorCode.INVALID_UPDATE,
+        f"{before}The {what} could not give {len(paths)} file(s) their original bytes "
+        f"back: {listed} (changed by another program after the migration wrote them; "
+        "left as they are), so the project is NOT as before. The originals stay in "
+        f".seqcheck/runs/{run:04d}/backup: compare, then run 'seqcheck migrate PROJECT "
+        "--rollback --force' to restore them.",
+        file=root / paths[0],
+    )
+
+
+def unexpected(exc: Exception, what: str) -> SeqcheckError:
+    """An exception that is not a SeqcheckError, met while ``what`` was writing, as an
+    ``INTERNAL_ERROR`` - so the caller undoes or reports progress truthfully instead of
+    letting it read as "the project is unchanged"."""
+    return SeqcheckError(
+        ErrorCode.INTERNAL_ERROR,
+        f"the {what} met an unexpected {type(exc).__name__}: {exc}. This is a bug in "
+        "seqcheck; please report it with the command you ran.",
     )

@@ -3,7 +3,8 @@
 0 migrated or nothing to do; 1 conflicts, bad input or verification failures;
 2 usage (including a path that is not a project, or options that do not match an
 interrupted run); 3 I/O or internal error (including damaged records); 4 interrupted,
-resume required.
+resume required, or the project is part-way and needs a look (a file could not be
+restored: ``MIGRATE_NOT_RESTORED``; never "unchanged").
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from migrate.errors import MigrateCode, MigrateError
 
 _BY_MIGRATE_CODE = {
     MigrateCode.INCOMPLETE: ExitCode.INTERRUPTED,
+    MigrateCode.NOT_RESTORED: ExitCode.INTERRUPTED,
     MigrateCode.OPTIONS_MISMATCH: ExitCode.USAGE,
     MigrateCode.BAD_RECORD: ExitCode.ERROR,
 }

@@ -383,3 +383,7 @@ class RollbackResult:
     restored: list[str]
     removed: list[str]
     forced_over: list[str]
+    #: The run undone, and the lock sidecars and temp files it had left, removed.
+    run: int | None = None
+    removed_sidecars: list[str] = field(default_factory=list)
+    removed_temps: list[str] = field(default_factory=list)

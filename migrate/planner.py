@@ -53,7 +53,7 @@ from migrate.detect import (
     service_explanation,
     service_needs_repair_error,
 )
-from migrate.errors import MigrateCode, MigrateError
+from migrate.errors import MigrateCode, MigrateError, quote
 from migrate.record import RECORD_KEY, build_record, existing_record
 from migrate.service_repair import LegacyShot, merge_group
 from migrate.shots import shot_duration, with_plan_id
@@ -215,7 +215,7 @@ class _Planner:
             if seq_id in self.by_sequence:
                 raise SeqcheckError(
                     ErrorCode.DUPLICATE_SEQUENCE_ID,
-                    f"expected the sequence {seq_id!r} named by the id-less file's shots to "
+                    f"expected the sequence {quote(seq_id)} named by the id-less file's shots to "
                     f"be new, but {self.by_sequence[seq_id]} already has that id. Merge "
                     "them by hand; nothing was changed.",
                     file=self.root / src.path,
@@ -352,7 +352,8 @@ class _Planner:
             raise MigrateError(
                 MigrateCode.AMBIGUOUS_SEQUENCE, ErrorCode.CORRUPT_FILE,
                 f"expected one sequence per shot, but sequencePlanId says "
-                f"{shot['sequencePlanId']!r} and sequence_id says {shot['sequence_id']!r}. "
+                f"{quote(shot['sequencePlanId'])} and sequence_id says "
+                f"{quote(shot['sequence_id'])}. "
                 "Make them agree; nothing was changed.",
                 file=self.root / PROJECT_FILE, pointer=copy.pointer,
             )
@@ -366,7 +367,7 @@ class _Planner:
                     raise SeqcheckError(
                         ErrorCode.INVALID_ID,
                         f"expected metadata.sequence_id to be a safe identifier, but "
-                        f"{meta_target!r}: {problem}. Fix it; nothing was changed.",
+                        f"{quote(meta_target)}: {problem}. Fix it; nothing was changed.",
                         file=self.root / PROJECT_FILE,
                         pointer=copy.pointer + "/metadata/sequence_id",
                     )
@@ -382,7 +383,7 @@ class _Planner:
         if differing is not None and not in_split:
             raise MigrateError(
                 MigrateCode.LEGACY_DUPLICATE, ErrorCode.CORRUPT_FILE,
-                f"expected copies of shot {shot_id!r} in project.json to be identical, but "
+                f"expected copies of shot {quote(shot_id)} in project.json to be identical, but "
                 f"the copy at {differing.pointer} differs from the one at {first.pointer}. "
                 "--on-conflict only decides between project.json and a sequence file; "
                 "remove the stale copy by hand. Nothing was changed.",
@@ -421,12 +422,12 @@ class _Planner:
         pointers: tuple[str, ...], copies: list[_Copy],
     ) -> None:
         same_file = holder.sequence_id == target
-        where = "its target sequence" if same_file else f"sequence {holder.sequence_id!r}"
+        where = "its target sequence" if same_file else f"sequence {quote(holder.sequence_id)}"
         resolution = self.options.on_conflict
         self.plan.conflicts.append(model.Conflict(
             shot_id, first.pointer, holder.path, holder.pointer_of(shot_id), target,
             resolution,
-            f"shot {shot_id!r} is already in {where} ({holder.path}) with different "
+            f"shot {quote(shot_id)} is already in {where} ({holder.path}) with different "
             "content",
         ))
         if resolution == "keep-sequence":

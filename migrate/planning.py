@@ -6,6 +6,7 @@ import os
 
 from migrate import runs
 from migrate.clock import migration_time
+from migrate.errors import quote
 from migrate.model import Options, Plan
 from migrate.planner import make_plan
 from migrate.snapshot import project_root, read_snapshot
@@ -31,7 +32,7 @@ def plan(project: str | os.PathLike[str], options: Options | None = None, *,
             result.notes.append(
                 f"an interrupted migration (run {run.number}) completed {progress.completed} "
                 f"of {progress.total} steps; applying resumes it with its recorded options "
-                f"{run.options.to_dict()}"
+                f"{quote(run.options.to_dict())}"
             )
             return result
     result = make_plan(read_snapshot(root), root, options, migration_time(now), preview=True)

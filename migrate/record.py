@@ -14,7 +14,7 @@ from typing import Any
 
 from conformance import __version__
 from conformance.errors import ErrorCode, json_pointer
-from migrate.errors import MigrateCode, MigrateError
+from migrate.errors import MigrateCode, MigrateError, quote
 
 RECORD_KEY = "seqcheck_migration"
 #: Version of the record's own shape; bumped only on incompatible change.
@@ -53,7 +53,7 @@ def existing_record(project: dict[str, Any], file: Path) -> dict[str, Any] | Non
         raise MigrateError(
             MigrateCode.BAD_RECORD, ErrorCode.CORRUPT_FILE,
             f"expected the migration record to carry a tool_version like '1.2.3' and an "
-            f"integer record_format, found {version!r} and {fmt!r}; nothing was changed.",
+            f"integer record_format, found {quote(version)} and {quote(fmt)}; nothing was changed.",
             file=file, pointer=pointer,
         )
     if theirs > ours or fmt > RECORD_FORMAT:

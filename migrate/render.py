@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from migrate import model
+from migrate.errors import quote
+from migrate.history import HistoryEntry, PruneResult
 
 #: Longest list printed per plan section; ``--format json`` always has everything.
 MAX_LINES = 200
@@ -50,12 +52,12 @@ def plan_text(plan: model.Plan) -> str:
         out.append("Repair:")
         out.append(f"  {plan.repair.explanation}")
         for part in plan.repair.parts:
-            out.append(f"  {part.file}: id {part.sequence_id!r}, name {part.name!r}, order "
-                       f"{part.order}, {len(part.shot_ids)} shot(s)")
+            out.append(f"  {part.file}: id {quote(part.sequence_id)}, name "
+                       f"{quote(part.name)}, order {part.order}, {len(part.shot_ids)} shot(s)")
     if plan.steps:
         out.append(f"Files ({len(plan.steps)} step(s), in this order):")
         for step in plan.steps:
-            seq = f" sequence {step.sequence_id!r}" if step.sequence_id is not None else ""
+            seq = f" sequence {quote(step.sequence_id)}" if step.sequence_id is not None else ""
             noun = "legacy shots" if step.sequence_id is None else "shots"
             out.append(f"  {step.action:<15} {step.path}{seq}: {step.shots_before} -> "
                        f"{step.shots_after} {noun}")
@@ -140,4 +142,36 @@ def rollback_text(result: model.RollbackResult) -> str:
             f"{len(result.removed)} created file(s).")
     if result.forced_over:
         text += f" --force overwrote edits in: {', '.join(result.forced_over)}."
+    leftovers = [*result.removed_sidecars, *result.removed_temps]
+    if leftovers:
+        text += f" Removed what the migration had left: {', '.join(leftovers)}."
+    if result.run is not None:
+        text += (f" Every file was checked against its original hash. Audit record: "
+                 f".seqcheck/runs/{result.run:04d}/rollback.json.")
     return text
+
+
+def history_text(project: object, entries: Sequence[HistoryEntry]) -> str:
+    """``--history``: one line per folder of .seqcheck/runs."""
+    if not entries:
+        return f"{project}: no migration runs in .seqcheck/runs."
+    lines = [f"Migration runs of {project}:",
+             f"  {'run':<5} {'migrated at':<25} {'status':<18} files"]
+    for e in entries:
+        files = f"{len(e.files)}: {', '.join(e.files)}" if e.files else "-"
+        lines.append(f"  {e.number:04d}  {e.migrated_at or '-':<25} {e.status.value:<18} "
+                     f"{files}")
+        if e.rolled_back_at:
+            lines.append(f"        rolled back at {e.rolled_back_at}")
+        if e.problem:
+            lines.append(f"        {e.problem}")
+    return "\n".join(lines)
+
+
+def prune_text(result: PruneResult) -> str:
+    """``--prune``: which runs went, which stay."""
+    if not result.deleted:
+        return f"{result.project}: no finished run to prune; nothing was deleted."
+    gone = ", ".join(f"{n:04d}" for n in result.deleted)
+    kept = ", ".join(f"{n:04d}" for n in result.kept) or "none"
+    return f"Pruned {result.project}: deleted run(s) {gone}; kept {kept}."

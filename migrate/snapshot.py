@@ -23,11 +23,13 @@ from conformance.documents import (
 )
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import id_problem
-from conformance.jsonio import parse_bytes, read_file_bytes
+from conformance.jsonio import parse_bytes
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, is_sequence_file_name
 from conformance.validate import Severity
 from conformance.validate.finding import FileRef
 from conformance.validate.parsing import parse
+from migrate import project_files
+from migrate.errors import quote
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ def _check_legacy_shot(shot: Any, file: Path, array: str, index: int) -> None:
                 raise SeqcheckError(
                     ErrorCode.INVALID_ID,
                     f"expected {member} to name a sequence with a safe identifier (it "
-                    f"becomes part of a file's identity), but {shot[member]!r} "
+                    f"becomes part of a file's identity), but {quote(shot[member])} "
                     f"{_phrase(problem)}. Fix the id; nothing was changed.",
                     file=file,
                     pointer=json_pointer([*where, member]),
@@ -204,15 +206,14 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
     it was taken.
     """
     project_path = root / PROJECT_FILE
-    try:
-        project_raw = read_file_bytes(project_path)
-    except FileNotFoundError:
+    project_raw = project_files.read(root, PROJECT_FILE)
+    if project_raw is None:
         raise SeqcheckError(
             ErrorCode.PROJECT_NOT_FOUND,
             "expected project.json in the project folder, found none. Pass the folder "
             "that holds project.json.",
             file=project_path,
-        ) from None
+        )
     findings: tuple[tuple[str, str], ...] = ()
     if checked:
         project = check_project_doc(parse_bytes(project_raw, file=project_path), project_path)
@@ -220,35 +221,21 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
     else:
         project = _object(_parse_fast(project_raw, project_path), project_path)
     folder = root / SEQUENCES_DIR
-    try:
-        names = sorted(
-            e.name for e in os.scandir(folder)
-            if is_sequence_file_name(e.name) or field_shapes.may_be_app_sequence_file(e.name)
-        )
-        had_dir = True
-    except FileNotFoundError:
-        names, had_dir = [], False
-    except NotADirectoryError:
-        raise SeqcheckError(
-            ErrorCode.CORRUPT_FILE, "expected 'sequences' to be a folder, found a file.",
-            file=folder,
-        ) from None
-    except OSError as exc:
-        raise SeqcheckError(
-            ErrorCode.IO_ERROR, f"could not list the folder: {exc.strerror or exc}.",
-            file=folder,
-        ) from exc
+    listed = project_files.list_names(root, SEQUENCES_DIR)
+    had_dir = listed is not None
+    names = [n for n in listed or []
+             if is_sequence_file_name(n) or field_shapes.may_be_app_sequence_file(n)]
     sequences = []
     for name in names:
         path = folder / name
         if not is_sequence_file_name(name):
             # The app's id-prefix files are read; any other sequence_*.json is a stray
             # file (the validator's SC313) and is neither read further nor touched.
-            candidate = _app_file(path, name)
+            candidate = _app_file(root, path, name)
             if candidate is not None:
                 sequences.append(candidate)
             continue
-        raw = read_file_bytes(path)
+        raw = _read_sequence(root, path, name)
         doc = parse_bytes(raw, file=path) if checked else _object(_parse_fast(raw, path), path)
         if checked and not (isinstance(doc, dict) and "id" not in doc):
             # Files with an id must be valid; id-less ones are judged by detect.py.
@@ -259,9 +246,17 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
     return Snapshot(project_raw, project, tuple(sequences), had_dir, findings)
 
 
-def _app_file(path: Path, name: str) -> SequenceInput | None:
+def _read_sequence(root: Path, path: Path, name: str) -> bytes:
+    raw = project_files.read(root, f"{SEQUENCES_DIR}/{name}")
+    if raw is None:
+        raise SeqcheckError(ErrorCode.IO_ERROR, "the file disappeared while being read; "
+                            "retry once nothing else changes the project.", file=path)
+    return raw
+
+
+def _app_file(root: Path, path: Path, name: str) -> SequenceInput | None:
     try:
-        raw = read_file_bytes(path)
+        raw = _read_sequence(root, path, name)
         doc = parse_bytes(raw, file=path)
     except SeqcheckError:
         return None
@@ -310,7 +305,7 @@ def project_root(path: str | os.PathLike[str]) -> Path:
             "project.json.",
             file=root,
         )
-    if not (root / PROJECT_FILE).is_file():
+    if not project_files.exists(root, PROJECT_FILE):
         raise SeqcheckError(
             ErrorCode.PROJECT_NOT_FOUND,
             "expected project.json in the project folder, found none. Pass the folder "

@@ -4,8 +4,9 @@ A failed write (disk full, permission denied, a file edited meanwhile) raises in
 the migrating process, which can still put the project back in its old layout:
 created files are removed first (that frees space), then rewritten files get their
 original bytes back. project.json is always the last step, so it is never among the
-steps to undo. If the undo fails too, the journal still says how far the migration
-got and the same command resumes it.
+steps to undo. "Unchanged" is then proven, not assumed: every file is read back and
+compared with its original (absent for a created file); the ones that differ are
+returned, so the caller says which and keeps the run's backup.
 """
 
 from __future__ import annotations
@@ -14,37 +15,26 @@ import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.atomic import atomic_write_bytes, file_lock, fsync_dir
-from conformance.errors import ErrorCode, SeqcheckError
-from conformance.jsonio import read_file_bytes_or_none
 from conformance.layout import PROJECT_FILE
+from migrate import project_files
 from migrate.model import FileChange
 
 
-def undo_steps(root: Path, steps: Sequence[FileChange], lock_timeout: float) -> None:
-    """Give every file of ``steps`` its original state; raise ``IO_ERROR`` if impossible.
-
-    A file holding neither the step's result nor its original is left alone (it is
-    not ours to overwrite).
-    """
+def undo_steps(root: Path, steps: Sequence[FileChange], lock_timeout: float) -> list[str]:
+    """Give every file of ``steps`` its original state; return the paths that do not
+    hold it afterwards (e.g. edited by another program after the migration wrote them:
+    not ours to overwrite). Raises ``IO_ERROR`` when a write or removal fails."""
     ordered = [s for s in steps if s.original is None] + [
         s for s in steps if s.original is not None]
     for step in ordered:
-        path = root / step.path
-        lock = (contextlib.nullcontext() if step.path == PROJECT_FILE
-                else file_lock(path, lock_timeout))
-        with lock:
-            current = read_file_bytes_or_none(path)
-            if current != step.data:
+        unlocked = step.path == PROJECT_FILE or step.original is None or step.data is None
+        with contextlib.nullcontext() if unlocked else \
+                project_files.lock(root, step.path, lock_timeout):
+            current = project_files.read(root, step.path)
+            if current != step.data:  # (for a removal step: absent is its result)
                 continue
             if step.original is not None:
-                atomic_write_bytes(path, step.original)
-                continue
-            try:
-                path.unlink()
-                fsync_dir(path.parent)
-            except OSError as exc:
-                raise SeqcheckError(
-                    ErrorCode.IO_ERROR,
-                    f"could not remove the file: {exc.strerror or exc}.", file=path,
-                ) from exc
+                project_files.write(root, step.path, step.original)
+            else:
+                project_files.remove(root, step.path)
+    return [s.path for s in steps if project_files.read(root, s.path) != s.original]

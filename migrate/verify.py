@@ -24,6 +24,7 @@ from conformance.documents import LEGACY_ARRAYS, shot_sequence_id
 from conformance.errors import SeqcheckError
 from conformance.layout import PROJECT_FILE
 from migrate import runs
+from migrate.errors import quote
 from migrate.model import VerifyProblem, VerifyReport
 from migrate.snapshot import Snapshot, project_root, read_snapshot
 from migrate.validation import validation_problems
@@ -81,7 +82,7 @@ def _compare(original: Snapshot, current: Snapshot, problems: list[VerifyProblem
         locs = found.get(shot_id, [])
         if not locs:
             problems.append(VerifyProblem(
-                "missing", f"shot {shot_id!r} of the original project is nowhere in the "
+                "missing", f"shot {quote(shot_id)} of the original project is nowhere in the "
                 "migrated project. Roll back with 'seqcheck migrate PROJECT --rollback'."))
             continue
         files = {loc.file for loc in locs}
@@ -89,12 +90,12 @@ def _compare(original: Snapshot, current: Snapshot, problems: list[VerifyProblem
         if len(files) > 1 or len(locs) - n_project > 1 or n_project > in_project.get(shot_id, 0):
             where = ", ".join(f"{loc.file}#{loc.pointer}" for loc in locs)
             problems.append(VerifyProblem(
-                "duplicated", f"expected shot {shot_id!r} exactly once, found it at {where}.",
+                "duplicated", f"expected shot {quote(shot_id)} exactly once, found it at {where}.",
                 locs[1].file, locs[1].pointer))
         for loc in locs:
             if not _matches(loc, originals):
                 problems.append(VerifyProblem(
-                    "changed", f"expected shot {shot_id!r} with its original content (plus "
+                    "changed", f"expected shot {quote(shot_id)} with its original content (plus "
                     "sequencePlanId), found different content (edited since the migration?).",
                     loc.file, loc.pointer))
     return len(copies)
@@ -104,8 +105,8 @@ def _left_behind(current: Snapshot, problems: list[VerifyProblem]) -> None:
     for loc in _locations(current):
         if loc.file == PROJECT_FILE and shot_sequence_id(loc.shot) is not None:
             problems.append(VerifyProblem(
-                "not-migrated", f"shot {loc.shot.get('id')!r} names sequence "
-                f"{shot_sequence_id(loc.shot)!r} but is still in project.json. Run "
+                "not-migrated", f"shot {quote(loc.shot.get('id'))} names sequence "
+                f"{quote(shot_sequence_id(loc.shot))} but is still in project.json. Run "
                 "'seqcheck migrate PROJECT'.", PROJECT_FILE, loc.pointer))
 
 

@@ -62,7 +62,9 @@ def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("bundles")
     result = schema("--bundle", "--output", str(out))
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"Wrote 7 bundled schemas to {out}.\n"
+    n = len(schema_registry.schema_names())
+    assert n >= 7
+    assert result.stderr == f"Wrote {n} bundled schemas to {out}.\n"
     return out
 
 

@@ -96,3 +96,54 @@ def example(tmp_path: Path) -> Callable[[str], Path]:
         return target
 
     return copy
+
+
+def patch_project_writes(monkeypatch: pytest.MonkeyPatch,
+                         fail: Callable[[int, str], BaseException | None]) -> None:
+    """Make the migrator's n-th write of a project file (not a record in .seqcheck/)
+    raise ``fail(n, rel)`` when that returns an exception (n counts from 1)."""
+    import migrate.project_files as files
+
+    real = files.write
+    calls = {"n": 0}
+
+    def write(root: Path, rel: str, data: bytes) -> None:
+        if not rel.startswith(".seqcheck/"):
+            calls["n"] += 1
+            exc = fail(calls["n"], rel)
+            if exc is not None:
+                raise exc
+        real(root, rel, data)
+
+    monkeypatch.setattr(files, "write", write)
+
+
+def without_project_sidecar(files: dict[str, bytes]) -> dict[str, Any]:
+    """``files`` (a ``tree(records=True)``) with ".project.json.lock" dropped from the
+    first run's ``sidecars`` lists: an attempt killed before its manifest existed, or
+    one whose clean failure could not remove the sidecar (read-only folder), leaves a
+    sidecar the next attempt cannot know it owns."""
+    out: dict[str, Any] = dict(files)
+    for key in (".seqcheck/runs/0001/journal.json", ".seqcheck/runs/0001/manifest.json"):
+        if key in out:
+            doc = json.loads(out[key])
+            doc["sidecars"] = [s for s in doc["sidecars"] if s != ".project.json.lock"]
+            out[key] = doc
+    return out
+
+
+def listing(root: Path) -> dict[str, bytes | None]:
+    """Every entry under ``root`` except ``.seqcheck/``, lock sidecars and temp files
+    included: path -> bytes (``None`` for a folder, the target for a link)."""
+    out: dict[str, bytes | None] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if rel == ".seqcheck" or rel.startswith(".seqcheck/"):
+            continue
+        if path.is_symlink():
+            out[rel] = str(path.readlink()).encode()
+        elif path.is_dir():
+            out[rel] = None
+        else:
+            out[rel] = path.read_bytes()
+    return out

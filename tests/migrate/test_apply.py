@@ -139,7 +139,7 @@ def test_conflict_stops_before_any_write(make_project: MakeProject) -> None:
     with pytest.raises(MigrateError) as info:
         apply(root, now=NOW)
     assert info.value.migrate_code is MigrateCode.CONFLICT
-    assert "'a'" in info.value.message and "--on-conflict" in info.value.message
+    assert '"a"' in info.value.message and "--on-conflict" in info.value.message
     assert info.value.pointer == "/shots/0"
     assert tree(root, records=True) == before
     assert plan(root).blocked
@@ -242,7 +242,7 @@ def test_a_file_edited_during_an_interrupted_migration_stops_the_resume(
         {"sequence_001.json": seq_doc("s", [])},
     )
     original = tree(root)
-    real = apply_module._write_step
+    real = apply_module._Writer.write_step
     calls = {"n": 0}
 
     def crash_on_second(*args: object) -> None:
@@ -251,7 +251,7 @@ def test_a_file_edited_during_an_interrupted_migration_stops_the_resume(
             raise KeyboardInterrupt  # like a kill: no undo, the journal stays
         real(*args)
 
-    monkeypatch.setattr(apply_module, "_write_step", crash_on_second)
+    monkeypatch.setattr(apply_module._Writer, "write_step", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
         apply(root, now=NOW)
     monkeypatch.undo()

@@ -17,7 +17,15 @@ from click.testing import CliRunner, Result
 from conformance import schema_registry
 from conformance.cli.main import cli
 from conformance.errors import ErrorCode, SeqcheckError
-from tests.migrate.conftest import NOW, MakeProject, load, project_doc, seq_doc, tree
+from tests.migrate.conftest import (
+    NOW,
+    MakeProject,
+    load,
+    patch_project_writes,
+    project_doc,
+    seq_doc,
+    tree,
+)
 
 LEGACY = project_doc(shots=[{"id": "a", "sequencePlanId": "s"}, {"id": "b", "sequence_id": "t"}],
                      storyboard=[{"id": "c"}])
@@ -32,7 +40,7 @@ def test_dry_run_text_and_json(make_project: MakeProject) -> None:
     before = tree(root, records=True)
     text = run(root, "--dry-run")
     assert text.exit_code == 0, text.output
-    assert "create          sequences/sequence_001.json sequence 's'" in text.output
+    assert "create          sequences/sequence_001.json sequence \"s\"" in text.output
     assert "c at /storyboard/0: names no sequence" in text.output
     assert "Dry run: nothing was changed." in text.output
     out = run(root, "--dry-run", "--format", "json")
@@ -52,7 +60,7 @@ def test_apply_then_again_then_verify_then_rollback(make_project: MakeProject) -
     again = run(root)
     assert again.exit_code == 0 and "already migrated" in again.output
     checked = run(root, "--verify", "--format", "json")
-    assert checked.exit_code == 0 and json.loads(checked.output)["ok"] is True
+    assert checked.exit_code == 0 and json.loads(checked.output)["report"]["ok"] is True
     back = run(root, "--rollback")
     assert back.exit_code == 0 and "Rolled back" in back.output
     assert tree(root) == before
@@ -102,25 +110,17 @@ def test_io_error_before_any_write_exits_3(make_project: MakeProject) -> None:
     (root / ".seqcheck").write_text("not a folder")
     before = tree(root)
     result = run(root)
-    assert result.exit_code == 3 and "IO_ERROR" in result.output
+    assert result.exit_code == 3 and "MIGRATE_BAD_RECORD" in result.output
+    assert '".seqcheck" to be a folder, found a file' in result.output
     assert tree(root) == before
 
 
 def _fail_second_write(monkeypatch: pytest.MonkeyPatch) -> Any:
+    patch_project_writes(monkeypatch, lambda n, rel: SeqcheckError(
+        ErrorCode.IO_ERROR, "could not write the file: the disk is full.", file=rel)
+        if n == 2 else None)
     # The package exports the function apply, which hides the submodule attribute.
-    apply_module = importlib.import_module("migrate.apply")
-    real = apply_module.atomic_write_bytes
-    calls = {"n": 0}
-
-    def flaky(target: Path, data: bytes) -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise SeqcheckError(ErrorCode.IO_ERROR, "could not write the file: the disk is full.",
-                                file=target)
-        real(target, data)
-
-    monkeypatch.setattr(apply_module, "atomic_write_bytes", flaky)
-    return apply_module
+    return importlib.import_module("migrate.apply")
 
 
 def test_failure_part_way_is_undone_and_exits_3(
@@ -178,7 +178,7 @@ def test_verify_failure_exits_1(make_project: MakeProject) -> None:
     doc["shots"] = []
     (root / "sequences/sequence_001.json").write_text(json.dumps(doc))
     result = run(root, "--verify")
-    assert result.exit_code == 1 and "missing: shot 'a'" in result.output
+    assert result.exit_code == 1 and "missing: shot \"a\"" in result.output
     refused = run(root, "--rollback")
     assert refused.exit_code == 1 and "MIGRATE_EDITED_SINCE" in refused.output
     assert run(root, "--rollback", "--force").exit_code == 0
@@ -224,7 +224,7 @@ def test_batch_recursive_fail_fast_and_json(tmp_path: Path, make_project: MakePr
     assert "--fail-fast: stopped after 2 of 4 projects." in result.output
     assert load(paths[3], "project.json") == LEGACY  # never reached
     dry = run("-r", "--dry-run", "--format", "json", tmp_path / "all")
-    rows = json.loads(dry.output)
+    rows = json.loads(dry.output)["projects"]
     assert [(Path(r["project"]).name, r["status"]) for r in rows] == [
         ("a-legacy", "already migrated"), ("b-broken", "failed"),
         ("c-nothing", "nothing to do"), ("d-legacy", "would migrate")]
@@ -240,3 +240,42 @@ def test_real_process_exit_codes(make_project: MakeProject) -> None:
     usage = subprocess.run([seqcheck, "migrate", str(root), "--force"], capture_output=True,
                            text=True, env=env, timeout=60)
     assert usage.returncode == 2 and "--force only applies to --rollback" in usage.stderr
+
+
+def _batch_tree(base: Path) -> Path:
+    from tests.migrate.conftest import write_project
+
+    cases: list[tuple[str, Any, Any]] = [
+        ("a-legacy", LEGACY, None),
+        ("b-conflict", project_doc(shots=[{"id": "x", "sequencePlanId": "s", "v": 1}]),
+         {"sequence_001.json": seq_doc("s", [{"id": "x", "v": 2}])}),
+        ("c-nothing", project_doc(storyboard=[{"id": "y"}]), None),
+        ("d-corrupt", b'{"shots": [', None),
+        ("e-legacy", LEGACY, {"sequence_001.json": seq_doc("s", [])}),
+        ("f-legacy", project_doc(shots=[{"id": f"s{n}", "sequencePlanId": f"q{n % 3}"}
+                                        for n in range(30)]), None),
+    ]
+    for name, doc, seqs in cases:
+        write_project(base / name, doc, seqs)
+    return base
+
+
+def test_parallel_batch_matches_the_serial_run(tmp_path: Path) -> None:
+    seqcheck = str(Path(sys.executable).with_name("seqcheck"))
+    env = {**os.environ, "SEQCHECK_MIGRATE_NOW": NOW}
+    outputs = {}
+    # Labels of one length: the text table's column width follows the paths.
+    for label, extra in (("serial", []), ("jobs-3", ["-j", "3"])):
+        base = _batch_tree(tmp_path / label)
+        runs = [subprocess.run([seqcheck, "migrate", "-r", str(base), *args, *extra],
+                               capture_output=True, text=True, env=env, timeout=120)
+                for args in ([], ["--verify", "--format", "json"])]
+        outputs[label] = (
+            [(r.returncode, r.stdout.replace(str(base), "BASE")) for r in runs],
+            {rel: data for rel, data in tree(base, records=True).items()},
+        )
+    assert outputs["jobs-3"] == outputs["serial"]
+    codes = [code for code, _ in outputs["serial"][0]]
+    assert codes == [1, 1]  # the conflict and the corrupt project fail, others pass
+    refused = run("-r", "-j", "2", "--fail-fast", tmp_path / "serial")
+    assert refused.exit_code == 2 and "--fail-fast needs the serial order" in refused.output

@@ -7,8 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from conformance import schema_registry
 from migrate import MigrateCode, MigrateError, apply, rollback, verify
-from tests.migrate.conftest import NOW, MakeProject, load, project_doc, seq_doc, tree
+from tests.migrate.conftest import (
+    NOW,
+    MakeProject,
+    listing,
+    load,
+    patch_project_writes,
+    project_doc,
+    seq_doc,
+    tree,
+)
 
 
 def _migrated(make_project: MakeProject) -> tuple[Path, dict[str, bytes]]:
@@ -24,16 +34,42 @@ def _migrated(make_project: MakeProject) -> tuple[Path, dict[str, bytes]]:
 
 
 def test_rollback_restores_every_original_byte(make_project: MakeProject) -> None:
-    root, before = _migrated(make_project)
-    assert tree(root) != before
+    root = make_project(
+        # BOM and odd formatting: rollback must bring these exact bytes back.
+        b'\xef\xbb\xbf{"schema_version":"1.0","project_name":"P",\n "shots":[{"id":"a",'
+        b'"sequencePlanId":"s"},{"id":"b","sequence_id":"t"}],"storyboard":[{"id":"c"}]}',
+        {"sequence_001.json": seq_doc("s", [{"id": "z", "sequencePlanId": "s"}])},
+    )
+    before = listing(root)  # sidecars and hidden files included
+    apply(root, now=NOW)
+    assert (root / ".project.json.lock").exists()
+    assert listing(root) != before
     result = rollback(root)
-    assert tree(root) == before
+    assert listing(root) == before  # exactly the original files (plus .seqcheck/)
     assert sorted(result.restored) == ["project.json", "sequences/sequence_001.json"]
     assert result.removed == ["sequences/sequence_002.json"]
-    assert not (root / ".seqcheck").exists()
+    assert sorted(result.removed_sidecars) == [".project.json.lock",
+                                               "sequences/.sequence_001.json.lock"]
+    audit = load(root, ".seqcheck/runs/0001/rollback.json")
+    assert schema_registry.first_error("migration-run-rollback", audit) is None
+    assert audit["restored"] == result.restored and audit["removed"] == result.removed
+    assert audit["forced"] is False
     with pytest.raises(MigrateError) as info:
         rollback(root)
     assert info.value.migrate_code is MigrateCode.NOTHING_TO_ROLL_BACK
+    assert listing(root) == before
+
+
+def test_rollback_keeps_sidecars_that_existed_before(make_project: MakeProject) -> None:
+    root, _ = _migrated(make_project)
+    rollback(root)
+    (root / ".project.json.lock").write_bytes(b"")  # e.g. the app's store made it
+    before = listing(root)
+    apply(root, now=NOW)
+    rollback(root)
+    assert listing(root) == before
+    assert load(root, ".seqcheck/runs/0002/rollback.json")["removed_sidecars"] == [
+        "sequences/.sequence_001.json.lock"]
 
 
 def test_rollback_removes_a_sequences_folder_it_created(make_project: MakeProject) -> None:
@@ -91,7 +127,7 @@ def test_verify_catches_a_lost_shot(make_project: MakeProject) -> None:
     (root / "sequences/sequence_002.json").write_text(json.dumps(doc), "utf-8")
     report = verify(root)
     assert not report.ok
-    assert [p.kind for p in report.problems] == ["missing"] and "'b'" in report.problems[0].message
+    assert [p.kind for p in report.problems] == ["missing"] and '"b"' in report.problems[0].message
 
 
 def test_verify_catches_a_duplicated_shot(make_project: MakeProject) -> None:
@@ -148,20 +184,10 @@ def test_verify_and_rollback_refuse_a_damaged_backup(make_project: MakeProject) 
 def test_an_interrupted_rollback_is_finished_by_running_it_again(
     make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import importlib
 
     root, before = _migrated(make_project)
-    module = importlib.import_module("migrate.rollback")
-    real = module.atomic_write_bytes
-    calls = {"n": 0}
-
-    def killed_on_second(target: Path, data: bytes) -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt  # like a kill: no cleanup
-        real(target, data)
-
-    monkeypatch.setattr(module, "atomic_write_bytes", killed_on_second)
+    # like a kill: no cleanup
+    patch_project_writes(monkeypatch, lambda n, _rel: KeyboardInterrupt() if n == 2 else None)
     with pytest.raises(KeyboardInterrupt):
         rollback(root)
     monkeypatch.undo()
