@@ -2,8 +2,10 @@
 
 Reading: UTF-8 with or without a byte-order mark; NaN/Infinity literals, duplicate
 keys, unpaired surrogates and non-UTF-8 bytes are errors (a rewrite would otherwise
-silently change the data). Writing: UTF-8 without BOM, 2-space indent, non-ASCII
-kept as is, trailing newline; integers stay integers and floats round-trip.
+silently change the data), and so is anything past the bounds of
+:mod:`conformance.limits` (nesting depth, integer digits, string length). Writing:
+UTF-8 without BOM, 2-space indent, non-ASCII kept as is, trailing newline; integers
+stay integers and floats round-trip.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from conformance.errors import ErrorCode, SeqcheckError
+from conformance.errors import ErrorCode, SeqcheckError, json_pointer
+from conformance.limits import MAX_DEPTH, MAX_INT_DIGITS, MAX_STRING_CHARS
 
 BOM = b"\xef\xbb\xbf"
 
@@ -39,11 +45,6 @@ def _pairs_no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-# A parsed document can only hold an unpaired surrogate if the text escapes one
-# (\uD800-\uDFFF): the UTF-8 decoder rejects encoded surrogates. NaN/Infinity
-# literals are rejected while parsing, and an overflowing number (1e400) is flagged
-# by the float hook. Without either the full walk is skipped.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 # Number tokens orjson may format differently from Python's json (exponent forms,
 # and magnitudes below 1e-4, which Python writes with an exponent). A match inside a
 # string is a false alarm that only costs the slow path.
@@ -52,6 +53,13 @@ _ORJSON_MAY_DIFFER = re.compile(rb"(?:^|: |\n *)-?(?:[0-9]+(?:\.[0-9]+)?[eE]|0\.
 # to "0" and "E" to "e", any match contains "0e" or "0.0000". bytes.translate and `in`
 # run in C, so clean output (most of it) skips the regex.
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789E", b"000000000e")
+# orjson reads an integer literal beyond 64 bits (below -2**63 or above 2**64 - 1)
+# as a float, silently rounded, and such literals are where the digit limit applies:
+# a run of 19 digits (seen after _DIGITS_TO_ZERO) sends a file to the exact parser.
+_LONG_DIGIT_RUN = b"0" * 19
+# Smallest integer with more than MAX_INT_DIGITS digits; bit_length() screens first.
+_TOO_MANY_DIGITS = 10**MAX_INT_DIGITS
+_TOO_MANY_DIGITS_BITS = _TOO_MANY_DIGITS.bit_length() - 1
 
 
 def _reject_constant(name: str) -> Any:
@@ -66,15 +74,129 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
+class TooLongInteger:
+    """Stands for an integer literal of more than :data:`MAX_INT_DIGITS` digits while
+    parsing (Python cannot convert it), so the walk can report where it is."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def parse_int_bounded(literal: str) -> int | TooLongInteger:
+    """``parse_int`` hook for :func:`json.loads`: the integer, or a
+    :class:`TooLongInteger` past the digit limit (found later by
+    :func:`find_unwritable`)."""
+    digits = len(literal) - literal.startswith("-")
+    if digits > MAX_INT_DIGITS:
+        return TooLongInteger(digits)
+    return int(literal)
+
+
+@contextmanager
+def deep_recursion() -> Iterator[None]:
+    """Let the stdlib's recursive JSON decoder reach :data:`MAX_DEPTH` levels (it
+    counts one recursion level per container) from wherever it is called."""
+    old = sys.getrecursionlimit()
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None and depth < old:
+        frame, depth = frame.f_back, depth + 1  # type: ignore[assignment]
+    sys.setrecursionlimit(max(old, depth + MAX_DEPTH + 100))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def may_hold_duplicate_keys(body: bytes, doc: Any) -> bool:
+    """Cheap test for duplicate keys, which orjson silently collapses (last wins).
+
+    1. Proof of absence for canonically formatted files (what the app's
+       ``JSON.stringify(doc, null, 2)`` and seqcheck's writers produce): if the file is
+       byte for byte orjson's 2-space rendering of the parsed document, it has no
+       duplicate keys, since a rendered dict has none. One dumps and one memcmp.
+    2. Otherwise count colons: every key is followed by exactly one ':' and orjson's
+       output escapes no ':', so re-serialising the document gives as many colons as
+       the file has unless a key (with its value) was dropped. The one way the file
+       can hold fewer colons than its content is a ':' written as the escape
+       \\u003a; then we cannot tell and say "maybe" (an exact parse decides). So does
+       a document too deep for orjson's encoder (254 levels).
+    """
+    try:
+        pretty = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+        if body.startswith(pretty) and body[len(pretty) :] in (b"", b"\n", b"\r\n"):
+            return False
+        if b"\\u003" in body:  # \u003a / \u003A (and harmless \u0030-\u003f)
+            return True
+        return body.count(b":") != orjson.dumps(doc).count(b":")
+    except orjson.JSONEncodeError:
+        return True
+
+
+_CHUNK = 1 << 24
+
+
+def orjson_may_misread(body: bytes) -> bool:
+    """Whether orjson's reading of ``body`` (already parsed without error) may differ
+    from the exact one: an integer of 19+ digits (orjson rounds it to a float, and
+    the digit limit applies to such literals) or a string that may be longer than
+    :data:`MAX_STRING_CHARS`. Linear, in C, in chunks (no copy of a big file)."""
+    overlap = len(_LONG_DIGIT_RUN) - 1
+    for start in range(0, len(body), _CHUNK):
+        chunk = body[start : start + _CHUNK + overlap]
+        if _LONG_DIGIT_RUN in chunk.translate(_DIGITS_TO_ZERO):
+            return True
+    return _may_hold_long_string(body)
+
+
+def _may_hold_long_string(body: bytes) -> bool:
+    # A string of more than MAX_STRING_CHARS characters spans as many bytes, so it
+    # covers a whole aligned block of half that size, in which every '"' is escaped
+    # (preceded by a backslash). A block holding a '"' without one is no such block.
+    block = MAX_STRING_CHARS // 2
+    if len(body) <= MAX_STRING_CHARS:
+        return False
+    for start in range(0, len(body) - block + 1, block):
+        part = body[start : start + block]
+        if part.count(b'"') == part.count(b'\\"'):
+            return True
+    return False
+
+
 def parse_bytes(data: bytes, *, file: str | Path | None = None) -> Any:
     """Parse ``data`` strictly; raise ``CORRUPT_FILE`` naming ``file`` and the location.
 
     Also returns documents that are not objects; callers check the shape they need.
+    Files orjson reads exactly as the strict rules do (the common case) cost one
+    orjson parse; the rest go through the stdlib's parser with checking hooks.
     """
-    if data.startswith(BOM):
-        data = data[len(BOM):]
+    body = data[len(BOM) :] if data.startswith(BOM) else data
     try:
-        text = data.decode("utf-8")
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit exceeded"):
+            raise _too_deep(file, exc.lineno, exc.colno) from None
+    else:
+        if not may_hold_duplicate_keys(body, doc) and not orjson_may_misread(body):
+            return doc
+    return _parse_exact(body, file)
+
+
+def _too_deep(file: str | Path | None, line: int, column: int) -> SeqcheckError:
+    return SeqcheckError(
+        ErrorCode.CORRUPT_FILE,
+        f"expected JSON nested at most {MAX_DEPTH} levels deep, found deeper nesting at "
+        f"line {line} column {column}. Flatten the data or restore the file from a backup.",
+        file=file,
+        pointer="",
+    )
+
+
+def _parse_exact(body: bytes, file: str | Path | None) -> Any:
+    try:
+        text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SeqcheckError(
             ErrorCode.CORRUPT_FILE,
@@ -83,27 +205,19 @@ def parse_bytes(data: bytes, *, file: str | Path | None = None) -> Any:
             file=file,
             pointer="",
         ) from None
-    nonfinite = False
-
-    def parse_float(literal: str) -> float:
-        nonlocal nonfinite
-        value = float(literal)
-        if not math.isfinite(value):  # e.g. 1e400: no double holds it
-            nonfinite = True
-        return value
-
     try:
-        doc = json.loads(
-            text,
-            object_pairs_hook=_pairs_no_duplicates,
-            parse_constant=_reject_constant,
-            parse_float=parse_float,
-        )
+        with deep_recursion():
+            doc = json.loads(
+                text,
+                object_pairs_hook=_pairs_no_duplicates,
+                parse_constant=_reject_constant,
+                parse_int=parse_int_bounded,
+            )
     except _DuplicateKeyError as exc:
         raise SeqcheckError(
             ErrorCode.CORRUPT_FILE,
-            f"expected unique keys in every object, found key {exc.key!r} twice. "
-            "Remove one of the two entries (readers disagree on which one wins).",
+            f"expected unique keys in every object, found key {json.dumps(exc.key)} "
+            "twice. Remove one of the two entries (readers disagree on which one wins).",
             file=file,
             pointer="",
         ) from None
@@ -116,24 +230,24 @@ def parse_bytes(data: bytes, *, file: str | Path | None = None) -> Any:
             pointer="",
         ) from None
     except RecursionError:
-        raise SeqcheckError(
-            ErrorCode.CORRUPT_FILE,
-            "expected JSON nested to a sane depth, found nesting too deep to read.",
-            file=file,
-            pointer="",
-        ) from None
-    except ValueError as exc:  # NaN/Infinity literals, over-long integers
+        # Only past MAX_DEPTH (orjson, which stops there, reported a syntax error
+        # before the nesting bound in this text).
+        raise _too_deep(file, 0, 0) from None
+    except ValueError as exc:  # NaN/Infinity literals
         raise SeqcheckError(
             ErrorCode.CORRUPT_FILE,
             f"expected standard JSON, found {exc}.",
             file=file,
             pointer="",
         ) from None
-    problem = find_unwritable(doc) if nonfinite or _SURROGATE_ESCAPE.search(text) else None
+    # Walks the whole document: 1e400 (read as infinity), unpaired surrogates,
+    # integers and strings past their limits are only found this way.
+    problem = find_unwritable(doc)
     if problem is not None:
         raise SeqcheckError(
             ErrorCode.CORRUPT_FILE,
-            f"expected JSON representable in UTF-8, found {problem[1]}.",
+            f"expected JSON within seqcheck's limits and representable in UTF-8, found "
+            f"{problem[1]}.",
             file=file,
             pointer=problem[0],
         )
@@ -182,57 +296,194 @@ def read_json(path: Path) -> tuple[Any, bytes]:
     return parse_bytes(data, file=path), data
 
 
-def find_unwritable(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str, str] | None:
-    """Find a value that has no canonical JSON form (NaN, infinity, lone surrogate,
-    non-string key, non-JSON type); return ``(pointer, description)`` or ``None``."""
-    from conformance.errors import json_pointer
+_CLOSE = object()  # marks, on the walk's stack, the end of a container's children
 
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, path)]
+
+def find_unwritable(
+    value: Any, path: tuple[str | int, ...] = (), *, depth: int = 0
+) -> tuple[str, str] | None:
+    """Find a value that has no canonical JSON form, or one past a limit of
+    :mod:`conformance.limits`; return ``(pointer, description)`` or ``None``.
+
+    Checked: NaN and infinity, unpaired surrogates (in strings and keys), non-string
+    keys, non-JSON types, integers of more than :data:`MAX_INT_DIGITS` digits,
+    strings of more than :data:`MAX_STRING_CHARS` characters, nesting deeper than
+    :data:`MAX_DEPTH` and reference cycles (a container inside itself). ``depth`` is
+    the number of containers that will enclose ``value`` in the document it becomes
+    part of (0 for a whole document). Iterative: any input ends in time linear in
+    its size (a shared, non-cyclic container is walked once per reference).
+    """
+    stack: list[tuple[Any, tuple[str | int, ...], int]] = [(value, path, depth)]
+    open_containers: set[int] = set()
     while stack:
-        item, where = stack.pop()
-        if isinstance(item, bool) or item is None or isinstance(item, int):
+        item, where, level = stack.pop()
+        if item is _CLOSE:
+            open_containers.discard(level)
             continue
-        if isinstance(item, float):
+        if isinstance(item, bool) or item is None:
+            continue
+        if isinstance(item, int):
+            if item.bit_length() > _TOO_MANY_DIGITS_BITS and abs(item) >= _TOO_MANY_DIGITS:
+                return json_pointer(where), (
+                    f"an integer of more than {MAX_INT_DIGITS} digits (the limit)"
+                )
+        elif isinstance(item, float):
             if not math.isfinite(item):
                 return json_pointer(where), f"a non-finite number ({item})"
         elif isinstance(item, str):
+            if len(item) > MAX_STRING_CHARS:
+                return json_pointer(where), _long_string(len(item))
             if _has_lone_surrogate(item):
                 return json_pointer(where), "a string with an unpaired surrogate"
-        elif isinstance(item, dict):
-            for key, sub in item.items():
-                if not isinstance(key, str):
-                    return json_pointer(where), f"a non-string object key {key!r}"
-                if _has_lone_surrogate(key):
-                    return json_pointer(where), "an object key with an unpaired surrogate"
-                stack.append((sub, (*where, key)))
-        elif isinstance(item, list):
-            stack.extend((sub, (*where, i)) for i, sub in enumerate(item))
+        elif isinstance(item, (dict, list)):
+            if level >= MAX_DEPTH:
+                return json_pointer(where), f"nesting deeper than {MAX_DEPTH} levels"
+            if id(item) in open_containers:
+                return json_pointer(where), "a reference cycle (a container inside itself)"
+            open_containers.add(id(item))
+            stack.append((_CLOSE, where, id(item)))
+            if isinstance(item, dict):
+                for key, sub in item.items():
+                    if not isinstance(key, str):
+                        return json_pointer(where), (
+                            f"a non-string object key of type {type(key).__name__}"
+                        )
+                    if len(key) > MAX_STRING_CHARS:
+                        return json_pointer(where), "an object key: " + _long_string(len(key))
+                    if _has_lone_surrogate(key):
+                        return json_pointer(where), "an object key with an unpaired surrogate"
+                    stack.append((sub, (*where, key), level + 1))
+            else:
+                stack.extend((sub, (*where, i), level + 1) for i, sub in enumerate(item))
+        elif isinstance(item, TooLongInteger):
+            return json_pointer(where), (
+                f"an integer of {item.digits} digits (at most {MAX_INT_DIGITS} allowed)"
+            )
         else:
             return json_pointer(where), f"a value of type {type(item).__name__}"
     return None
 
 
+def _long_string(length: int) -> str:
+    return f"a string of {length} characters (at most {MAX_STRING_CHARS} allowed)"
+
+
 def dump_bytes(doc: Any) -> bytes:
-    """The canonical bytes of ``doc``: UTF-8, no BOM, 2-space indent, trailing newline."""
-    return (json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode(
-        "utf-8"
-    )
+    """The canonical bytes of ``doc``: UTF-8, no BOM, 2-space indent, trailing newline.
+
+    Exactly ``json.dumps(doc, indent=2, ensure_ascii=False) + "\\n"`` in UTF-8 for
+    every document within the limits. Raises :class:`ValueError` naming the pointer
+    of a value with no canonical form (see :func:`find_unwritable`): NaN, a lone
+    surrogate, a non-JSON type, a cycle, or a value past a limit.
+    """
+    problem = find_unwritable(doc)
+    if problem is not None:
+        raise ValueError(f"{problem[1]} at {problem[0] or '/'} has no canonical JSON form")
+    return dump_checked_bytes(doc)
 
 
 def dump_checked_bytes(doc: Any) -> bytes:
-    """:func:`dump_bytes` of a document known to be writable, several times faster.
+    """:func:`dump_bytes` of a document known to be writable, without the check.
 
     ``doc`` must hold no NaN or infinity (orjson would write ``null``): a document
     from :func:`parse_bytes` merged with values checked by :func:`find_unwritable`
     qualifies. The bytes are exactly those of :func:`dump_bytes`: orjson is used
     only where its output is known to match; anything else (integers beyond 64
-    bits, lone surrogates, floats orjson formats differently) takes the slow path.
+    bits, nesting past orjson's 254 levels, floats orjson formats differently)
+    takes the exact encoder.
     """
     try:
         out: bytes = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    except TypeError:  # orjson.JSONEncodeError: big integers, surrogates, odd types
-        return dump_bytes(doc)
+    except orjson.JSONEncodeError:  # big integers, deep nesting, surrogates, odd types
+        return encode_exact(doc)
     folded = out.translate(_DIGITS_TO_ZERO)
     if (b"0e" in folded or b"0.0000" in folded) and _ORJSON_MAY_DIFFER.search(out):
-        return dump_bytes(doc)
+        return encode_exact(doc)
     return out
+
+
+_encode_string = json.encoder.encode_basestring  # the C one when available, as json uses
+
+
+def _key_text(key: Any) -> str:
+    # json.dumps's coercion of non-string keys, for byte-identical output.
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float):
+        return _float_text(key)
+    if key is True or key is False or key is None:
+        return {True: "true", False: "false", None: "null"}[key]
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def _float_text(value: float) -> str:
+    if not math.isfinite(value):
+        raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+    return float.__repr__(value)
+
+
+def encode_exact(doc: Any) -> bytes:
+    """The canonical bytes of ``doc`` by the exact (pure Python, iterative) encoder.
+
+    Byte-identical to ``json.dumps(doc, indent=2, ensure_ascii=False) + "\\n"``
+    wherever that succeeds, and also past Python's recursion limit, up to
+    :data:`MAX_DEPTH` levels (deeper, or a cycle: :class:`ValueError`).
+    """
+    parts: list[str] = []
+    put = parts.append
+    # Open containers: [children iterator, is object, indent of the children].
+    frames: list[tuple[Iterator[Any], bool, str]] = []
+    first = False  # the next child is the first of its container
+    value = doc
+    while True:
+        if isinstance(value, str):
+            put(_encode_string(value))
+        elif value is None:
+            put("null")
+        elif value is True:
+            put("true")
+        elif value is False:
+            put("false")
+        elif isinstance(value, int):
+            put(int.__repr__(value))
+        elif isinstance(value, float):
+            put(_float_text(value))
+        elif isinstance(value, (list, tuple, dict)):
+            is_object = isinstance(value, dict)
+            if not value:
+                put("{}" if is_object else "[]")
+            else:
+                if len(frames) >= MAX_DEPTH:
+                    raise ValueError(
+                        f"nesting deeper than {MAX_DEPTH} levels (or a reference cycle)"
+                    )
+                put("{" if is_object else "[")
+                children: Iterator[Any] = (
+                    iter(value.items()) if isinstance(value, dict) else iter(value)
+                )
+                frames.append((children, is_object, "\n" + "  " * (len(frames) + 1)))
+                first = True
+        else:
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        # Move on to the next value to write, closing finished containers.
+        while frames:
+            open_children, is_object, indent = frames[-1]
+            child: Any = next(open_children, _CLOSE)
+            if child is _CLOSE:
+                frames.pop()
+                put(indent[:-2] + ("}" if is_object else "]"))
+                first = False
+                continue
+            put(indent if first else "," + indent)
+            first = False
+            if is_object:
+                put(_encode_string(_key_text(child[0])) + ": ")
+                value = child[1]
+            else:
+                value = child
+            break
+        else:
+            put("\n")
+            return "".join(parts).encode("utf-8")

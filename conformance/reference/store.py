@@ -20,6 +20,7 @@ from conformance.atomic import LOCK_TIMEOUT_SECONDS, atomic_write_bytes, file_lo
 from conformance.documents import (
     LEGACY_ARRAYS,
     MEMBERSHIP_FIELDS,
+    SHOT_FIELDS_DEPTH,
     load_project_file,
     load_sequence_file,
     membership_problems,
@@ -46,7 +47,7 @@ def _check_updates(updates: Any) -> dict[str, Any]:
             ErrorCode.INVALID_UPDATE,
             f"expected updates to be a JSON object, found {type(updates).__name__}.",
         )
-    problem = find_unwritable(updates)
+    problem = find_unwritable(updates, depth=SHOT_FIELDS_DEPTH - 1)
     if problem is not None:
         raise SeqcheckError(
             ErrorCode.INVALID_UPDATE,

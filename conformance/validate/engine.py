@@ -9,6 +9,7 @@ its rules have run; line and column are computed only for files with findings.
 from __future__ import annotations
 
 import gc
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -17,12 +18,13 @@ from pathlib import Path
 
 from conformance import layout, schema_registry
 from conformance.jsonio import BOM
+from conformance.limits import MAX_FINDINGS_PER_FILE
 from conformance.validate.discovery import resolve_projects
 from conformance.validate.finding import FileRef, Finding
 from conformance.validate.parsing import parse
 from conformance.validate.positions import locate
 from conformance.validate.project_rules import ProjectRules
-from conformance.validate.report import ValidationReport
+from conformance.validate.report import ValidationReport, cap_per_file
 from conformance.validate.schema_findings import schema_findings
 from conformance.validate.shot_rules import sequence_findings
 
@@ -145,9 +147,15 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def validate_project(path: str | os.PathLike[str]) -> ValidationReport:
+def validate_project(
+    path: str | os.PathLike[str], *, max_findings_per_file: int | None = MAX_FINDINGS_PER_FILE
+) -> ValidationReport:
     """Validate the project folder ``path``: every file-, schema- and project-level
     rule of ``conformance/spec/findings.md``.
+
+    Each file lists at most ``max_findings_per_file`` findings of each code; the rest
+    of a code are summed up in one finding saying how many (see
+    :func:`conformance.validate.report.cap_per_file`). ``None`` lists every finding.
 
     A file that cannot be read or parsed becomes a finding and validation goes on.
     Raises ``SeqcheckError(PROJECT_NOT_FOUND)`` when ``path`` is not a project folder
@@ -155,10 +163,10 @@ def validate_project(path: str | os.PathLike[str]) -> ValidationReport:
     """
     project = resolve_projects([path], recursive=False)[0]
     with _cyclic_gc_paused():
-        return _validate(project)
+        return _validate(project, max_findings_per_file)
 
 
-def _validate(project: Path) -> ValidationReport:
+def _validate(project: Path, limit: int | None) -> ValidationReport:
     rules = ProjectRules(project)
     report = ValidationReport(project)
     project_findings, report.files_checked = _check_project_file(project, rules)
@@ -198,7 +206,7 @@ def _validate(project: Path) -> ValidationReport:
                         FileRef(project, f"{layout.SEQUENCES_DIR}/{name}").finding(
                             "SC313", "",
                             "expected only sequence files (sequence_NNN.json) in "
-                            f"sequences/, found {name!r}.",
+                            f"sequences/, found {json.dumps(name, ensure_ascii=False)}.",
                         )
                     )
                     continue
@@ -223,7 +231,7 @@ def _validate(project: Path) -> ValidationReport:
         if isinstance(raw, bytes):
             project_findings = _with_positions(project_findings, raw)
     findings.extend(project_findings)
-    report.findings = sorted(findings, key=Finding.sort_key)
+    report.findings = cap_per_file(sorted(findings, key=Finding.sort_key), limit)
     return report
 
 
@@ -232,20 +240,22 @@ def validate_projects(
     *,
     recursive: bool = False,
     progress: Progress | None = None,
+    max_findings_per_file: int | None = MAX_FINDINGS_PER_FILE,
 ) -> list[ValidationReport]:
     """Validate many projects: one :class:`ValidationReport` per project, in order.
 
     With ``recursive``, each path is searched for folders holding ``project.json``.
     Every path is resolved first, so a path that is not a project raises
     ``PROJECT_NOT_FOUND`` before any work is done. ``progress(done, total, project)``
-    is called after each project.
+    is called after each project. ``max_findings_per_file``: see
+    :func:`validate_project`.
     """
     if isinstance(paths, (str, os.PathLike)):  # one path, not an iterable of characters
         paths = [paths]
     projects = resolve_projects(paths, recursive=recursive)
     reports = []
     for done, project in enumerate(projects, 1):
-        reports.append(validate_project(project))
+        reports.append(validate_project(project, max_findings_per_file=max_findings_per_file))
         if progress is not None:
             progress(done, len(projects), project)
     return reports

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conformance.validate.codes import Severity
+from conformance.validate.codes import CODES, Severity
 from conformance.validate.finding import Finding
 
 
@@ -66,3 +66,61 @@ class ValidationReport:
             if (keep is None or f.code in keep) and f.code not in drop
         ]
         return ValidationReport(self.project, findings, self.files_checked)
+
+
+def cap_per_file(findings: list[Finding], limit: int | None) -> list[Finding]:
+    """Keep the first ``limit`` findings of each code in each file (``findings`` are
+    sorted); the rest of each such group becomes one summary finding of the same code
+    and severity, at the end of its file, saying how many were not listed.
+
+    Per code, so that ``--select``/``--ignore`` and ``--fail-on`` still see every kind
+    of problem a file has. ``limit`` None keeps everything (``--verbose``).
+    """
+    if limit is None:
+        return findings
+    out: list[Finding] = []
+    kept: dict[str, int] = {}
+    omitted: dict[str, int] = {}
+    first_omitted: dict[str, Finding] = {}
+
+    def flush() -> None:
+        for code, count in omitted.items():
+            out.append(_summary(first_omitted[code], count, limit))
+        kept.clear()
+        omitted.clear()
+        first_omitted.clear()
+
+    current = None
+    for f in findings:
+        if f.file != current:
+            flush()
+            current = f.file
+        n = kept.get(f.code, 0)
+        if n < limit:
+            kept[f.code] = n + 1
+            out.append(f)
+        else:
+            omitted[f.code] = omitted.get(f.code, 0) + 1
+            first_omitted.setdefault(f.code, f)
+    flush()
+    return out
+
+
+def _summary(first: Finding, count: int, limit: int) -> Finding:
+    name = CODES[first.code].name
+    where = f"line {first.line}" if first.line is not None else first.pointer or "/"
+    return Finding(
+        code=first.code,
+        severity=first.severity,
+        project=first.project,
+        file=first.file,
+        pointer="",
+        line=None,
+        column=None,
+        rule=first.rule,
+        message=(
+            f"+{count} more {name} findings in this file, not listed (the first {limit} "
+            f"are; the next is at {where})."
+        ),
+        hint="Run 'seqcheck validate --verbose' to list every finding.",
+    )

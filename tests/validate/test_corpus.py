@@ -44,9 +44,14 @@ def test_clean_project_has_no_findings() -> None:
     assert report.counts == {Severity.ERROR: 0, Severity.WARNING: 0, Severity.INFO: 0}
 
 
+#: Codes whose case is too big to commit, with the test that generates it.
+GENERATED = {"SC116": "tests/validate/test_limits.py (a 16 MiB string)"}
+
+
 def test_every_code_has_a_corpus_project() -> None:
     covered = {f[0] for case in corpus_cases() for f in expected(case)["findings"]}
-    assert covered == set(CODES)
+    assert covered | set(GENERATED) == set(CODES)
+    assert not covered & set(GENERATED)
 
 
 def test_positions_point_at_the_value() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.limits import MAX_STRING_CHARS
 from conformance.validate.finding import FileRef
 from conformance.validate.parsing import parse
 from conformance.validate.positions import LineIndex, locate, scan
@@ -148,11 +149,13 @@ def test_scanner_is_bounded_on_deep_text() -> None:
 
 
 def test_huge_string() -> None:
-    big = "x" * 20_000_000
+    big = "x" * MAX_STRING_CHARS
     raw = b'{"id": "001", "shots": [{"id": "a", "notes": "' + big.encode() + b'"}]}'
     assert _codes(raw) == []
     raw = b'{"id": "001", "shots": [{"id": "a", "notes": "' + big.encode() + b'"}], "id": "2"}'
     assert _codes(raw) == ["SC105"]
+    raw = b'{"id": "001", "shots": [{"id": "a", "notes": "' + big.encode() + b'x"}]}'
+    assert _codes(raw) == ["SC116"]
 
 
 def test_binary_garbage_never_crashes() -> None:
