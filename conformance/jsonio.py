@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -25,6 +25,7 @@ from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.limits import MAX_DEPTH, MAX_INT_DIGITS, MAX_STRING_CHARS
 
 BOM = b"\xef\xbb\xbf"
+_T = TypeVar("_T")
 
 
 class _DuplicateKeyError(ValueError):
@@ -362,6 +363,31 @@ def find_unwritable(
         else:
             return json_pointer(where), f"a value of type {type(item).__name__}"
     return None
+
+
+def copy_value(value: _T) -> _T:
+    """A deep copy of a JSON value (dicts, lists, scalars), iterative, so it reaches
+    :data:`MAX_DEPTH` where :func:`copy.deepcopy` hits Python's recursion limit.
+    ``value`` must be free of cycles (see :func:`find_unwritable`)."""
+    if not isinstance(value, (dict, list)):
+        return value
+    root: Any = {} if isinstance(value, dict) else []
+    stack: list[tuple[Any, Any]] = [(value, root)]
+    while stack:
+        source, target = stack.pop()
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, sub in items:
+            if isinstance(sub, (dict, list)):
+                sub_copy: Any = {} if isinstance(sub, dict) else []
+                stack.append((sub, sub_copy))
+            else:
+                sub_copy = sub
+            if isinstance(target, dict):
+                target[key] = sub_copy
+            else:
+                target.append(sub_copy)
+    copied: _T = root
+    return copied
 
 
 def _long_string(length: int) -> str:

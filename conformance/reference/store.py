@@ -8,7 +8,6 @@ in value and key order.
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -29,7 +28,7 @@ from conformance.documents import (
 )
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
-from conformance.jsonio import dump_checked_bytes, find_unwritable
+from conformance.jsonio import copy_value, dump_checked_bytes, find_unwritable
 from conformance.layout import project_file, sequences_dir
 from conformance.reference.index import SequenceIndex
 
@@ -155,7 +154,7 @@ class ReferenceStore:
                     file=path,
                     pointer=pointer + "/" + field,
                 )
-        return {**shot, **copy.deepcopy(updates)}
+        return {**shot, **copy_value(updates)}
 
     # -- sequence files ------------------------------------------------------------
     def update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> Shot:
@@ -198,7 +197,7 @@ class ReferenceStore:
             raise SeqcheckError(ErrorCode.SCHEMA_VIOLATION, message, file=path, pointer=bad_pointer)
         atomic_write_bytes(path, dump_checked_bytes(doc))
         self._index.note_written(path.name)
-        return copy.deepcopy(new_shot)
+        return copy_value(new_shot)
 
     def _touch_metadata(self, doc: dict[str, Any]) -> None:
         now = self._clock()
@@ -307,7 +306,7 @@ class ReferenceStore:
             if err is not None:
                 raise err
             atomic_write_bytes(path, dump_checked_bytes(doc))
-        return copy.deepcopy(result)
+        return copy_value(result)
 
     def save_shot(self, shot_id: str, updates: dict[str, Any]) -> Shot:
         """The editor's save path: update a shot wherever it lives, never falling back.

@@ -24,7 +24,7 @@ from conformance.validate.finding import FileRef, Finding
 from conformance.validate.parsing import parse
 from conformance.validate.positions import locate
 from conformance.validate.project_rules import ProjectRules
-from conformance.validate.report import ValidationReport, cap_per_file
+from conformance.validate.report import ValidationReport, cap_per_code, with_summaries
 from conformance.validate.schema_findings import schema_findings
 from conformance.validate.shot_rules import sequence_findings
 
@@ -110,14 +110,15 @@ def _not_object(ref: FileRef, doc: object) -> Finding:
 
 
 def _check_sequence_file(
-    project: Path, name: str, rules: ProjectRules
-) -> tuple[list[Finding], list[Finding]]:
-    """Findings in this file, and findings about other files (project.json copies)."""
+    project: Path, name: str, rules: ProjectRules, limit: int | None
+) -> tuple[list[Finding], list[Finding], list[Finding]]:
+    """Findings listed for this file, summaries of those not listed (see
+    :func:`cap_per_code`), and findings about other files (project.json copies)."""
     file = f"{layout.SEQUENCES_DIR}/{name}"
     ref = FileRef(project, file)
     raw = _read(layout.sequences_dir(project) / name, ref)
     if isinstance(raw, Finding):
-        return [raw], []
+        return [raw], [], []
     parsed = parse(raw, ref)
     here = parsed.findings
     elsewhere: list[Finding] = []
@@ -130,7 +131,8 @@ def _check_sequence_file(
             here.extend(sequence_findings(doc, ref, name))
             for f in rules.add_sequence(file, doc):
                 (here if f.file == file else elsewhere).append(f)
-    return _with_positions(here, raw), elsewhere
+    listed, summaries = cap_per_code(here, limit)
+    return _with_positions(listed, raw), summaries, elsewhere
 
 
 @contextmanager
@@ -155,7 +157,7 @@ def validate_project(
 
     Each file lists at most ``max_findings_per_file`` findings of each code; the rest
     of a code are summed up in one finding saying how many (see
-    :func:`conformance.validate.report.cap_per_file`). ``None`` lists every finding.
+    :func:`conformance.validate.report.cap_per_code`). ``None`` lists every finding.
 
     A file that cannot be read or parsed becomes a finding and validation goes on.
     Raises ``SeqcheckError(PROJECT_NOT_FOUND)`` when ``path`` is not a project folder
@@ -171,6 +173,7 @@ def _validate(project: Path, limit: int | None) -> ValidationReport:
     report = ValidationReport(project)
     project_findings, report.files_checked = _check_project_file(project, rules)
     findings: list[Finding] = []
+    summaries: list[Finding] = []
     seq_dir = layout.sequences_dir(project)
     if os.path.lexists(seq_dir):
         if seq_dir.is_symlink() and not layout.resolves_inside(project, seq_dir):
@@ -220,18 +223,21 @@ def _validate(project: Path, limit: int | None) -> ValidationReport:
                         )
                     )
                     continue
-                here, elsewhere = _check_sequence_file(project, name, rules)
+                here, omitted, elsewhere = _check_sequence_file(project, name, rules, limit)
                 report.files_checked += 1
                 findings.extend(here)
+                summaries.extend(omitted)
                 project_findings.extend(elsewhere)
     project_findings.extend(rules.finish())
+    project_findings, omitted = cap_per_code(project_findings, limit)
+    summaries.extend(omitted)
     if any(f.line is None and f.code != "SC301" for f in project_findings):
         # Re-read rather than keep project.json's bytes for the whole run.
         raw = _read(layout.project_file(project), FileRef(project, layout.PROJECT_FILE))
         if isinstance(raw, bytes):
             project_findings = _with_positions(project_findings, raw)
     findings.extend(project_findings)
-    report.findings = cap_per_file(sorted(findings, key=Finding.sort_key), limit)
+    report.findings = with_summaries(sorted(findings, key=Finding.sort_key), summaries)
     return report
 
 

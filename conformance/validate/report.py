@@ -68,47 +68,62 @@ class ValidationReport:
         return ValidationReport(self.project, findings, self.files_checked)
 
 
-def cap_per_file(findings: list[Finding], limit: int | None) -> list[Finding]:
-    """Keep the first ``limit`` findings of each code in each file (``findings`` are
-    sorted); the rest of each such group becomes one summary finding of the same code
-    and severity, at the end of its file, saying how many were not listed.
+def _document_order(f: Finding) -> tuple[int, int, tuple[tuple[int, int | str], ...]]:
+    # Before positions are known: array items by index, object members by name.
+    parts = tuple(
+        (0, int(p)) if p.isdigit() else (1, p) for p in f.pointer.split("/")[1:]
+    )
+    return (f.line or 0, f.column or 0, parts)
 
-    Per code, so that ``--select``/``--ignore`` and ``--fail-on`` still see every kind
-    of problem a file has. ``limit`` None keeps everything (``--verbose``).
+
+def cap_per_code(
+    findings: Iterable[Finding], limit: int | None
+) -> tuple[list[Finding], list[Finding]]:
+    """Split findings (of one or a few files) into those listed and the summaries of the rest:
+    the first ``limit`` findings of each code in each file (in document order) are kept, the rest
+    of each code become one summary finding of that code and severity saying how
+    many were not listed. ``limit`` None keeps everything (``--verbose``).
+
+    Per code, so that ``--select``/``--ignore`` and ``--fail-on`` still see every
+    kind of problem a file has. Done before line/column are computed, so only listed
+    findings pay for positions.
     """
+    ordered = sorted(findings, key=_document_order)
     if limit is None:
+        return ordered, []
+    kept: list[Finding] = []
+    counts: dict[tuple[str, str], int] = {}
+    omitted: dict[tuple[str, str], list[Finding]] = {}
+    for f in ordered:
+        n = counts.get((f.file, f.code), 0)
+        if n < limit:
+            counts[f.file, f.code] = n + 1
+            kept.append(f)
+        else:
+            omitted.setdefault((f.file, f.code), []).append(f)
+    return kept, [_summary(group[0], len(group), limit) for group in omitted.values()]
+
+
+def with_summaries(findings: list[Finding], summaries: list[Finding]) -> list[Finding]:
+    """``findings`` (sorted by :meth:`Finding.sort_key`) with each summary placed
+    after the last finding of its file."""
+    by_file: dict[str, list[Finding]] = {}
+    for summary in summaries:
+        by_file.setdefault(summary.file, []).append(summary)
+    if not by_file:
         return findings
     out: list[Finding] = []
-    kept: dict[str, int] = {}
-    omitted: dict[str, int] = {}
-    first_omitted: dict[str, Finding] = {}
-
-    def flush() -> None:
-        for code, count in omitted.items():
-            out.append(_summary(first_omitted[code], count, limit))
-        kept.clear()
-        omitted.clear()
-        first_omitted.clear()
-
-    current = None
-    for f in findings:
-        if f.file != current:
-            flush()
-            current = f.file
-        n = kept.get(f.code, 0)
-        if n < limit:
-            kept[f.code] = n + 1
-            out.append(f)
-        else:
-            omitted[f.code] = omitted.get(f.code, 0) + 1
-            first_omitted.setdefault(f.code, f)
-    flush()
-    return out
+    for i, f in enumerate(findings):
+        out.append(f)
+        if i + 1 == len(findings) or findings[i + 1].file != f.file:
+            out.extend(by_file.pop(f.file, ()))
+    for rest in by_file.values():  # files whose findings were all summarised
+        out.extend(rest)
+    return sorted(out, key=lambda f: f.file)  # stable: keeps the order within a file
 
 
 def _summary(first: Finding, count: int, limit: int) -> Finding:
     name = CODES[first.code].name
-    where = f"line {first.line}" if first.line is not None else first.pointer or "/"
     return Finding(
         code=first.code,
         severity=first.severity,
@@ -120,7 +135,7 @@ def _summary(first: Finding, count: int, limit: int) -> Finding:
         rule=first.rule,
         message=(
             f"+{count} more {name} findings in this file, not listed (the first {limit} "
-            f"are; the next is at {where})."
+            f"are; the next is at {first.pointer or '/'})."
         ),
         hint="Run 'seqcheck validate --verbose' to list every finding.",
     )

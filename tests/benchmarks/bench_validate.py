@@ -153,7 +153,7 @@ def generate_legacy(root: Path, shots: int, named: bool) -> int:
         head = json.dumps({**PROJECT_HEAD, "shots": []}, indent=2)
         out.write(head[: head.rindex("[]")] + "[\n")
         for n in range(shots):
-            shot = make_shot(f"{n % 1000:03d}", n)
+            shot = make_shot(f"{n % 1000:03d}", n + 1)
             shot[key] = shot.pop("sequencePlanId")
             text = json.dumps(shot, indent=2, ensure_ascii=False)
             out.write("    " + text.replace("\n", "\n    ") + (",\n" if n < shots - 1 else "\n"))
