@@ -78,7 +78,9 @@ def _is_lock_file(name: str) -> bool:
     return layout.is_sequence_file_name(target) and layout.lock_path(Path(target)).name == name
 
 
-def _check_project_file(project: Path, rules: ProjectRules) -> tuple[list[Finding], int]:
+def _check_project_file(
+    project: Path, rules: ProjectRules, limit: int | None
+) -> tuple[list[Finding], int]:
     ref = FileRef(project, layout.PROJECT_FILE)
     path = layout.project_file(project)
     if not os.path.lexists(path):
@@ -97,7 +99,7 @@ def _check_project_file(project: Path, rules: ProjectRules) -> tuple[list[Findin
         if not isinstance(parsed.doc, dict):
             findings.append(_not_object(ref, parsed.doc))
         else:
-            findings.extend(schema_findings(schema_registry.PROJECT, parsed.doc, ref))
+            findings.extend(schema_findings(schema_registry.PROJECT, parsed.doc, ref, limit))
             findings.extend(rules.add_project(parsed.doc))
     return findings, 1
 
@@ -127,7 +129,7 @@ def _check_sequence_file(
             here.append(_not_object(ref, parsed.doc))
         else:
             doc = parsed.doc
-            here.extend(schema_findings(schema_registry.SEQUENCE, doc, ref))
+            here.extend(schema_findings(schema_registry.SEQUENCE, doc, ref, limit))
             here.extend(sequence_findings(doc, ref, name))
             for f in rules.add_sequence(file, doc):
                 (here if f.file == file else elsewhere).append(f)
@@ -171,7 +173,7 @@ def validate_project(
 def _validate(project: Path, limit: int | None) -> ValidationReport:
     rules = ProjectRules(project)
     report = ValidationReport(project)
-    project_findings, report.files_checked = _check_project_file(project, rules)
+    project_findings, report.files_checked = _check_project_file(project, rules, limit)
     findings: list[Finding] = []
     summaries: list[Finding] = []
     seq_dir = layout.sequences_dir(project)
