@@ -111,45 +111,51 @@ def deep_recursion() -> Iterator[None]:
         sys.setrecursionlimit(old)
 
 
-def may_hold_duplicate_keys(body: bytes, doc: Any) -> bool:
-    """Cheap test for duplicate keys, which orjson silently collapses (last wins).
+def orjson_read_is_exact(body: bytes, doc: Any) -> bool:
+    """Whether ``doc``, orjson's parse of ``body``, is exactly what the strict reading
+    gives. orjson silently collapses duplicate keys (last wins) and reads integers
+    beyond 64 bits as (rounded) floats, and knows no string length limit:
 
-    1. Proof of absence for canonically formatted files (what the app's
-       ``JSON.stringify(doc, null, 2)`` and seqcheck's writers produce): if the file is
-       byte for byte orjson's 2-space rendering of the parsed document, it has no
-       duplicate keys, since a rendered dict has none. One dumps and one memcmp.
+    1. Proof for canonically formatted files (what the app's ``JSON.stringify(doc,
+       null, 2)`` and seqcheck's writers produce): if the file is byte for byte
+       orjson's 2-space rendering of ``doc``, no key was dropped (a rendered dict has
+       none to drop) and every number reads back as written. One dumps, one memcmp.
     2. Otherwise count colons: every key is followed by exactly one ':' and orjson's
-       output escapes no ':', so re-serialising the document gives as many colons as
-       the file has unless a key (with its value) was dropped. The one way the file
-       can hold fewer colons than its content is a ':' written as the escape
-       \\u003a; then we cannot tell and say "maybe" (an exact parse decides). So does
-       a document too deep for orjson's encoder (254 levels).
+       output escapes no ':', so re-serialising gives as many colons as the file has
+       unless a key (with its value) was dropped. A ':' written as the escape
+       \\u003a makes this unprovable ("not exact"). And no run of 19 digits may
+       occur (the integers orjson may misread).
+    3. Either way, a file longer than :data:`MAX_STRING_CHARS` must show that no
+       string in it can be that long.
+
+    A document too deep for orjson's encoder (254 levels) is "not exact" (the exact
+    parser decides).
     """
     try:
         pretty = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
-        if body.startswith(pretty) and body[len(pretty) :] in (b"", b"\n", b"\r\n"):
-            return False
-        if b"\\u003" in body:  # \u003a / \u003A (and harmless \u0030-\u003f)
-            return True
-        return body.count(b":") != orjson.dumps(doc).count(b":")
+        canonical = body.startswith(pretty) and body[len(pretty) :] in (b"", b"\n", b"\r\n")
+        if not canonical:
+            if b"\\u003" in body:  # \u003a / \u003A (and harmless \u0030-\u003f)
+                return False
+            if body.count(b":") != orjson.dumps(doc).count(b":"):
+                return False
+            if _has_long_digit_run(body):
+                return False
     except orjson.JSONEncodeError:
-        return True
+        return False
+    return not _may_hold_long_string(body)
 
 
 _CHUNK = 1 << 24
 
 
-def orjson_may_misread(body: bytes) -> bool:
-    """Whether orjson's reading of ``body`` (already parsed without error) may differ
-    from the exact one: an integer of 19+ digits (orjson rounds it to a float, and
-    the digit limit applies to such literals) or a string that may be longer than
-    :data:`MAX_STRING_CHARS`. Linear, in C, in chunks (no copy of a big file)."""
+def _has_long_digit_run(body: bytes) -> bool:
+    # In chunks: no copy of a big file.
     overlap = len(_LONG_DIGIT_RUN) - 1
-    for start in range(0, len(body), _CHUNK):
-        chunk = body[start : start + _CHUNK + overlap]
-        if _LONG_DIGIT_RUN in chunk.translate(_DIGITS_TO_ZERO):
-            return True
-    return _may_hold_long_string(body)
+    return any(
+        _LONG_DIGIT_RUN in body[start : start + _CHUNK + overlap].translate(_DIGITS_TO_ZERO)
+        for start in range(0, len(body), _CHUNK)
+    )
 
 
 def _may_hold_long_string(body: bytes) -> bool:
@@ -180,7 +186,7 @@ def parse_bytes(data: bytes, *, file: str | Path | None = None) -> Any:
         if str(exc).startswith("depth limit exceeded"):
             raise _too_deep(file, exc.lineno, exc.colno) from None
     else:
-        if not may_hold_duplicate_keys(body, doc) and not orjson_may_misread(body):
+        if orjson_read_is_exact(body, doc):
             return doc
     return _parse_exact(body, file)
 

@@ -1,8 +1,9 @@
 """File level: read one file's bytes as a strict JSON document, or say why not.
 
-The fast path is one orjson parse plus a colon count (duplicate keys, see
-:func:`conformance.jsonio.may_hold_duplicate_keys`). Only a file that orjson rejects
-or may misread (integers of 19+ digits, huge strings) goes through the slow path,
+The fast path is one orjson parse plus the proof that orjson read it exactly (see
+:func:`conformance.jsonio.orjson_read_is_exact`). Only a file that orjson rejects or
+may misread (duplicate keys, integers of 19+ digits, huge strings) goes through the
+slow path,
 which finds out exactly why (invalid UTF-8, NaN/Infinity, nesting, syntax, unpaired
 surrogates, limits of :mod:`conformance.limits`) and where.
 """
@@ -19,8 +20,7 @@ from conformance.jsonio import (
     BOM,
     deep_recursion,
     find_unwritable,
-    may_hold_duplicate_keys,
-    orjson_may_misread,
+    orjson_read_is_exact,
     parse_int_bounded,
 )
 from conformance.limits import MAX_DEPTH
@@ -84,11 +84,9 @@ def parse(raw: bytes, ref: FileRef) -> Parsed:
             )
             return out
         return _slow_parse(body, ref, out)
-    if orjson_may_misread(body):
+    if not orjson_read_is_exact(body, doc):
         return _slow_parse(body, ref, out)
     out.doc, out.usable = doc, True
-    if may_hold_duplicate_keys(body, doc):
-        out.findings.extend(_duplicate_findings(body.decode("utf-8"), ref))
     return out
 
 
