@@ -396,6 +396,32 @@ def copy_value(value: _T) -> _T:
     return copied
 
 
+def json_equal(a: Any, b: Any) -> bool:
+    """Whether two JSON values are the same data: iterative (any depth up to the
+    limits, where ``==`` hits Python's recursion limit near 1000 levels) and strict
+    about types, as the canonical bytes are (``1``, ``1.0`` and ``true`` differ, and
+    so do ``0.0`` and ``-0.0``); object key order is not compared."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, dict):
+            if x.keys() != y.keys():
+                return False
+            stack.extend((x[k], y[k]) for k in x)
+        elif isinstance(x, list):
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y, strict=True))
+        elif isinstance(x, float):
+            if x != y or math.copysign(1.0, x) != math.copysign(1.0, y):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
 def _long_string(length: int) -> str:
     return f"a string of {length} characters (at most {MAX_STRING_CHARS} allowed)"
 

@@ -21,6 +21,7 @@ from conformance.jsonio import (
     dump_bytes,
     dump_checked_bytes,
     encode_exact,
+    json_equal,
     parse_bytes,
 )
 from conformance.limits import MAX_DEPTH, MAX_INT_DIGITS
@@ -161,3 +162,29 @@ def test_valid_paths_never_import_jsonschema() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+@settings(max_examples=80, deadline=None)
+@given(documents, documents)
+def test_json_equal_is_equality_of_canonical_bytes_up_to_key_order(a: Any, b: Any) -> None:
+    def canonical(doc: Any) -> bytes:
+        if isinstance(doc, dict):
+            return b"{" + b",".join(
+                reference_form(k) + canonical(v) for k, v in sorted(doc.items())
+            ) + b"}"
+        if isinstance(doc, list):
+            return b"[" + b",".join(canonical(v) for v in doc) + b"]"
+        return reference_form(doc)
+
+    assert json_equal(a, a) and json_equal(a, copy_value(a))
+    assert json_equal(a, b) == (canonical(a) == canonical(b))
+
+
+def test_json_equal_tells_types_apart_at_any_depth() -> None:
+    assert not json_equal({"x": 1}, {"x": True}) and not json_equal([1], [1.0])
+    assert not json_equal(0.0, -0.0) and json_equal({"a": 1, "b": 2}, {"b": 2, "a": 1})
+    deep_a: Any = 1
+    deep_b: Any = 1
+    for _ in range(MAX_DEPTH - 1):
+        deep_a, deep_b = [deep_a], [deep_b]
+    assert json_equal(deep_a, deep_b)
