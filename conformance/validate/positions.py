@@ -224,9 +224,10 @@ class _Navigator:
         root = _WS.match(text, 0).end()  # type: ignore[union-attr]
         self.values: dict[str, int] = {"": root} if root < len(text) else {}
         self.keys: dict[str, int] = {}
-        # container pointer -> (index of the next child, offset to resume at), or None
-        # once the container has been walked to its end (or found malformed).
-        self.progress: dict[str, tuple[int, int] | None] = {}
+        # container pointer -> (index of the next child, offset to resume at, whether
+        # a value starting there is still to be skipped), or None once the container
+        # has been walked to its end (or found malformed).
+        self.progress: dict[str, tuple[int, int, bool] | None] = {}
 
     def _ws(self, pos: int) -> int:
         return _WS.match(self.text, pos).end()  # type: ignore[union-attr]
@@ -248,10 +249,18 @@ class _Navigator:
             if state is None:
                 return None
         else:
-            state = (0, start + 1)
-        index, pos = state
+            state = (0, start + 1, False)
+        index, pos, pending = state
         while True:
+            if pending:  # the previous child's value still has to be skipped
+                end = _skip_value(text, pos)
+                if end < 0:
+                    self.progress[parent] = None
+                    return None
+                pos, pending = end, False
             pos = self._ws(pos)
+            if text[pos : pos + 1] == ",":
+                pos = self._ws(pos + 1)
             if pos >= len(text) or text[pos] in "}]":
                 self.progress[parent] = None
                 return None
@@ -272,16 +281,12 @@ class _Navigator:
             else:
                 child = f"{parent}/{index}"
             self.values.setdefault(child, pos)
-            end = _skip_value(text, pos)
-            if end < 0:
-                self.progress[parent] = None
-                return child if child == wanted else None
-            pos = self._ws(end)
-            if text[pos : pos + 1] == ",":
-                pos += 1
             index += 1
-            self.progress[parent] = (index, pos)
+            pending = True
             if child == wanted:
+                # Not skipped yet: the next pointer usually goes inside this value
+                # (skipping a 200 MB "shots" array just to find it costs seconds).
+                self.progress[parent] = (index, pos, True)
                 return child
 
     def offset(self, pointer: str) -> int:
