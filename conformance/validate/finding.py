@@ -21,6 +21,8 @@ def printable(text: str) -> str:
     """``text`` made encodable as UTF-8 (every report format needs it): an undecodable
     byte of a file name (``os.fsdecode`` gives U+DC80-U+DCFF) becomes ``\\xNN``, any
     other lone surrogate (from a JSON escape in a key) ``\\uXXXX``."""
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

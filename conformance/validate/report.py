@@ -88,20 +88,25 @@ def cap_per_code(
     kind of problem a file has. Done before line/column are computed, so only listed
     findings pay for positions.
     """
-    ordered = sorted(findings, key=_document_order)
+    findings = list(findings)
     if limit is None:
-        return ordered, []
-    kept: list[Finding] = []
-    counts: dict[tuple[str, str], int] = {}
+        return findings, []
+    sizes: dict[tuple[str, str], int] = {}
+    for f in findings:
+        sizes[f.file, f.code] = sizes.get((f.file, f.code), 0) + 1
+    over = {group for group, size in sizes.items() if size > limit}
+    if not over:
+        return findings, []
+    kept = [f for f in findings if (f.file, f.code) not in over]
     omitted: dict[tuple[str, str], list[Finding]] = {}
-    for f in ordered:
-        n = counts.get((f.file, f.code), 0)
-        if n < limit:
-            counts[f.file, f.code] = n + 1
+    for f in sorted((f for f in findings if (f.file, f.code) in over), key=_document_order):
+        group = omitted.setdefault((f.file, f.code), [])
+        if len(group) < limit:
             kept.append(f)
-        else:
-            omitted.setdefault((f.file, f.code), []).append(f)
-    return kept, [_summary(group[0], len(group), limit) for group in omitted.values()]
+        group.append(f)
+    return kept, [
+        _summary(group[limit], len(group) - limit, limit) for group in omitted.values()
+    ]
 
 
 def with_summaries(findings: list[Finding], summaries: list[Finding]) -> list[Finding]:
