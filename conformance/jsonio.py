@@ -303,7 +303,27 @@ def read_json(path: Path) -> tuple[Any, bytes]:
     return parse_bytes(data, file=path), data
 
 
-_CLOSE = object()  # marks, on the walk's stack, the end of a container's children
+_CLOSE = object()  # marks the end of a container's children (encode_exact)
+_JSON_TYPES = (bool, int, float, str, dict, list)
+# A stack entry of find_unwritable: (value, level, key in its parent, parent's entry).
+_Entry = tuple[Any, int, "str | int | None", Any]
+
+
+def _inside_itself(entry: _Entry) -> bool:
+    parent = entry[3]
+    while parent is not None:
+        if parent[0] is entry[0]:
+            return True
+        parent = parent[3]
+    return False
+
+
+def _pointer_of(entry: _Entry, path: tuple[str | int, ...]) -> str:
+    keys: list[str | int] = []
+    while entry[3] is not None:
+        keys.append(entry[2])  # type: ignore[arg-type]
+        entry = entry[3]
+    return json_pointer([*path, *reversed(keys)])
 
 
 def find_unwritable(
@@ -317,57 +337,65 @@ def find_unwritable(
     strings of more than :data:`MAX_STRING_CHARS` characters, nesting deeper than
     :data:`MAX_DEPTH` and reference cycles (a container inside itself). ``depth`` is
     the number of containers that will enclose ``value`` in the document it becomes
-    part of (0 for a whole document). Iterative: any input ends in time linear in
-    its size (a shared, non-cyclic container is walked once per reference).
+    part of (0 for a whole document). Iterative and depth-first: a cycle is found
+    when it reaches the depth bound, after at most MAX_DEPTH steps down it; any
+    other input ends in time linear in its size (a shared container is walked once
+    per reference). The pointer is built only for the problem found (each value's
+    entry links to its container's).
     """
-    stack: list[tuple[Any, tuple[str | int, ...], int]] = [(value, path, depth)]
-    open_containers: set[int] = set()
+    stack: list[_Entry] = [(value, depth, None, None)]
     while stack:
-        item, where, level = stack.pop()
-        if item is _CLOSE:
-            open_containers.discard(level)
+        entry = stack.pop()
+        item = entry[0]
+        kind = type(item)
+        if kind not in _JSON_TYPES and item is not None:
+            kind = next((t for t in _JSON_TYPES if isinstance(item, t)), kind)
+        if kind is str:
+            if len(item) > MAX_STRING_CHARS:
+                return _pointer_of(entry, path), _long_string(len(item))
+            if not item.isascii() and _has_lone_surrogate(item):
+                return _pointer_of(entry, path), "a string with an unpaired surrogate"
+        elif item is None or kind is bool:
             continue
-        if isinstance(item, bool) or item is None:
-            continue
-        if isinstance(item, int):
+        elif kind is int:
             if item.bit_length() > _TOO_MANY_DIGITS_BITS and abs(item) >= _TOO_MANY_DIGITS:
-                return json_pointer(where), (
+                return _pointer_of(entry, path), (
                     f"an integer of more than {MAX_INT_DIGITS} digits (the limit)"
                 )
-        elif isinstance(item, float):
+        elif kind is float:
             if not math.isfinite(item):
-                return json_pointer(where), f"a non-finite number ({item})"
-        elif isinstance(item, str):
-            if len(item) > MAX_STRING_CHARS:
-                return json_pointer(where), _long_string(len(item))
-            if _has_lone_surrogate(item):
-                return json_pointer(where), "a string with an unpaired surrogate"
-        elif isinstance(item, (dict, list)):
-            if level >= MAX_DEPTH:
-                return json_pointer(where), f"nesting deeper than {MAX_DEPTH} levels"
-            if id(item) in open_containers:
-                return json_pointer(where), "a reference cycle (a container inside itself)"
-            open_containers.add(id(item))
-            stack.append((_CLOSE, where, id(item)))
-            if isinstance(item, dict):
+                return _pointer_of(entry, path), f"a non-finite number ({item})"
+        elif kind is dict or kind is list:
+            if entry[1] >= MAX_DEPTH:
+                # A cycle is endless nesting: it ends here too, depth-first, at once.
+                what = f"nesting deeper than {MAX_DEPTH} levels"
+                if _inside_itself(entry):
+                    what = "a reference cycle (a container inside itself)"
+                return _pointer_of(entry, path), what
+            level = entry[1] + 1
+            if kind is dict:
                 for key, sub in item.items():
-                    if not isinstance(key, str):
-                        return json_pointer(where), (
+                    if type(key) is not str:
+                        return _pointer_of(entry, path), (
                             f"a non-string object key of type {type(key).__name__}"
                         )
                     if len(key) > MAX_STRING_CHARS:
-                        return json_pointer(where), "an object key: " + _long_string(len(key))
-                    if _has_lone_surrogate(key):
-                        return json_pointer(where), "an object key with an unpaired surrogate"
-                    stack.append((sub, (*where, key), level + 1))
+                        return _pointer_of(entry, path), (
+                            "an object key: " + _long_string(len(key))
+                        )
+                    if not key.isascii() and _has_lone_surrogate(key):
+                        return _pointer_of(entry, path), (
+                            "an object key with an unpaired surrogate"
+                        )
+                    stack.append((sub, level, key, entry))
             else:
-                stack.extend((sub, (*where, i), level + 1) for i, sub in enumerate(item))
+                stack.extend([(sub, level, i, entry) for i, sub in enumerate(item)])
         elif isinstance(item, TooLongInteger):
-            return json_pointer(where), (
+            return _pointer_of(entry, path), (
                 f"an integer of {item.digits} digits (at most {MAX_INT_DIGITS} allowed)"
             )
         else:
-            return json_pointer(where), f"a value of type {type(item).__name__}"
+            return _pointer_of(entry, path), f"a value of type {type(item).__name__}"
     return None
 
 
