@@ -38,7 +38,7 @@ from conformance.validate.reporters import REPORTERS, RenderOptions, render
 from migrate import plan
 
 SHORT = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 LONG = settings(
     max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
