@@ -14,6 +14,7 @@ import json
 import math
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,20 +96,36 @@ def parse_int_bounded(literal: str) -> int | TooLongInteger:
     return int(literal)
 
 
+_recursion_lock = threading.Lock()
+_recursion_users = 0
+_recursion_saved = 0
+
+
 @contextmanager
-def deep_recursion() -> Iterator[None]:
-    """Let the stdlib's recursive JSON decoder reach :data:`MAX_DEPTH` levels (it
-    counts one recursion level per container) from wherever it is called."""
-    old = sys.getrecursionlimit()
+def deep_recursion(frames_per_level: int = 1) -> Iterator[None]:
+    """Let recursive code that uses ``frames_per_level`` recursion levels per JSON
+    container (the stdlib's decoder: 1) reach :data:`MAX_DEPTH` from wherever it is
+    called. Thread-safe: the limit is raised for as long as any thread needs it and
+    restored when the last one leaves."""
+    global _recursion_users, _recursion_saved
     depth = 0
     frame = sys._getframe()
-    while frame is not None and depth < old:
+    while frame is not None:
         frame, depth = frame.f_back, depth + 1  # type: ignore[assignment]
-    sys.setrecursionlimit(max(old, depth + MAX_DEPTH + 100))
+    needed = depth + MAX_DEPTH * frames_per_level + 100
+    with _recursion_lock:
+        if _recursion_users == 0:
+            _recursion_saved = sys.getrecursionlimit()
+        _recursion_users += 1
+        if sys.getrecursionlimit() < needed:
+            sys.setrecursionlimit(needed)
     try:
         yield
     finally:
-        sys.setrecursionlimit(old)
+        with _recursion_lock:
+            _recursion_users -= 1
+            if _recursion_users == 0:
+                sys.setrecursionlimit(_recursion_saved)
 
 
 def orjson_read_is_exact(body: bytes, doc: Any) -> bool:

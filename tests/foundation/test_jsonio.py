@@ -30,7 +30,7 @@ from conformance.limits import MAX_DEPTH, MAX_INT_DIGITS
 def reference_form(doc: Any) -> bytes:
     """The reference encoder: the stdlib's (pure Python with ``indent``, recursive),
     given the recursion depth that documents up to MAX_DEPTH levels need."""
-    with deep_recursion(), deep_recursion():
+    with deep_recursion(frames_per_level=3):
         return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
