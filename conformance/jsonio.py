@@ -178,13 +178,17 @@ def _has_long_digit_run(body: bytes) -> bool:
 def _may_hold_long_string(body: bytes) -> bool:
     # A string of more than MAX_STRING_CHARS characters spans as many bytes, so it
     # covers a whole aligned block of half that size, in which every '"' is escaped
-    # (preceded by a backslash). A block holding a '"' without one is no such block.
+    # (preceded by a backslash). A block holding a '"' without one is no such block;
+    # in real files the first '"' of a block already shows it.
     block = MAX_STRING_CHARS // 2
     if len(body) <= MAX_STRING_CHARS:
         return False
     for start in range(0, len(body) - block + 1, block):
-        part = body[start : start + block]
-        if part.count(b'"') == part.count(b'\\"'):
+        end = start + block
+        quote = body.find(b'"', start, end)
+        while quote > 0 and body[quote - 1] == 0x5C:  # an escaped quote: look on
+            quote = body.find(b'"', quote + 1, end)
+        if quote < 0:
             return True
     return False
 
