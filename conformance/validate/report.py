@@ -137,7 +137,7 @@ def _summary(first: Finding, count: int, limit: int) -> Finding:
         pointer="",
         line=None,
         column=None,
-        rule=first.rule,
+        rule=name,
         message=(
             f"+{count} more {name} findings in this file, not listed (the first {limit} "
             f"are; the next is at {first.pointer or '/'})."
