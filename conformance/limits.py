@@ -69,3 +69,16 @@ MAX_STRING_CHARS = 16 * 1024 * 1024
 #: Most findings of one code ``seqcheck validate`` lists per file by default; the rest
 #: are summed up in one finding of that code ("+N more"). ``--verbose`` lists them all.
 MAX_FINDINGS_PER_FILE = 100
+
+
+# -- the adapter harness (conformance/protocol; documented in spec/adapter-protocol.md) --
+
+#: Longest response line the harness reads from an adapter, newline excluded. A longer
+#: line is the fault "malformed: too large": it is read in chunks and discarded past this
+#: bound, so the harness's memory stays bounded whatever the adapter writes. 8 MiB is
+#: eight times the largest file the suite asks an implementation to return (~1 MB at
+#: depth full), and small enough that decoding the worst-shaped JSON of that size stays
+#: around 200 MB.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+#: How much of an adapter's stderr is kept (its last bytes) for fault reports.
+STDERR_TAIL_BYTES = 2048

@@ -23,8 +23,9 @@ from typing import Any
 from conformance.crash.killpoints import KillOutcome, SweepResult
 from conformance.crash.runner import UPDATE_ID, refuse_if_broken, update_input
 from conformance.crash.state import Workspace, classify, leftovers, listing, read_document
+from conformance.limits import MAX_RESPONSE_BYTES
 from conformance.protocol import messages, process
-from conformance.protocol.limits import MAX_RESPONSE_BYTES, REAP_SECONDS
+from conformance.protocol.limits import REAP_SECONDS
 
 
 def _read_line(proc: subprocess.Popen[bytes], deadline: float) -> bytes | None:

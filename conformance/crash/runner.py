@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance.limits import MAX_RESPONSE_BYTES, STDERR_TAIL_BYTES
 from conformance.protocol import broken, messages, process
 from conformance.protocol.faults import AdapterFault, FaultKind
-from conformance.protocol.limits import EXIT_GRACE_SECONDS, MAX_RESPONSE_BYTES, STDERR_TAIL_BYTES
+from conformance.protocol.limits import EXIT_GRACE_SECONDS
 
 #: Request id of the update in every run.
 UPDATE_ID = 2

@@ -1,16 +1,10 @@
-"""The bounds the harness puts on an adapter: one constant per fact, documented in
-``conformance/spec/adapter-protocol.md`` ("Limits")."""
+"""The harness's time and count bounds on an adapter, documented in
+``conformance/spec/adapter-protocol.md`` (section 5). Its size bounds
+(``MAX_RESPONSE_BYTES``, ``STDERR_TAIL_BYTES``) live with every other size limit in
+:mod:`conformance.limits`."""
 
 from __future__ import annotations
 
-#: Longest response line the harness reads, newline excluded. A longer line is the fault
-#: "malformed: too large": it is read in chunks and discarded past this bound, so the
-#: harness's memory stays bounded whatever the adapter writes. 8 MiB is eight times the
-#: largest file the suite ever asks an implementation to return (~1 MB at depth full),
-#: and small enough that decoding the worst-shaped JSON of that size stays ~200 MB.
-MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-#: How much of an adapter's stderr is kept (the last bytes), for fault reports.
-STDERR_TAIL_BYTES = 2048
 #: Requests in a row left unanswered (timeouts, silent restarts) after which the adapter
 #: is declared broken: every later call fails at once with fault kind ``broken``.
 BROKEN_AFTER_UNANSWERED = 3

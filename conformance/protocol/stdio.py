@@ -29,13 +29,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from conformance.limits import MAX_RESPONSE_BYTES, STDERR_TAIL_BYTES
 from conformance.protocol import messages, process
 from conformance.protocol.faults import AdapterFault, FaultKind
 from conformance.protocol.limits import (
     EXIT_GRACE_SECONDS,
     LINGER_GRACE_SECONDS,
-    MAX_RESPONSE_BYTES,
-    STDERR_TAIL_BYTES,
     STOP_GRACE_SECONDS,
 )
 

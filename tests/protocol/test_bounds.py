@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 
 from conformance.crash.runner import run_update
+from conformance.limits import MAX_RESPONSE_BYTES, STDERR_TAIL_BYTES
 from conformance.protocol import AdapterFault, open_adapter
 from conformance.protocol.limits import (
     BROKEN_AFTER_UNANSWERED,
     EXIT_GRACE_SECONDS,
-    MAX_RESPONSE_BYTES,
-    STDERR_TAIL_BYTES,
     STOP_GRACE_SECONDS,
 )
 

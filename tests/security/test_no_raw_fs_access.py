@@ -65,12 +65,19 @@ ALLOWED: dict[str, dict[str, str]] = {
     "conformance/cli/validate_cmd.py": {
         ".write_text": "writes the report to the -o file the user named",
     },
+    "conformance/certify/progress.py": {
+        ".open": "appends progress events to the file certify named in its own temp folder",
+    },
+    "conformance/protocol/process.py": {
+        "os.scandir": "lists /proc to find processes holding a stopped adapter's pipes",
+    },
     "conformance/cli/certify_cmd.py": {
         ".open": "appends the certificate summary to the file the user (or "
                  "GITHUB_STEP_SUMMARY) named",
     },
     "conformance/certify/runner.py": {
         ".write_text": "writes pytest.ini into certify's own temp folder",
+        ".open": "the suite's output log and progress events in certify's own temp folder",
         ".read_text": "reads the results file certify's own pytest run wrote",
         ".open": "reads and writes the progress and log files in certify's own temp folder",
     },
