@@ -79,13 +79,6 @@ ALLOWED: dict[str, dict[str, str]] = {
         ".write_text": "writes pytest.ini into certify's own temp folder",
         ".open": "the suite's output log and progress events in certify's own temp folder",
         ".read_text": "reads the results file certify's own pytest run wrote",
-        ".open": "reads and writes the progress and log files in certify's own temp folder",
-    },
-    "conformance/certify/progress.py": {
-        ".open": "appends progress events to the file certify's own run named",
-    },
-    "conformance/protocol/process.py": {
-        "os.scandir": "lists /proc to find processes still holding an adapter's pipes",
     },
     "conformance/suite/results.py": {
         ".write_text": "writes the raw-results file the user named",
