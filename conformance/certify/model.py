@@ -68,6 +68,8 @@ class Verdict(str, Enum):
     CERTIFIED = "certified"
     NOT_CERTIFIED = "not-certified"
     ADAPTER_BROKEN = "adapter-broken"
+    #: The run passed its whole-run deadline: what did not run is unproven.
+    TIMED_OUT = "timed-out"
 
     def __str__(self) -> str:
         return self.value

@@ -74,7 +74,16 @@ def describe_implementation(report: Report) -> str:
     if info is None:
         return f"{target['spec']} (did not start: {report.header['implementation_error']})"
     caps = ", ".join(info["capabilities"]) or "none"
-    return f"{info['name']} {info['version']} (protocol {info['protocol']}; capabilities: {caps})"
+    extra = ""
+    mapping = info.get("error_mapping")
+    if mapping:
+        entries = mapping.get("entries")
+        count = f"{len(entries)} " if isinstance(entries, (list, dict)) else ""
+        extra += f"; error codes translated by the adapter ({count}mapping entries)"
+    if info.get("start_stalls"):
+        extra += f"; {info['start_stalls']} silent start(s) retried"
+    return (f"{info['name']} {info['version']} (protocol {info['protocol']}; "
+            f"capabilities: {caps}{extra})")
 
 
 def verdict_line(report: Report) -> str:
@@ -83,6 +92,10 @@ def verdict_line(report: Report) -> str:
         warn = report.counts.get(Status.WARNING.value, 0)
         extra = f" with {warn} SHOULD warning(s)" if warn else ""
         return f"CERTIFIED{extra}: every applicable MUST requirement passed."
+    if report.verdict is Verdict.TIMED_OUT:
+        cut = report.header.get("deadline") or {}
+        return (f"TIMED OUT: the run passed its {cut.get('seconds', 0):g} s deadline "
+                "(--timeout); what did not run is unproven, so it is not certified.")
     if report.verdict is Verdict.ADAPTER_BROKEN:
         return ("ADAPTER BROKEN: no test could run (every one errored); see the first "
                 "error and the adapter's stderr.")

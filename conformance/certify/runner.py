@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -372,11 +372,9 @@ def certify(
         raw = {**raw, "notes": [*raw.get("notes", []), deadline_note(run.deadline)]}
     report = build_report(raw, duration_seconds=run.duration_seconds)
     report.header["deadline"] = run.deadline
-    if run.deadline is not None and report.verdict is Verdict.CERTIFIED:
+    if run.deadline is not None:
         # Whatever did not run is unproven; the certificate must not say otherwise.
-        from dataclasses import replace
-
-        report = replace(report, verdict=Verdict.NOT_CERTIFIED)
+        report = replace(report, verdict=Verdict.TIMED_OUT)
     return report
 
 

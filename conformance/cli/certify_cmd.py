@@ -109,7 +109,7 @@ def certify(
     seqcheck certify --adapter "node conformance/adapters/node/adapter.mjs \\
         --module dist/ProjectService.js --export ProjectService" --markdown summary.md
     """
-    from conformance.certify import SuiteRunError, Target
+    from conformance.certify import SuiteRunError, Target, Verdict
     from conformance.certify import certify as run_certify
     from conformance.certify.render_junit import render_junit
     from conformance.certify.render_markdown import render_markdown
@@ -161,7 +161,7 @@ def certify(
         _write(junit_path, render_junit(report))
     if markdown_path is not None:
         _write(markdown_path, render_markdown(report))
-    if report.header.get("deadline") is not None:
+    if report.verdict is Verdict.TIMED_OUT:
         sys.exit(ExitCode.INTERRUPTED)
     sys.exit(ExitCode.OK if report.certified else ExitCode.FAILED)
 

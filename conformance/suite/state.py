@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance import requirements
+from conformance.limits import STDERR_TAIL_BYTES
 from conformance.suite import SUITE_VERSION
 from conformance.suite.profiles import Profile
 from conformance.suite.results import Recorder
@@ -105,6 +106,10 @@ class SuiteState:
                 "version": i.version,
                 "protocol": i.protocol,
                 "capabilities": sorted(i.capabilities),
+                # The adapter translated the service's own error codes (--error-codes):
+                # the certificate says so, since the codes it judged are not the raw ones.
+                "error_mapping": i.error_mapping,
+                "start_stalls": getattr(self._impl, "start_stalls", 0),
             }
             with contextlib.suppress(Exception):
                 stderr_tail = self._impl.stderr_tail
@@ -118,7 +123,7 @@ class SuiteState:
             "target": {"kind": self.target.kind, "spec": self.target.spec},
             "implementation": info,
             "implementation_error": error,
-            "stderr_tail": stderr_tail[-2000:],
+            "stderr_tail": stderr_tail[-STDERR_TAIL_BYTES:],
             "notes": list(self.notes),
         }
 
