@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None, factory: StoreFactory | None = None) -> 
         )
         options = parser.parse_args(argv)
         # Imported late: loading a factory runs user code, which must see the redirect.
+        from conformance.protocol.factory import load_factory
         from conformance.protocol.faults import AdapterFault
-        from conformance.protocol.launch import load_factory
 
         try:
             factory = load_factory(options.factory)

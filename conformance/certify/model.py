@@ -36,8 +36,8 @@ from enum import Enum
 from typing import Any
 
 from conformance import __version__, requirements
-from conformance.certify.spec_text import spec_text
 from conformance.requirements import Consequence, Level
+from conformance.spec_prose import rule_paragraph
 from conformance.suite.coverage import OUT_OF_SCOPE
 from conformance.suite.results import RAW_FORMAT, Outcome
 
@@ -298,7 +298,7 @@ def _fix_first(
             (f for f in failed if by_id.get(f.test, {}).get("reproduction")), failed[0]
         )
         item = FixItem(
-            r.id, r.level, r.consequence, r.title, spec_text(r.id), chosen.reason,
+            r.id, r.level, r.consequence, r.title, rule_paragraph(r.id), chosen.reason,
             chosen.test, by_id.get(chosen.test, {}).get("reproduction"),
         )
         level_rank = 0 if r.level == Level.MUST.value else 1

@@ -248,7 +248,22 @@ class _MigrateCommand(click.Command):
             ctx.exit(int(ExitCode.USAGE))
 
 
-@click.command("migrate", cls=_MigrateCommand)
+_EPILOG = """\b
+Examples:
+  seqcheck migrate examples/legacy-project --dry-run          the plan; nothing changes
+  seqcheck migrate examples/legacy-project --dry-run -f json  the plan as JSON
+  cp -r examples/legacy-project legacy && seqcheck migrate legacy
+  seqcheck migrate legacy --verify                            prove nothing was lost
+  seqcheck migrate legacy --rollback                          originals back, byte for byte
+  seqcheck migrate legacy --history                           the runs in .seqcheck/runs
+  seqcheck migrate legacy --prune --keep 1                    drop all but the newest run
+  seqcheck migrate dialog --repair                            split a New Project dialog file
+  seqcheck migrate -r ~/StoryCoreProjects --fail-fast         a batch, with a summary table
+  seqcheck migrate -r -j 4 ~/StoryCoreProjects                four projects at a time
+  seqcheck validate legacy                                    check the result"""
+
+
+@click.command("migrate", cls=_MigrateCommand, epilog=_EPILOG)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",

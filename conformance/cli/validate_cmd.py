@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
-import os
+import json
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import click
 
 from conformance.cli.exit_codes import ExitCode
+from conformance.cli.terminal import ProgressLine, color_option, use_color
 from conformance.errors import SeqcheckError
 from conformance.validate import (
     Severity,
     ValidationReport,
+    default_jobs,
     project_roots_for_changed,
     resolve_projects,
     validate_projects,
 )
 from conformance.validate.codes import matching_codes
 from conformance.validate.reporters import REPORTERS, RenderOptions, render
+from conformance.validate.reporters.text import summary
 
-#: More projects than this on a TTY get a progress bar on stderr.
+#: More projects than this on a TTY get a progress line on stderr.
 _PROGRESS_MIN_PROJECTS = 1
+
+_EPILOG = """\b
+Examples:
+  seqcheck validate                                  the project in the current folder
+  seqcheck validate path/to/project                  one project
+  seqcheck validate path/to/project/project.json     the same: a file means its project
+  seqcheck validate -r ~/StoryCoreProjects -j 4      all projects under a folder, 4 processes
+  seqcheck validate -r projects -f sarif -o seqcheck.sarif
+  seqcheck validate . -f json --fail-on warning
+  seqcheck validate . --select SC3 --ignore SC305    codes, prefixes or names
+  seqcheck explain SC305                             what a finding means, how to fix it
+
+\b
+Exit status: 0 no finding at or above --fail-on, 1 findings,
+2 usage error or a path that is not a project, 3 internal or I/O error."""
 
 
 def _codes(patterns: tuple[str, ...], option: str) -> set[str] | None:
@@ -35,7 +54,9 @@ def _codes(patterns: tuple[str, ...], option: str) -> set[str] | None:
             found = matching_codes(pattern)
             if not found:
                 raise click.BadParameter(
-                    f"{pattern!r} matches no finding code; see conformance/spec/findings.md.",
+                    f"expected a finding code (SC105), a prefix (SC3) or a name "
+                    f"(duplicate-key), found {json.dumps(pattern)}, which matches none. "
+                    "'seqcheck explain SC' lists every code.",
                     param_hint=option,
                 )
             out.update(found)
@@ -46,14 +67,22 @@ def _stderr_is_tty() -> bool:
     return sys.stderr.isatty()
 
 
-def _use_colour(output: Path | None) -> bool:
-    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+def _check_paths(paths: tuple[Path, ...]) -> None:
+    if any(str(p) == "-" for p in paths):
+        raise click.UsageError(
+            "expected project folders or files inside projects, found '-': seqcheck "
+            "validate does not read standard input, because a project is a folder of "
+            "files. Pass the project folder (or a file in it) instead."
+        )
 
 
-@click.command("validate")
+@click.command("validate", epilog=_EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-r", "--recursive", is_flag=True,
               help="Validate every folder under PATHS that holds a project.json.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Validate on N processes (default: the number of CPU cores). The "
+                   "output and exit status are those of a serial run.")
 @click.option("-f", "--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text",
               show_default=True, help="Output format.")
 @click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default="error",
@@ -63,8 +92,10 @@ def _use_colour(output: Path | None) -> bool:
 @click.option("--ignore", multiple=True, metavar="CODE",
               help="Do not report these codes (same forms as --select); repeatable.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE instead of standard output.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
+              help="Write the report to FILE instead of standard output (the summary "
+                   "line then goes to standard error).")
+@color_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary line.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Show every schema violation, not only the best match per location.")
 @click.option("--changed-files", is_flag=True,
@@ -73,23 +104,26 @@ def _use_colour(output: Path | None) -> bool:
 def validate(
     paths: tuple[Path, ...],
     recursive: bool,
+    jobs: int | None,
     fmt: str,
     fail_on: str,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     output: Path | None,
+    color_mode: str,
     quiet: bool,
     verbose: bool,
     changed_files: bool,
 ) -> None:
     """Check project folders (default: the current folder) against the spec.
 
-    \b
-    Exit status: 0 no finding at or above --fail-on, 1 findings,
-    2 usage error or a path that is not a project, 3 internal or I/O error.
+    Each PATH is a project folder, a file inside one (its whole project is
+    checked), or with -r a folder to search for projects.
     """
     selected = _codes(select, "--select")
     ignored = _codes(ignore, "--ignore")
+    if not changed_files:
+        _check_paths(paths)
     try:
         if changed_files:
             projects = project_roots_for_changed(paths)
@@ -99,17 +133,32 @@ def validate(
         click.echo(f"seqcheck validate: {exc.message}", err=True)
         sys.exit(ExitCode.USAGE)
 
+    workers = jobs if jobs is not None else default_jobs()
     show_progress = not quiet and len(projects) > _PROGRESS_MIN_PROJECTS and _stderr_is_tty()
-    if show_progress:
-        with click.progressbar(length=len(projects), label="Validating", file=sys.stderr) as bar:
-            reports = validate_projects(projects, progress=lambda done, total, p: bar.update(1))
-    else:
-        reports = validate_projects(projects)
+    try:
+        if show_progress:
+            with ProgressLine(sys.stderr, len(projects), "Validating") as line:
+                reports = validate_projects(
+                    projects, jobs=workers, progress=lambda done, total, p: line.advance()
+                )
+        else:
+            reports = validate_projects(projects, jobs=workers)
+    except BrokenProcessPool:
+        click.echo(
+            f"seqcheck validate: a worker process died while validating (-j {workers}): "
+            "killed by a signal or out of memory. Nothing was reported. Run again with "
+            "-j 1 to validate in one process, or with fewer jobs.",
+            err=True,
+        )
+        sys.exit(ExitCode.ERROR)
 
     reports = [r.filtered(selected, ignored) for r in reports]
     threshold = Severity(fail_on)
     options = RenderOptions(
-        verbose=verbose, quiet=quiet, color=_use_colour(output), fail_on=threshold
+        verbose=verbose,
+        quiet=quiet,
+        color=use_color(color_mode, sys.stdout if output is None else None),
+        fail_on=threshold,
     )
     text = render(fmt, reports, options)
     if output is None:
@@ -119,9 +168,14 @@ def validate(
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             click.echo(
-                f"seqcheck validate: could not write {output}: {exc.strerror or exc}.", err=True
+                f"seqcheck validate: could not write the report to "
+                f"{json.dumps(str(output))}: {exc.strerror or exc}. Check the folder "
+                "exists and is writable.",
+                err=True,
             )
             sys.exit(ExitCode.ERROR)
+        if not quiet:
+            click.echo(f"{summary(reports)} Report written to {output}.", err=True)
     sys.exit(ExitCode.FAILED if _failing(reports, threshold) else ExitCode.OK)
 
 

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from conformance.crash.killpoints import KillOutcome, SweepResult
-from conformance.crash.runner import UPDATE_ID, update_input
+from conformance.crash.runner import UPDATE_ID, refuse_if_broken, update_input
 from conformance.crash.state import Workspace, classify, leftovers, listing, read_document
-from conformance.protocol import messages
+from conformance.protocol import messages, process
+from conformance.protocol.limits import MAX_RESPONSE_BYTES, REAP_SECONDS
 
 
 def _read_line(proc: subprocess.Popen[bytes], deadline: float) -> bytes | None:
@@ -35,7 +36,7 @@ def _read_line(proc: subprocess.Popen[bytes], deadline: float) -> bytes | None:
         if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
             return None
         chunk = os.read(fd, 65536)
-        if not chunk:
+        if not chunk or len(buffer) > MAX_RESPONSE_BYTES:
             return None
         buffer += chunk
     return buffer
@@ -43,15 +44,8 @@ def _read_line(proc: subprocess.Popen[bytes], deadline: float) -> bytes | None:
 
 class _Trial:
     def __init__(self, argv: Sequence[str], cwd: Any, env: Any, timeout: float) -> None:
-        self.proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-        )
+        refuse_if_broken(argv)
+        self.proc = process.spawn(argv, stderr=subprocess.DEVNULL, cwd=cwd, env=env)
         self.timeout = timeout
 
     def hello(self, data: bytes) -> bool:
@@ -71,10 +65,13 @@ class _Trial:
         return time.monotonic()
 
     def kill(self) -> bytes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        out, _ = self.proc.communicate()
-        return out
+        """SIGKILL the group; what it had written to stdout (bounded, never hangs)."""
+        process.signal_group(self.proc, signal.SIGKILL)
+        got = process.collect(
+            self.proc, b"", timeout=REAP_SECONDS, stdout_limit=3 * (MAX_RESPONSE_BYTES + 1),
+            stderr_limit=0,
+        )
+        return got.stdout
 
 
 def _reported(out: bytes) -> bool:

@@ -8,20 +8,20 @@ for the update there means success was reported before the crash.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.protocol import messages
+from conformance.protocol import broken, messages, process
+from conformance.protocol.faults import AdapterFault, FaultKind
+from conformance.protocol.limits import EXIT_GRACE_SECONDS, MAX_RESPONSE_BYTES, STDERR_TAIL_BYTES
 
 #: Request id of the update in every run.
 UPDATE_ID = 2
-STDERR_TAIL_BYTES = 2048
+#: Request id of the shutdown that ends every run.
+SHUTDOWN_ID = 3
 
 
 @dataclass
@@ -52,9 +52,30 @@ def update_input(project: Path, sequence_id: Any, shot_id: Any, updates: Any) ->
         (
             messages.encode(messages.request(1, "hello", {"protocol": messages.PROTOCOL_VERSION})),
             messages.encode(messages.request(UPDATE_ID, "update_shot", args)),
-            messages.encode(messages.request(3, "shutdown", {})),
+            messages.encode(messages.request(SHUTDOWN_ID, "shutdown", {})),
         )
     )
+
+
+def _answer(out: bytes, request_id: int) -> dict[str, Any] | None:
+    """The response to ``request_id`` among the complete lines of ``out``, if any."""
+    for line in out.split(b"\n")[:-1]:
+        try:
+            message = messages.decode(line)
+        except messages.MessageError:
+            continue
+        if isinstance(message, dict) and message.get("id") == request_id and "ok" in message:
+            return message
+    return None
+
+
+def refuse_if_broken(argv: Sequence[str]) -> None:
+    """Raise AdapterFault ``broken`` if the adapter run as ``argv`` was declared broken."""
+    why = broken.reason(argv)
+    if why is not None:
+        raise AdapterFault(
+            FaultKind.BROKEN, f"the run was not started: the adapter was declared broken ({why})"
+        )
 
 
 def run_update(
@@ -70,38 +91,34 @@ def run_update(
     env: Mapping[str, str] | None = None,
 ) -> UpdateRun:
     """Run ``prefix + argv`` once with the three requests on stdin; never raises on
-    adapter misbehaviour (a hang is killed after ``timeout`` s and reported)."""
-    proc = subprocess.Popen(
-        [*prefix, *argv],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        start_new_session=True,
+    adapter misbehaviour (a hang is stopped after ``timeout`` s and reported).
+
+    Bounded like the stdio transport: at most three response lines of stdout and the
+    stderr tail are kept, and no wait outlasts ``timeout`` (plus the bounded reap), even
+    when a grandchild that left the process group holds the pipes. A run that times out
+    without an answer to the update counts as unanswered for the command
+    (:mod:`conformance.protocol.broken`); once the command is declared broken this raises
+    AdapterFault ``broken`` at once instead of waiting out another timeout.
+    """
+    refuse_if_broken(argv)
+    proc = process.spawn([*prefix, *argv], cwd=cwd, env=env)
+    got = process.collect(
+        proc,
+        update_input(project, sequence_id, shot_id, updates),
+        timeout=timeout,
+        stdout_limit=3 * (MAX_RESPONSE_BYTES + 1),
+        stderr_limit=STDERR_TAIL_BYTES,
+        finished=lambda out: _answer(out, SHUTDOWN_ID) is not None,
+        exit_grace=EXIT_GRACE_SECONDS,
     )
-    timed_out = False
-    try:
-        out, err = proc.communicate(
-            update_input(project, sequence_id, shot_id, updates), timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-    response = None
-    for line in out.splitlines():
-        try:
-            message = messages.decode(line)
-        except messages.MessageError:
-            continue
-        if isinstance(message, dict) and message.get("id") == UPDATE_ID and "ok" in message:
-            response = message
-            break
+    response = _answer(got.stdout, UPDATE_ID)
+    if got.timed_out and response is None:
+        broken.unanswered(argv, f"update_shot: no answer within {timeout:g} s")
+    elif response is not None:
+        broken.answered(argv)
     return UpdateRun(
         response=response,
-        exit_code=proc.returncode,
-        stderr_tail=err[-STDERR_TAIL_BYTES:].decode("utf-8", "replace"),
-        timed_out=timed_out,
+        exit_code=got.exit_code,
+        stderr_tail=got.stderr_tail.decode("utf-8", "replace"),
+        timed_out=got.timed_out,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,7 @@ from typing import Any
 
 from conformance.crash.state import Workspace
 from conformance.errors import SeqcheckError
-from conformance.protocol import AdapterFault, open_adapter
+from conformance.protocol import AdapterFault, open_adapter, process
 
 
 @dataclass
@@ -32,6 +33,31 @@ class TornResult:
     updates: int = 0
     #: Update failures (spec errors or adapter faults), described.
     errors: list[str] = field(default_factory=list)
+
+
+#: Bound on the reader process's start ("ready") and on its exit after the stop file.
+_READER_SECONDS = 30.0
+
+
+def _wait_ready(reader: subprocess.Popen[bytes]) -> None:
+    """Wait (bounded) for the reader's "ready" line."""
+    assert reader.stdout is not None
+    deadline = time.monotonic() + _READER_SECONDS
+    line = b""
+    while not line.endswith(b"\n") and len(line) < 64:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([reader.stdout], [], [], remaining)[0]:
+            break
+        chunk = os.read(reader.stdout.fileno(), 64 - len(line))
+        if not chunk:
+            break
+        line += chunk
+    if line != b"ready\n":
+        process.stop(reader)
+        raise RuntimeError(
+            f"the reader process did not start within {_READER_SECONDS:g} s "
+            f"(it wrote {json.dumps(line.decode('utf-8', 'replace'))})"
+        )
 
 
 def torn_reader_check(
@@ -54,17 +80,14 @@ def torn_reader_check(
     with tempfile.TemporaryDirectory(prefix="seqcheck-torn-") as tmp:
         project, target = Workspace(Path(tmp), make_project, target_rel).fresh("torn")
         stop = Path(tmp) / "stop"
-        reader = subprocess.Popen(
+        reader = process.spawn(
             [sys.executable, "-m", "conformance.crash.reader", str(target), str(stop)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            stdin=subprocess.DEVNULL,
         )
-        assert reader.stdout is not None
         done = 0
         errors: list[str] = []
         try:
-            reader.stdout.readline()  # "ready"
+            _wait_ready(reader)
             with open_adapter(list(argv), timeout=timeout, cwd=cwd, env=env) as impl:
                 deadline = time.monotonic() + seconds
                 while time.monotonic() < deadline:
@@ -79,15 +102,14 @@ def torn_reader_check(
                     done += 1
         finally:
             stop.touch()
-            try:
-                out, err = reader.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                reader.kill()
-                out, err = reader.communicate()
-        lines = out.strip().splitlines()
-        if reader.returncode != 0 or not lines or not lines[-1].startswith("{"):
+            got = process.collect(
+                reader, b"", timeout=_READER_SECONDS, stdout_limit=1 << 20, stderr_limit=2000
+            )
+        lines = got.stdout.decode("utf-8", "replace").strip().splitlines()
+        if got.exit_code != 0 or not lines or not lines[-1].startswith("{"):
             raise RuntimeError(
-                f"the reader process failed (exit {reader.returncode}): {err[-500:]}"
+                f"the reader process failed (exit {got.exit_code}): "
+                f"{got.stderr_tail.decode('utf-8', 'replace')[-500:]}"
             )
         summary = json.loads(lines[-1])
         return TornResult(summary["reads"], summary["torn"], summary["examples"], done, errors)

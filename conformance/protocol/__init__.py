@@ -9,7 +9,7 @@ See ``conformance/spec/adapter-protocol.md`` for the wire format and
 """
 
 from conformance.protocol.dispatch import StoreFactory, handle
-from conformance.protocol.faults import FAULT_KINDS, AdapterFault
+from conformance.protocol.faults import FAULT_KINDS, AdapterFault, FaultKind
 from conformance.protocol.implementation import Implementation, ImplementationInfo
 from conformance.protocol.launch import (
     load_factory,
@@ -27,6 +27,7 @@ __all__ = [
     "OPS",
     "PROTOCOL_VERSION",
     "AdapterFault",
+    "FaultKind",
     "Implementation",
     "ImplementationInfo",
     "StoreFactory",

@@ -9,33 +9,65 @@ the harness.
 
 from __future__ import annotations
 
+import json
+from enum import Enum
+
+
+class FaultKind(str, Enum):
+    """What kind of protocol misbehaviour a fault is (compares equal to its value)."""
+
+    def __str__(self) -> str:  # f-strings show the value on every Python version
+        return str(self.value)
+
+    CRASH = "crash"
+    TIMEOUT = "timeout"
+    MALFORMED = "malformed"
+    WRONG_ID = "wrong-id"
+    START_FAILED = "start-failed"
+    PROTOCOL = "protocol"
+    BROKEN = "broken"
+
+
 #: Every fault kind, with what it means (also documented in the protocol spec).
-FAULT_KINDS: dict[str, str] = {
-    "crash": "the adapter process died (or closed its stdout) before answering",
-    "timeout": "no complete response line within the per-request timeout; the process was killed",
-    "malformed": "a response line that is not JSON or does not match the protocol schema",
-    "wrong-id": "a response whose id is not the id of the request in flight",
-    "start-failed": "the adapter could not be run, or died or hung before answering hello",
-    "protocol": "a protocol rule was broken (hello refused, wrong protocol version, "
-    "no clean exit after shutdown)",
+FAULT_KINDS: dict[FaultKind, str] = {
+    FaultKind.CRASH: "the adapter process died (or closed its stdout) before answering",
+    FaultKind.TIMEOUT: "no complete response line within the per-request timeout; the "
+    "process was stopped",
+    FaultKind.MALFORMED: "a response line that is not JSON, does not match the protocol "
+    "schema, or is longer than the response line bound (\"too large\")",
+    FaultKind.WRONG_ID: "a response whose id is not the id of the request in flight",
+    FaultKind.START_FAILED: "the adapter could not be run, or died or hung before "
+    "answering hello",
+    FaultKind.PROTOCOL: "a protocol rule was broken (hello refused, wrong protocol "
+    "version, no clean exit after shutdown)",
+    FaultKind.BROKEN: "the adapter left several requests in a row unanswered and was "
+    "declared broken; the call was not sent",
 }
 
 
 class AdapterFault(Exception):
     """The implementation misbehaved at the protocol level (see :data:`FAULT_KINDS`).
 
-    ``stderr_tail`` holds the last ~2 KB the adapter wrote to stderr and ``exit_code``
-    its exit status when it is known to have exited (negative: killed by that signal).
+    ``stderr_tail`` holds the last bytes the adapter wrote to stderr (at most
+    ``limits.STDERR_TAIL_BYTES``) and ``exit_code`` its exit status when it is known
+    to have exited (negative: killed by that signal).
     """
 
     def __init__(
-        self, kind: str, detail: str, *, stderr_tail: str = "", exit_code: int | None = None
+        self,
+        kind: FaultKind | str,
+        detail: str,
+        *,
+        stderr_tail: str = "",
+        exit_code: int | None = None,
     ) -> None:
-        if kind not in FAULT_KINDS:
+        try:
+            self.kind = FaultKind(kind)
+        except ValueError:
             raise ValueError(
-                f"unknown AdapterFault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}"
-            )
-        self.kind = kind
+                f"unknown AdapterFault kind {json.dumps(kind)}; expected one of "
+                f"{json.dumps([k.value for k in FaultKind])}"
+            ) from None
         self.detail = detail
         self.stderr_tail = stderr_tail
         self.exit_code = exit_code

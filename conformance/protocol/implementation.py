@@ -16,8 +16,8 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from conformance.errors import SeqcheckError
-from conformance.protocol import messages
-from conformance.protocol.faults import AdapterFault
+from conformance.protocol import broken, messages
+from conformance.protocol.faults import AdapterFault, FaultKind
 
 PathArg = str | os.PathLike[str]
 
@@ -35,6 +35,9 @@ class ImplementationInfo:
     version: str
     protocol: int
     capabilities: frozenset[str]
+    #: The adapter's ``error_mapping`` record when it translates the service's own
+    #: error codes to spec codes (Node adapter ``--error-codes``), else ``None``.
+    error_mapping: dict[str, Any] | None = None
 
     def claims(self, capability: str) -> bool:
         """Whether ``capability`` (a Capability or its string value) was declared."""
@@ -85,6 +88,9 @@ class Implementation:
         self._lock = threading.RLock()
         #: Starts retried because hello went unanswered (see START_RETRIES).
         self.start_stalls = 0
+        #: Requests unanswered in a row (timeouts, silent restarts); see :meth:`call`.
+        self.unanswered = 0
+        self._refuse_if_broken("hello")
         self.info: ImplementationInfo = self._start()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -98,6 +104,17 @@ class Implementation:
                 self.start_stalls += 1
         return self._start_once()
 
+    def _refuse_if_broken(self, op: str) -> None:
+        why = broken.reason(self._transport.command())
+        if why is not None:
+            raise AdapterFault(
+                FaultKind.BROKEN, f"{op} was not sent: the adapter was declared broken ({why})"
+            )
+
+    def _unanswered(self, fault: AdapterFault, op: str) -> None:
+        """Count a request left unanswered (the command is declared broken at the bound)."""
+        self.unanswered = broken.unanswered(self._transport.command(), f"{op}: {fault.detail}")
+
     def _start_once(self) -> ImplementationInfo:
         self._transport.start()
         request = messages.request(
@@ -108,21 +125,21 @@ class Implementation:
                 request, "hello", getattr(self._transport, "start_timeout", None)
             )
         except AdapterFault as fault:
-            if fault.kind in ("crash", "timeout"):
+            if fault.kind in (FaultKind.CRASH, FaultKind.TIMEOUT):
                 retried = f" (after {self.start_stalls} stalled start(s))" * bool(self.start_stalls)
                 failed = AdapterFault(
-                    "start-failed",
+                    FaultKind.START_FAILED,
                     f"before answering hello: {fault.detail}{retried}",
                     stderr_tail=fault.stderr_tail,
                     exit_code=fault.exit_code,
                 )
-                failed.stalled = fault.kind == "timeout"
+                failed.stalled = fault.kind is FaultKind.TIMEOUT
                 raise failed from None
             raise
         if not response["ok"]:
             self._transport.stop()
             raise AdapterFault(
-                "protocol",
+                FaultKind.PROTOCOL,
                 f"hello must succeed, got error {response['error']}",
                 stderr_tail=self._transport.stderr_tail,
             )
@@ -130,16 +147,18 @@ class Implementation:
         if result["protocol"] != messages.PROTOCOL_VERSION:
             self._transport.stop()
             raise AdapterFault(
-                "protocol",
+                FaultKind.PROTOCOL,
                 f"the adapter speaks protocol {result['protocol']}, this harness speaks "
                 f"{messages.PROTOCOL_VERSION}",
                 stderr_tail=self._transport.stderr_tail,
             )
+        mapping = result.get("error_mapping")
         return ImplementationInfo(
             name=result["name"],
             version=result["version"],
             protocol=result["protocol"],
             capabilities=frozenset(result["capabilities"]),
+            error_mapping=dict(mapping) if isinstance(mapping, dict) else None,
         )
 
     def restart(self) -> None:
@@ -162,7 +181,7 @@ class Implementation:
                 self._transport.exchange(request, "shutdown", SHUTDOWN_TIMEOUT)
             except AdapterFault as fault:
                 raise AdapterFault(
-                    "protocol",
+                    FaultKind.PROTOCOL,
                     f"shutdown was not answered cleanly: {fault.detail}",
                     stderr_tail=fault.stderr_tail,
                     exit_code=fault.exit_code,
@@ -179,7 +198,8 @@ class Implementation:
                     else f"exited with status {code} after shutdown, expected 0"
                 )
                 raise AdapterFault(
-                    "protocol", detail, stderr_tail=self._transport.stderr_tail, exit_code=code
+                    FaultKind.PROTOCOL, detail, stderr_tail=self._transport.stderr_tail,
+                    exit_code=code,
                 )
 
     def __enter__(self) -> Implementation:
@@ -204,13 +224,29 @@ class Implementation:
 
         An error answer (``ok: false``) is raised as :class:`SeqcheckError` with the
         adapter's code (possibly UNSUPPORTED or INTERNAL_ERROR). A dead adapter is
-        restarted first, with a new ``hello``.
+        restarted first, with a new ``hello``. After
+        :data:`~conformance.protocol.limits.BROKEN_AFTER_UNANSWERED` requests in a row
+        went unanswered (timed out, or a restart stayed silent), the adapter is declared
+        broken and this and every later call raise AdapterFault ``broken`` at once.
         """
         with self._lock:
+            self._refuse_if_broken(op)
             if not self._transport.running:
-                self.info = self._start()
+                try:
+                    self.info = self._start()
+                except AdapterFault as fault:
+                    if fault.stalled:
+                        self._unanswered(fault, "hello")
+                    raise
             request = messages.request(next(self._ids), op, args)
-            response = self._transport.exchange(request, op, timeout)
+            try:
+                response = self._transport.exchange(request, op, timeout)
+            except AdapterFault as fault:
+                if fault.kind is FaultKind.TIMEOUT:
+                    self._unanswered(fault, op)
+                raise
+            self.unanswered = 0
+            broken.answered(self._transport.command())
             if response["ok"]:
                 return response["result"]
             raise SeqcheckError.from_dict(response["error"])

@@ -13,7 +13,7 @@ from typing import Any
 
 from conformance.protocol import messages
 from conformance.protocol.dispatch import StoreCache, StoreFactory, handle
-from conformance.protocol.faults import AdapterFault
+from conformance.protocol.faults import AdapterFault, FaultKind
 
 
 class InProcessTransport:
@@ -47,7 +47,9 @@ class InProcessTransport:
         problem = messages.response_problem(response, op)
         if problem is not None:
             self._cache = None
-            raise AdapterFault("malformed", f"answered {op} with an invalid response: {problem}")
+            raise AdapterFault(
+                FaultKind.MALFORMED, f"answered {op} with an invalid response: {problem}"
+            )
         if op == "shutdown":
             self._cache = None
         return dict(response)

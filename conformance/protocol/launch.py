@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import importlib.util
+import json
 import os
 import shlex
 import sys
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
-from conformance.protocol.dispatch import StoreFactory
-from conformance.protocol.faults import AdapterFault
+from conformance.protocol.factory import load_factory, normalize_spec
 from conformance.protocol.implementation import Implementation
 from conformance.protocol.inprocess import InProcessTransport
 from conformance.protocol.stdio import StdioTransport
@@ -34,70 +29,18 @@ def python_command(spec: str) -> list[str]:
     return [sys.executable, "-m", "conformance.adapters.python", "--factory", spec]
 
 
-def _split_spec(spec: str) -> tuple[str, str]:
-    module, sep, attr = spec.rpartition(":")
-    # "C:\\x\\impl.py:make" keeps its drive colon: split on the last colon only.
-    if not sep or not module or not attr:
+def split_command(adapter: str) -> list[str]:
+    """The argv of a shell-style adapter command line; ValueError saying what is wrong."""
+    try:
+        argv = shlex.split(adapter)
+    except ValueError as exc:  # "No closing quotation", "No escaped character"
         raise ValueError(
-            f"expected an implementation as 'module:factory' or 'path/to/file.py:factory', "
-            f"found {spec!r}"
-        )
-    return module, attr
-
-
-def _import_file(path: Path) -> Any:
-    # A stable, unique module name per file, so re-opening reuses the module.
-    name = "seqcheck_impl_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
-
-
-def normalize_spec(spec: str) -> str:
-    """``spec`` with a file path made absolute (so a fresh process finds the same file)."""
-    module, attr = _split_spec(spec)
-    if module.endswith(".py"):
-        return f"{Path(module).resolve()}:{attr}"
-    return spec
-
-
-def load_factory(spec: str) -> StoreFactory:
-    """Import the factory named by ``module:attr`` or ``path/to/file.py:attr``.
-
-    Raises AdapterFault ``start-failed`` naming the spec and the import error, the same
-    fault a stdio adapter gives when it cannot load it.
-    """
-    module_name, attr = _split_spec(spec)
-    try:
-        module = (
-            _import_file(Path(module_name))
-            if module_name.endswith(".py")
-            else (importlib.import_module(module_name))
-        )
-        target: Any = module
-        for part in attr.split("."):
-            target = getattr(target, part)
-    except Exception as exc:
-        raise AdapterFault(
-            "start-failed",
-            f"cannot load implementation factory {spec!r}: {type(exc).__name__}: {exc}",
-        ) from exc
-    if not callable(target):
-        raise AdapterFault(
-            "start-failed", f"{spec!r} is a {type(target).__name__}, not a callable factory"
-        )
-    factory: StoreFactory = target
-    return factory
+            f"the adapter command {json.dumps(adapter)} is not a valid shell-style command "
+            f"line: {str(exc).lower()}; quote it as you would in a shell"
+        ) from None
+    if not argv:
+        raise ValueError("the adapter command is empty: give the command that starts it")
+    return argv
 
 
 def open_reference() -> Implementation:
@@ -143,9 +86,21 @@ def open_implementation(
             "or adapter (a command)"
         )
     if adapter is not None:
-        argv = shlex.split(adapter)
-        if not argv:
-            raise ValueError("the adapter command is empty")
-        return open_adapter(argv, timeout=timeout)
+        return open_adapter(split_command(adapter), timeout=timeout)
     assert impl is not None
     return open_reference() if impl == REFERENCE else open_python(impl)
+
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "REFERENCE",
+    "load_factory",
+    "normalize_spec",
+    "open_adapter",
+    "open_implementation",
+    "open_python",
+    "open_reference",
+    "python_command",
+    "reference_command",
+    "split_command",
+]

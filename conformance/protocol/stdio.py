@@ -1,19 +1,21 @@
 """The stdio transport: one supervised adapter process speaking protocol v1.
 
-Supervision, so that no adapter misbehaviour can crash or hang the harness:
+Supervision, so that no adapter misbehaviour can crash, hang or swell the harness:
 
-* the adapter runs in its own session (process group) with stdin/stdout/stderr pipes;
-* a reader thread splits stdout into lines, so every wait has a deadline (per-request
-  timeout); on timeout the whole process group is killed;
+* the adapter is started by :func:`conformance.protocol.process.spawn` (own session,
+  killed by the kernel if seqcheck dies) with stdin/stdout/stderr pipes;
+* a reader thread splits stdout into lines of at most :data:`MAX_RESPONSE_BYTES`, so
+  every wait has a deadline (per-request timeout) and memory stays bounded;
 * a second thread drains stderr continuously into a ring buffer (``stderr_tail``), so a
   chatty adapter never blocks on a full pipe and every fault carries its last words;
-* any fault ends the process; :class:`conformance.protocol.Implementation` starts a
+* any fault ends the process (:func:`conformance.protocol.process.stop`: SIGTERM, grace,
+  SIGKILL, pipes closed by us); :class:`conformance.protocol.Implementation` starts a
   fresh one on the next call.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
 import queue
 import select
@@ -27,16 +29,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from conformance.protocol import messages
-from conformance.protocol.faults import AdapterFault
+from conformance.protocol import messages, process
+from conformance.protocol.faults import AdapterFault, FaultKind
+from conformance.protocol.limits import (
+    EXIT_GRACE_SECONDS,
+    LINGER_GRACE_SECONDS,
+    MAX_RESPONSE_BYTES,
+    STDERR_TAIL_BYTES,
+    STOP_GRACE_SECONDS,
+)
 
-#: How much of the adapter's stderr a fault report carries.
-STDERR_TAIL_BYTES = 2048
-#: A response line longer than this is treated as garbage (guards the harness's memory).
-MAX_LINE_BYTES = 256 * 1024 * 1024
-#: After ``shutdown`` (or EOF) how long an adapter may take to exit before it is killed.
-EXIT_GRACE_SECONDS = 5.0
 _POSIX = os.name == "posix"
+#: Commands seen to linger after ``shutdown`` in this process (see LINGER_GRACE_SECONDS).
+_lingering: set[tuple[str, ...]] = set()
 
 
 class StderrTail:
@@ -82,21 +87,48 @@ class StderrTail:
 class _Eof:
     """Marker: stdout reached end of file, possibly after an unterminated line."""
 
-    def __init__(self, partial: bytes, too_long: bool = False) -> None:
+    def __init__(self, partial: bytes) -> None:
         self.partial = partial
-        self.too_long = too_long
+
+
+class _TooLarge:
+    """Marker: a line passed :data:`MAX_RESPONSE_BYTES`; ``start`` is its first bytes."""
+
+    def __init__(self, start: bytes) -> None:
+        self.start = start
+
+
+#: Complete lines buffered ahead of the reader: with the line bound, this bounds memory.
+_QUEUED_LINES = 2
 
 
 class LineReader:
-    """Splits a stream into lines in a thread; :meth:`next_line` waits with a deadline."""
+    """Splits a stream into lines in a thread; :meth:`next_line` waits with a deadline.
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    Memory stays bounded whatever the stream holds: a line is read in chunks and, once
+    it passes :data:`MAX_RESPONSE_BYTES` without a newline, reported as too large and
+    no longer read; at most a couple of complete lines wait in the queue (the thread
+    stops reading while it is full, which blocks the writer, not us).
+    """
+
+    def __init__(self, stream: IO[bytes], limit: int | None = None) -> None:
         self._stream = stream
-        self._lines: queue.Queue[bytes | _Eof] = queue.Queue()
+        self._limit = MAX_RESPONSE_BYTES if limit is None else limit
+        self._lines: queue.Queue[bytes | _Eof | _TooLarge] = queue.Queue(_QUEUED_LINES)
         self._pending = bytearray()
         self._lock = threading.Lock()
+        self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="adapter-stdout", daemon=True)
         self._thread.start()
+
+    def _put(self, item: bytes | _Eof | _TooLarge) -> bool:
+        while not self._closed.is_set():
+            try:
+                self._lines.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def _run(self) -> None:
         fd = self._stream.fileno()
@@ -105,29 +137,46 @@ class LineReader:
                 chunk = os.read(fd, 65536)
             except OSError:
                 chunk = b""
+            if not chunk:
+                with self._lock:
+                    partial = bytes(self._pending)
+                self._put(_Eof(partial))
+                return
             with self._lock:
-                if not chunk:
-                    self._lines.put(_Eof(bytes(self._pending)))
-                    return
                 start = len(self._pending)
                 self._pending += chunk
                 # Scan only the new bytes for newlines: big responses stay linear.
                 cut = self._pending.find(b"\n", start)
+                lines = []
                 while cut != -1:
-                    self._lines.put(bytes(self._pending[:cut]))
+                    lines.append(bytes(self._pending[:cut]))
                     del self._pending[: cut + 1]
                     cut = self._pending.find(b"\n")
-                if len(self._pending) > MAX_LINE_BYTES:
-                    self._lines.put(_Eof(bytes(self._pending[:200]), too_long=True))
+                too_large = len(self._pending) > self._limit
+                if too_large:
+                    head = bytes(self._pending[:200])
+                    self._pending.clear()
+            for line in lines:
+                if len(line) > self._limit:
+                    self._put(_TooLarge(line[:200]))
                     return
+                if not self._put(line):
+                    return
+            if too_large:
+                self._put(_TooLarge(head))
+                return
+
+    def close(self) -> None:
+        """Let the thread end (it stops waiting for room in the queue)."""
+        self._closed.set()
 
     def pending(self) -> bytes:
         """Bytes received after the last newline (an unterminated line so far)."""
         with self._lock:
-            return bytes(self._pending)
+            return bytes(self._pending[:200])
 
-    def next_line(self, deadline: float) -> bytes | _Eof | None:
-        """The next line, an :class:`_Eof`, or ``None`` when ``deadline`` passed first."""
+    def next_line(self, deadline: float) -> bytes | _Eof | _TooLarge | None:
+        """The next line, an end marker, or ``None`` when ``deadline`` passed first."""
         remaining = deadline - time.monotonic()
         try:
             return (
@@ -139,21 +188,15 @@ class LineReader:
             return None
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill an adapter's process group if it still runs (abandoned transports, exit)."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            if _POSIX:
-                os.killpg(proc.pid, signal.SIGKILL)
-            else:  # pragma: no cover - Windows
-                proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5)
-
-
 def _preview(data: bytes, limit: int = 200) -> str:
-    text = data[:limit].decode("utf-8", errors="replace")
-    return repr(text) + (f" ... ({len(data)} bytes)" if len(data) > limit else "")
+    text = json.dumps(data[:limit].decode("utf-8", errors="replace"), ensure_ascii=False)
+    return text + (f" ... ({len(data)} bytes)" if len(data) > limit else "")
+
+
+def _stop_quietly(proc: subprocess.Popen[bytes]) -> None:
+    """Finalizer of an abandoned transport: stop its adapter (collected or at exit)."""
+    if proc.poll() is None:
+        process.stop(proc)
 
 
 class StdioTransport:
@@ -195,7 +238,7 @@ class StdioTransport:
 
     @property
     def stderr_tail(self) -> str:
-        """The last ~2 KB of the current (or last) adapter's stderr."""
+        """The last :data:`STDERR_TAIL_BYTES` of the current (or last) adapter's stderr."""
         return self._stderr.text() if self._stderr is not None else ""
 
     def exit_status(self) -> int | None:
@@ -206,63 +249,32 @@ class StdioTransport:
         """Start a fresh adapter process (AdapterFault ``start-failed`` if it cannot run)."""
         self.stop()
         try:
-            proc = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                bufsize=0,
-                cwd=self.cwd,
-                env=self.env,
-                # Own process group: a timeout kills the adapter and anything it spawned.
-                start_new_session=_POSIX,
-            )
+            proc = process.spawn(self.argv, cwd=self.cwd, env=self.env)
         except OSError as exc:
             raise AdapterFault(
-                "start-failed", f"could not run {shlex.join(self.argv)}: {exc.strerror or exc}"
+                FaultKind.START_FAILED,
+                f"could not run {shlex.join(self.argv)}: {exc.strerror or exc}",
             ) from exc
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         if _POSIX:
             os.set_blocking(proc.stdin.fileno(), False)
         self._proc = proc
         # An Implementation dropped without close() (a test that failed half-way) must
-        # not leave a hung adapter behind: kill it when collected or at interpreter exit.
-        self._finalizer = weakref.finalize(self, _kill_group, proc)
+        # not leave a hung adapter behind: stop it when collected or at interpreter exit.
+        self._finalizer = weakref.finalize(self, _stop_quietly, proc)
         self._reader = LineReader(proc.stdout)
         self._stderr = StderrTail(proc.stderr)
 
-    def _kill(self) -> None:
-        proc = self._proc
-        if proc is None:
-            return
-        _kill_group(proc)
-        self._reap(EXIT_GRACE_SECONDS)
-
-    def _reap(self, grace: float) -> int | None:
-        """Wait up to ``grace`` s for the process to exit, kill it if it does not, close pipes."""
+    def _end(self, code: int | None) -> int | None:
+        """Forget the ended process: complete the stderr tail, release the threads."""
         proc = self._proc
         if proc is None:
             return self._last_exit
-        try:
-            code: int | None = proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                if _POSIX:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                else:  # pragma: no cover - Windows
-                    proc.kill()
-            proc.wait()
-            code = None
-        if _POSIX:
-            # Grandchildren that outlived the adapter would keep our pipes open.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
         if self._stderr is not None:
             self._stderr.join(1.0)
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        if self._reader is not None:
+            self._reader.close()
+        process.release(proc)
         self._proc = None
         self._last_exit = code
         if self._finalizer is not None:
@@ -271,23 +283,43 @@ class StdioTransport:
         return code
 
     def stop(self) -> None:
-        """Kill the adapter if it is running (no questions asked)."""
-        self._kill()
+        """Stop the adapter if it is running (SIGTERM, grace, SIGKILL; no questions asked)."""
+        if self._proc is not None:
+            self._end(process.stop(self._proc, release_pipes=False))
 
     def finish(self) -> int | None:
         """After ``shutdown`` was answered: wait for a voluntary exit; return its status.
 
         ``None`` means the adapter did not exit within :data:`EXIT_GRACE_SECONDS` and
-        was killed.
+        was stopped. A command seen lingering once is then given only
+        :data:`LINGER_GRACE_SECONDS` and then killed without a SIGTERM grace: the fault
+        was reported, a run must not pay for it at every restart.
         """
-        return self._reap(EXIT_GRACE_SECONDS)
-
-    def _fault(self, kind: str, detail: str) -> AdapterFault:
-        """End the process and build the fault with its stderr tail and exit status."""
-        if kind in ("timeout", "malformed", "wrong-id", "protocol"):
-            self._kill()
+        proc = self._proc
+        if proc is None:
+            return self._last_exit
+        key = tuple(self.argv)
+        known = key in _lingering
+        code = process.wait_exit(proc, LINGER_GRACE_SECONDS if known else EXIT_GRACE_SECONDS)
+        if code is None:
+            _lingering.add(key)
+            # Once it has been seen to ignore shutdown (and SIGTERM), SIGKILL at once.
+            process.stop(proc, grace=0 if known else STOP_GRACE_SECONDS, release_pipes=False)
         else:
-            self._reap(EXIT_GRACE_SECONDS)
+            # The leader exited: members it left in the group would keep our pipes open.
+            process.signal_group(proc, signal.SIGKILL)
+        return self._end(code)
+
+    def _fault(self, kind: FaultKind, detail: str) -> AdapterFault:
+        """End the process and build the fault with its stderr tail and exit status."""
+        if self._proc is not None:
+            if kind is not FaultKind.CRASH:
+                code = process.stop(self._proc, release_pipes=False)
+            else:  # it crashed: reap it (bounded), then stop whatever it left
+                code = process.wait_exit(self._proc, EXIT_GRACE_SECONDS)
+                stopped = process.stop(self._proc, grace=0, release_pipes=False)
+                code = stopped if code is None else code
+            self._end(code)
         return AdapterFault(kind, detail, stderr_tail=self.stderr_tail, exit_code=self._last_exit)
 
     # -- one exchange ------------------------------------------------------------------
@@ -303,14 +335,14 @@ class StdioTransport:
                 written = 0
             except (BrokenPipeError, ConnectionResetError):
                 raise self._fault(
-                    "crash", f"the adapter closed its stdin before reading the {op} request"
+                    FaultKind.CRASH, f"the adapter closed its stdin before reading the {op} request"
                 ) from None
             view = view[written:]
             if view:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise self._fault(
-                        "timeout",
+                        FaultKind.TIMEOUT,
                         f"the adapter stopped reading stdin; the {op} request could not "
                         f"be sent within {self.timeout:g} s",
                     )
@@ -324,7 +356,8 @@ class StdioTransport:
 
         Raises AdapterFault (the process is then ended): ``crash`` if it died or closed
         stdout, ``timeout`` after ``timeout`` s (default: the transport's), ``malformed``
-        for a non-JSON or schema-invalid line, ``wrong-id`` for another request's id.
+        for a non-JSON, schema-invalid or too large (over :data:`MAX_RESPONSE_BYTES`)
+        line, ``wrong-id`` for another request's id.
         """
         if self._proc is None:
             self.start()
@@ -334,7 +367,8 @@ class StdioTransport:
         deadline = time.monotonic() + limit
         if proc.poll() is not None:
             raise self._fault(
-                "crash", f"the adapter had already exited when the {op} request was to be sent"
+                FaultKind.CRASH,
+                f"the adapter had already exited when the {op} request was to be sent",
             )
         self._write(messages.encode(request), deadline, op)
         line = reader.next_line(deadline)
@@ -346,40 +380,42 @@ class StdioTransport:
                 if partial
                 else ""
             )
-            raise self._fault("timeout", f"no response to {op} within {limit:g} s{hint}")
+            raise self._fault(FaultKind.TIMEOUT, f"no response to {op} within {limit:g} s{hint}")
+        if isinstance(line, _TooLarge):
+            raise self._fault(
+                FaultKind.MALFORMED,
+                f"too large: answered {op} with a line longer than the {MAX_RESPONSE_BYTES} "
+                f"byte bound, starting {_preview(line.start)}",
+            )
         if isinstance(line, _Eof):
-            if line.too_long:
-                raise self._fault(
-                    "malformed",
-                    f"answered {op} with a line longer than {MAX_LINE_BYTES} bytes "
-                    f"starting {_preview(line.partial)}",
-                )
             tail = (
                 f" after writing an unterminated line {_preview(line.partial)}"
                 if line.partial
                 else ""
             )
             raise self._fault(
-                "crash", f"the adapter closed stdout or died while handling {op}{tail}"
+                FaultKind.CRASH, f"the adapter closed stdout or died while handling {op}{tail}"
             )
         try:
             response = messages.decode(line)
         except messages.MessageError as exc:
             raise self._fault(
-                "malformed", f"answered {op} with a line that is {exc}: {_preview(line)}"
+                FaultKind.MALFORMED, f"answered {op} with a line that is {exc}: {_preview(line)}"
             ) from None
         if isinstance(response, dict):
             got = response.get("id")
             if got != request["id"] and not (got is None and response.get("ok") is False):
                 raise self._fault(
-                    "wrong-id",
-                    f"answered the {op} request id {request['id']} with id {got!r}: "
+                    FaultKind.WRONG_ID,
+                    f"answered the {op} request id {request['id']} with id "
+                    f"{json.dumps(got) if _jsonable(got) else type(got).__name__}: "
                     f"{_preview(line)}",
                 )
         problem = messages.response_problem(response, op)
         if problem is not None:
             raise self._fault(
-                "malformed", f"answered {op} with an invalid response {problem}: {_preview(line)}"
+                FaultKind.MALFORMED,
+                f"answered {op} with an invalid response {problem}: {_preview(line)}",
             )
         result: dict[str, Any] = response
         return result
@@ -387,3 +423,11 @@ class StdioTransport:
     def command(self) -> list[str]:
         """The adapter's argv."""
         return list(self.argv)
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -8,18 +8,21 @@ True
 :func:`validate_project` returns a :class:`ValidationReport` (findings sorted by file
 and position, :attr:`~ValidationReport.counts` per :class:`Severity`);
 :func:`validate_projects` validates many (optionally searching folders recursively)
-and returns a list of reports. Finding codes are listed in
-``conformance/spec/findings.md`` and in :data:`CODES`.
+and returns a list of reports, in order, serially or on ``jobs`` processes. Finding
+codes are listed in :data:`CODES`; ``seqcheck explain CODE`` prints one.
 """
 
+from conformance.validate.batch import default_jobs, validate_many, validate_projects
 from conformance.validate.codes import CODES, CodeInfo, Severity
 from conformance.validate.discovery import (
     find_projects,
     is_project,
+    project_holding,
     project_roots_for_changed,
     resolve_projects,
+    special_file_kind,
 )
-from conformance.validate.engine import validate_project, validate_projects
+from conformance.validate.engine import validate_project
 from conformance.validate.finding import Finding
 from conformance.validate.report import ValidationReport
 
@@ -29,10 +32,14 @@ __all__ = [
     "Finding",
     "Severity",
     "ValidationReport",
+    "default_jobs",
     "find_projects",
     "is_project",
+    "project_holding",
     "project_roots_for_changed",
     "resolve_projects",
+    "special_file_kind",
+    "validate_many",
     "validate_project",
     "validate_projects",
 ]

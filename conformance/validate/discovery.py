@@ -3,7 +3,9 @@ and the project roots of changed files (the pre-commit hook)."""
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,39 +45,95 @@ def find_projects(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def resolve_projects(paths: Iterable[str | os.PathLike[str]], *, recursive: bool) -> list[Path]:
-    """The projects to validate for ``paths``, each once, in the order given.
+#: What a path that is neither a folder nor a regular file is, by its ``st_mode`` type.
+_SPECIAL_KINDS: tuple[tuple[int, str], ...] = (
+    (stat.S_IFIFO, "a FIFO (named pipe)"),
+    (stat.S_IFSOCK, "a socket"),
+    (stat.S_IFCHR, "a character device"),
+    (stat.S_IFBLK, "a block device"),
+)
 
-    Raises ``PROJECT_NOT_FOUND`` for a path that is not a project (or, with
-    ``recursive``, a folder with no project under it).
-    """
-    out: list[Path] = []
-    seen: set[Path] = set()
-    for given in paths:
-        path = Path(given)
-        if recursive and path.is_dir():
+
+def special_file_kind(path: Path) -> str | None:
+    """``"a FIFO (named pipe)"``, ``"a socket"``, ... when ``path`` (links followed) is
+    neither a folder nor a regular file, else None. Decided by ``stat`` alone: opening
+    a FIFO blocks until a writer appears, and reading a device may never end."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    kind = stat.S_IFMT(mode)
+    return next((text for ifmt, text in _SPECIAL_KINDS if kind == ifmt), None)
+
+
+def project_holding(path: Path) -> Path | None:
+    """The project a file belongs to: the folder of ``project.json`` (or of any file
+    beside it), or the project above ``sequences/`` for a file in there; None when
+    neither folder is a project. Never opens ``path``."""
+    parent = path.parent
+    candidates = [parent.parent, parent] if parent.name == layout.SEQUENCES_DIR else [parent]
+    return next((c for c in candidates if is_project(c)), None)
+
+
+def _not_a_project(path: Path, found: str) -> SeqcheckError:
+    return SeqcheckError(
+        ErrorCode.PROJECT_NOT_FOUND,
+        f"expected a project folder or a file inside one, but {json.dumps(str(path))} "
+        f"{found}. Pass a project folder (or its project.json), or a parent folder "
+        "with --recursive.",
+        file=path,
+    )
+
+
+def _projects_for(path: Path, recursive: bool) -> list[Path]:
+    special = special_file_kind(path)
+    if special is not None:
+        raise _not_a_project(path, f"is {special}; it was not opened")
+    if path.is_dir():
+        if recursive:
             projects = find_projects(path)
             if not projects:
                 raise SeqcheckError(
                     ErrorCode.PROJECT_NOT_FOUND,
                     f"expected at least one folder holding {layout.PROJECT_FILE} under "
-                    f"{path}, found none.",
+                    f"{json.dumps(str(path))}, found none.",
                     file=path,
                 )
-        elif is_project(path):
-            projects = [path]
-        else:
-            what = "does not exist" if not os.path.lexists(path) else (
-                "is not a folder" if not path.is_dir() else
-                f"holds neither {layout.PROJECT_FILE} nor sequence files"
+            return projects
+        if is_project(path):
+            return [path]
+        if path.name == layout.SEQUENCES_DIR and is_project(path.parent):
+            raise _not_a_project(
+                path,
+                f"is the sequences folder of the project {json.dumps(str(path.parent))}, "
+                "which is what to pass",
             )
-            raise SeqcheckError(
-                ErrorCode.PROJECT_NOT_FOUND,
-                f"expected a project folder, but {path} {what}. Pass a project folder, "
-                "or a parent folder with --recursive.",
-                file=path,
-            )
-        for project in projects:
+        raise _not_a_project(
+            path, f"is a folder holding neither {layout.PROJECT_FILE} nor sequence files"
+        )
+    if not os.path.lexists(path):
+        raise _not_a_project(path, "does not exist")
+    if not path.exists():
+        raise _not_a_project(path, "is a link to nothing")
+    holder = project_holding(path)
+    if holder is None:
+        raise _not_a_project(path, "is a file outside any project")
+    return [holder]
+
+
+def resolve_projects(paths: Iterable[str | os.PathLike[str]], *, recursive: bool) -> list[Path]:
+    """The projects to validate for ``paths``, each once, in the order given.
+
+    A folder is a project (or, with ``recursive``, searched for projects); a file
+    means the project holding it (``project.json``, a file in ``sequences/``), as
+    check-jsonschema users pass files. FIFOs, sockets and devices are refused
+    without being opened. Raises ``PROJECT_NOT_FOUND`` for a path that is no
+    project, holds none or is in none.
+    """
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for given in paths:
+        for project in _projects_for(Path(given), recursive):
             key = project.resolve()
             if key not in seen:
                 seen.add(key)

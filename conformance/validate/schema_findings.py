@@ -57,7 +57,7 @@ def _finding(
         # pointer into any one file (shots are explained against shot.schema.json).
         hint = (
             f"Make the value satisfy {err.validator}: {_short(_found(err.validator_value))} "
-            f"(see schemas/{schema}.schema.json)."
+            f"('seqcheck schema {schema}' prints the schema)."
         )
     message = _short(err.message)
     found = _found(err.instance)

@@ -249,6 +249,85 @@ def test_thrown_errors_and_unencodable_results_are_mapped(
     assert update(adapter, "echo")["ok"] is True  # the adapter survived
 
 
+MAPPING = {
+    "NOT_A_SPEC_CODE": "SHOT_NOT_FOUND",
+    "TypeError": "INVALID_UPDATE",
+    "ENOENT": "PROJECT_NOT_FOUND",
+    "update_shot/Error:ENOENT": "SEQUENCE_NOT_FOUND",
+    "get_shots/ENOENT": "IO_ERROR",
+    "LOCK_TIMEOUT": {"^lock held for \\d+ s$": "IO_ERROR", "never matches": "INVALID_ID"},
+}
+
+
+@pytest.mark.parametrize("where", ["inline", "file"])
+def test_error_codes_map_the_services_own_errors(
+    start_adapter: Any, tmp_path: Path, where: str
+) -> None:
+    value = json.dumps(MAPPING)
+    if where == "file":
+        path = tmp_path / "codes.json"
+        path.write_text(value)
+        value = str(path)
+    adapter = start_adapter(*BEHAVIOURS, "--error-codes", value)
+    hello = adapter.result("hello", protocol=1)
+    assert hello["error_mapping"] == {
+        "source": "inline" if where == "inline" else str(tmp_path / "codes.json"),
+        "entries": len(MAPPING),
+    }
+    # by code; the service's message is kept
+    assert update(adapter, "unknown-code")["error"] == {
+        "code": "SHOT_NOT_FOUND", "message": "made-up code",
+    }
+    # by class
+    plain = update(adapter, "plain")["error"]
+    assert plain["code"] == "INVALID_UPDATE"
+    assert "reading 'shots'" in plain["message"]
+    # the most specific key wins: op-scoped Class:CODE over a bare CODE
+    enoent = update(adapter, "enoent")["error"]
+    assert enoent["code"] == "SEQUENCE_NOT_FOUND"
+    assert enoent["file"] == "/p/sequences"
+    # by message pattern; a message no pattern matches stays unmapped
+    assert update(adapter, "rejected-promise")["error"]["code"] == "IO_ERROR"
+    # unmapped errors keep the default treatment
+    assert update(adapter, "enospc")["error"]["code"] == "IO_ERROR"
+    assert update(adapter, "spec-error")["error"]["code"] == "SHOT_NOT_FOUND"
+
+
+def test_the_harness_records_that_a_mapping_is_used(node: str) -> None:
+    from conformance.protocol import open_adapter
+
+    from .conftest import ADAPTER
+
+    argv = [node, str(ADAPTER), *BEHAVIOURS, "--error-codes", json.dumps(MAPPING)]
+    with open_adapter(argv, cwd=REPO) as impl:
+        assert impl.info.error_mapping == {"source": "inline", "entries": len(MAPPING)}
+    with open_adapter([node, str(ADAPTER), *BEHAVIOURS], cwd=REPO) as impl:
+        assert impl.info.error_mapping is None
+
+
+def test_without_error_codes_hello_has_no_mapping(behaviours_adapter: Any) -> None:
+    assert "error_mapping" not in behaviours_adapter.result("hello", protocol=1)
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("{not json", "is not valid JSON"),
+        ('["NOT_FOUND"]', "expected a JSON object"),
+        ('{"NOT_FOUND": "MISSING"}', 'maps to "MISSING", expected one of'),
+        ('{"teleport/NOT_FOUND": "SHOT_NOT_FOUND"}', "is not CODE, Class, Class:CODE"),
+        ('{"NOT_FOUND": {"(": "SHOT_NOT_FOUND"}}', "is not a regular expression"),
+        ('{"NOT_FOUND": {"x": "GONE"}}', 'maps to "GONE", expected one of'),
+        ("no-such-codes.json", "cannot read"),
+    ],
+)
+def test_bad_error_codes_are_a_usage_error(run_adapter: Any, value: str, needle: str) -> None:
+    done = run_adapter([*BEHAVIOURS, "--error-codes", value])
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert needle in done.stderr.decode()
+
+
 def test_internal_error_stack_goes_to_stderr(start_adapter: Any) -> None:
     adapter = start_adapter(*BEHAVIOURS)
     assert update(adapter, "plain")["error"]["code"] == "INTERNAL_ERROR"

@@ -1,11 +1,14 @@
 """A fault-injecting fake adapter for testing the harness's supervision.
 
     python fake_adapter.py --mode MODE [--trigger OP] [--once FLAGFILE] [--delay S]
+                           [--size MB] [--pidfile FILE]
 
 Behaves as a correct minimal protocol v1 adapter except on requests for ``--trigger``
 (default ``get_shots``), where it misbehaves as ``--mode`` says. With ``--once``, it
 misbehaves only while FLAGFILE does not exist (and creates it), so the harness's
-restart can be seen to recover. Stands alone: imports nothing from seqcheck.
+restart can be seen to recover. ``--size`` sets the payload of the huge-* and
+stderr-volume modes; ``--pidfile`` appends the adapter's pid (and a grandchild's) to
+FILE. Stands alone: imports nothing from seqcheck.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 MODES = (
     "ok",
@@ -33,7 +38,33 @@ MODES = (
     "wrong-protocol",
     "no-exit-on-shutdown",
     "block-buffered",
+    "setsid-grandchild",
+    "silent-after-hello",
+    "huge-json",
+    "huge-line",
+    "stderr-volume",
+    "ignore-term-after-shutdown",
 )
+
+
+def write_big(stream: TextIO, head: bytes, size: int, fill: bytes, tail: bytes) -> None:
+    """Write head + size bytes of fill + tail in 1 MB pieces (the fake stays small)."""
+    stream.flush()
+    out = stream.buffer
+    out.write(head)
+    piece = fill * (1024 * 1024 // len(fill))
+    left = size
+    while left > 0:
+        out.write(piece[:left])
+        left -= len(piece)
+    out.write(tail)
+    out.flush()
+
+
+def note_pid(pidfile: Path | None, pid: int) -> None:
+    if pidfile is not None:
+        with pidfile.open("a") as f:
+            f.write(f"{pid}\n")
 
 
 def send(message: dict[str, object]) -> None:
@@ -60,7 +91,11 @@ def main() -> int:
     parser.add_argument("--trigger", default="get_shots")
     parser.add_argument("--once", type=Path)
     parser.add_argument("--delay", type=float, default=2.0)
+    parser.add_argument("--size", type=float, default=20.0, help="payload in MB")
+    parser.add_argument("--pidfile", type=Path)
     options = parser.parse_args()
+    size = int(options.size * 1024 * 1024)
+    note_pid(options.pidfile, os.getpid())
     mode = options.mode
     if options.once is not None and options.once.exists():
         mode = "ok"
@@ -93,7 +128,14 @@ def main() -> int:
             send({"id": rid, "ok": True, "result": None})
             if mode == "no-exit-on-shutdown":
                 time.sleep(3600)
+            if mode == "ignore-term-after-shutdown":
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                print("ignoring SIGTERM", file=sys.stderr, flush=True)
+                time.sleep(3600)
             return 0
+        if mode == "silent-after-hello":
+            print(f"silent on {op}", file=sys.stderr, flush=True)
+            time.sleep(3600)
         if (
             op == options.trigger
             and mode not in ("ok", "slow-start", "exit-after-hello")
@@ -102,6 +144,25 @@ def main() -> int:
             if mode == "hang":
                 print(f"hanging on {op}", file=sys.stderr, flush=True)
                 time.sleep(3600)
+            elif mode == "setsid-grandchild":
+                # A helper that leaves the process group and keeps our pipes open.
+                child = os.fork()
+                if child == 0:
+                    os.setsid()
+                    time.sleep(3600)
+                    os._exit(0)
+                note_pid(options.pidfile, child)
+                print(f"grandchild {child} holds the pipes", file=sys.stderr, flush=True)
+                time.sleep(3600)
+            elif mode == "huge-json":
+                write_big(sys.stdout, f'{{"id": {rid}, "ok": true, "result": [{{"id": "'.encode(),
+                          size, b"x", b'"}]}\n')
+                continue
+            elif mode == "huge-line":
+                write_big(sys.stdout, b"", size, b"not json ", b"\n")
+                continue
+            elif mode == "stderr-volume":
+                write_big(sys.stderr, b"", size, b"e" * 1023 + b"\n", b"END-OF-VOLUME\n")
             elif mode == "crash-on-op":
                 print(f"Traceback: boom while handling {op}", file=sys.stderr, flush=True)
                 return 3

@@ -67,7 +67,7 @@ def test_bad_factory_exits_2_with_a_message() -> None:
     responses, code, stderr = converse(python_command("no_such_pkg.mod:make"), [])
     assert responses == []
     assert code == 2
-    assert "cannot load implementation factory 'no_such_pkg.mod:make'" in stderr
+    assert 'cannot load implementation factory "no_such_pkg.mod:make"' in stderr
 
 
 def test_usage_error_without_factory() -> None:

@@ -52,10 +52,10 @@ def assert_recovers(impl: Implementation) -> None:
             "boom while handling get_shots",
             5.0,
         ),
-        ("garbage", "malformed", "'this is not json'", "mode garbage", 5.0),
+        ("garbage", "malformed", '"this is not json"', "mode garbage", 5.0),
         ("wrong-id", "wrong-id", "request id", "mode wrong-id", 5.0),
-        ("partial-line", "timeout", 'unterminated line \'{"id": ', "mode partial-line", 1.0),
-        ("partial-exit", "crash", 'unterminated line \'{"id": ', "died mid-line", 5.0),
+        ("partial-line", "timeout", 'unterminated line "{\\"id\\": ', "mode partial-line", 1.0),
+        ("partial-exit", "crash", 'unterminated line "{\\"id\\": ', "died mid-line", 5.0),
         ("block-buffered", "timeout", "no response to get_shots", "mode block-buffered", 1.0),
         ("bad-result", "malformed", "not a valid get_shots result", "mode bad-result", 5.0),
     ],
@@ -88,7 +88,7 @@ def test_timeout_kills_the_process(tmp_path: Path) -> None:
     pid = impl.pid
     fault = fault_of(impl)
     assert fault.kind == "timeout"
-    assert fault.exit_code == -9  # killed by SIGKILL
+    assert fault.exit_code == -15  # stopped by SIGTERM to its group
     assert pid is not None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)

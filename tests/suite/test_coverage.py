@@ -60,9 +60,9 @@ RULES = [
 
 
 def _spec_paragraphs() -> str:
-    from conformance.certify.spec_text import SPEC_PATH
+    from conformance.spec_prose import spec_markdown
 
-    return " ".join(SPEC_PATH.read_text(encoding="utf-8").split())
+    return " ".join(spec_markdown().split())
 
 
 def test_every_requirement_has_a_suite_test_marked_with_it() -> None:

@@ -95,7 +95,9 @@ def test_schema_finding_names_keyword_and_value() -> None:
     steps = by_pointer["/shots/0/generation/parameters/steps"]
     assert steps.rule == "type"
     assert "'20'" in steps.message and "integer" in steps.message
-    assert steps.hint == "Make the value satisfy type: 'integer' (see schemas/shot.schema.json)."
+    assert steps.hint == (
+        "Make the value satisfy type: 'integer' ('seqcheck schema shot' prints the schema)."
+    )
 
 
 def test_identifiers_compared_as_written() -> None:

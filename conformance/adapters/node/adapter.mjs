@@ -4,6 +4,7 @@
 //
 //   node adapter.mjs --module PATH --export NAME [--name N] [--version V]
 //                    [--capabilities a,b] [--ipc-envelope] [--lossless-json]
+//                    [--error-codes JSON|FILE]
 //
 // One JSON request per stdin line, exactly one JSON response line per request on stdout.
 // Everything the service prints goes to stderr, so it can never corrupt the protocol.
@@ -43,6 +44,7 @@ const NUMBER_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 const USAGE = `usage: node adapter.mjs --module PATH --export NAME [--name N] [--version V]
                         [--capabilities a,b] [--ipc-envelope] [--lossless-json]
+                        [--error-codes JSON|FILE]
 
   --module PATH        the JS module (ESM or CommonJS), relative to the current directory
   --export NAME        the export to drive: a class (instantiated with no arguments), an
@@ -55,7 +57,14 @@ const USAGE = `usage: node adapter.mjs --module PATH --export NAME [--name N] [-
   --ipc-envelope       unwrap {success, data|shot|shots|sequences, error} return values
   --lossless-json      hand the service request numbers a JS number cannot carry (integers
                        beyond 2^53, floats such as 1.0) as raw-number objects and keep key
-                       order (also on when the module declares seqcheckLosslessJson = true)`;
+                       order (also on when the module declares seqcheckLosslessJson = true)
+  --error-codes M      map the service's own errors to spec codes: a JSON object (inline, or
+                       the path of a file holding one) whose keys name an error by its code
+                       ("NOT_FOUND"), its class ("FileSystemError") or both
+                       ("FileSystemError:NOT_FOUND"), optionally for one operation only
+                       ("get_shots/NOT_FOUND"), and whose values are spec error codes, or
+                       objects mapping message patterns (regular expressions) to spec codes;
+                       the most specific key wins; hello reports that a mapping is in use`;
 
 // -- stdout belongs to the protocol ------------------------------------------------------------
 const protocolWrite = process.stdout.write.bind(process.stdout);
@@ -74,7 +83,7 @@ function fatal(message, exitCode) {
 // -- command line ------------------------------------------------------------------------------
 function parseArgs(argv) {
   const opts = { ipcEnvelope: false, losslessJson: false };
-  const valued = { '--module': 'module', '--export': 'export', '--name': 'name', '--version': 'version', '--capabilities': 'capabilities' };
+  const valued = { '--module': 'module', '--export': 'export', '--name': 'name', '--version': 'version', '--capabilities': 'capabilities', '--error-codes': 'errorCodes' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '-h' || arg === '--help') {
@@ -98,7 +107,94 @@ function parseArgs(argv) {
     const unknown = opts.capabilities.filter((c) => !CAPABILITIES.has(c));
     if (unknown.length > 0) fatal(`unknown capability ${unknown.join(', ')}; known: ${[...CAPABILITIES].join(', ')}`, 2);
   }
+  if (opts.errorCodes !== undefined) opts.errorMapping = loadErrorMapping(opts.errorCodes);
   return opts;
+}
+
+// -- the service's own error codes -------------------------------------------------------------
+const MAPPING_KEY = /^(?:([a-z_]+)\/)?([^/:]+)(?::([^/:]+))?$/;
+
+/** The --error-codes mapping: {source, entries: Map(key -> spec code)}; exits 2 if invalid. */
+function loadErrorMapping(value) {
+  const inline = value.trim().startsWith('{');
+  let text = value;
+  const source = inline ? 'inline' : path.resolve(process.cwd(), value);
+  if (!inline) {
+    try {
+      text = fs.readFileSync(source, 'utf8');
+    } catch (err) {
+      fatal(`--error-codes: cannot read ${JSON.stringify(source)}: ${err.message}; expected a JSON object or a file holding one`, 2);
+    }
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    fatal(`--error-codes: ${inline ? 'the value' : JSON.stringify(source)} is not valid JSON: ${err.message}`, 2);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    fatal(`--error-codes: expected a JSON object mapping the service's codes to spec codes, found ${JSON.stringify(parsed)}`, 2);
+  }
+  const entries = new Map();
+  for (const [key, code] of Object.entries(parsed)) {
+    const m = MAPPING_KEY.exec(key);
+    if (m === null || (m[1] !== undefined && !Object.prototype.hasOwnProperty.call(OPS, m[1]))) {
+      fatal(`--error-codes: key ${JSON.stringify(key)} is not CODE, Class, Class:CODE or op/... with op one of ${Object.keys(OPS).join(', ')}`, 2);
+    }
+    const expected = `expected one of ${[...ERROR_CODES].join(', ')} or an object mapping message patterns (regular expressions) to them`;
+    if (code !== null && typeof code === 'object' && !Array.isArray(code)) {
+      // By message: the first pattern that matches the error's message decides.
+      const rules = [];
+      for (const [pattern, target] of Object.entries(code)) {
+        let regex;
+        try {
+          regex = new RegExp(pattern);
+        } catch (err) {
+          fatal(`--error-codes: ${JSON.stringify(key)}: ${JSON.stringify(pattern)} is not a regular expression: ${err.message}`, 2);
+        }
+        if (typeof target !== 'string' || !ERROR_CODES.has(target)) {
+          fatal(`--error-codes: ${JSON.stringify(key)}: ${JSON.stringify(pattern)} maps to ${JSON.stringify(target)}, ${expected}`, 2);
+        }
+        rules.push([regex, target]);
+      }
+      entries.set(key, rules);
+      continue;
+    }
+    if (typeof code !== 'string' || !ERROR_CODES.has(code)) {
+      fatal(`--error-codes: ${JSON.stringify(key)} maps to ${JSON.stringify(code)}, ${expected}`, 2);
+    }
+    entries.set(key, code);
+  }
+  return { source, entries };
+}
+
+/** The spec code the mapping gives an error of class `name` with code `code` and message
+ * `message` in `op`, or null. */
+function mappedCode(mapping, op, name, code, message) {
+  if (!mapping) return null;
+  const c = code === undefined || code === null ? undefined : String(code);
+  const keys = [];
+  for (const scope of [`${op}/`, '']) {
+    if (name && c !== undefined) keys.push(`${scope}${name}:${c}`);
+    if (c !== undefined) keys.push(`${scope}${c}`);
+    if (name) keys.push(`${scope}${name}`);
+  }
+  for (const key of keys) {
+    const target = mapping.entries.get(key);
+    if (typeof target === 'string') return { key, code: target };
+    if (Array.isArray(target)) {
+      const rule = target.find(([regex]) => regex.test(typeof message === 'string' ? message : ''));
+      if (rule !== undefined) return { key, code: rule[1] };
+    }
+  }
+  return null;
+}
+
+function errorClass(err) {
+  if (err === null || typeof err !== 'object') return undefined;
+  if (typeof err.name === 'string' && err.name !== 'Error') return err.name;
+  const ctor = err.constructor && err.constructor.name;
+  return ctor && ctor !== 'Object' ? ctor : (typeof err.name === 'string' ? err.name : undefined);
 }
 
 // -- loading the service -----------------------------------------------------------------------
@@ -369,8 +465,17 @@ function where(err) {
   return m ? ` (at ${path.basename(m[1])}:${m[2]})` : '';
 }
 
-function protocolError(err) {
+function protocolError(err, op, mapping) {
   if (err !== null && typeof err === 'object') {
+    const mapped = mappedCode(mapping, op, errorClass(err), err.code, err.message);
+    if (mapped !== null) {
+      const text = typeof err.message === 'string' && err.message ? err.message : String(err.code ?? mapped.key);
+      const out = { code: mapped.code, message: text };
+      const file = [err.file, err.path, err.filePath].find((f) => typeof f === 'string');
+      if (file !== undefined) out.file = file;
+      if (typeof err.pointer === 'string') out.pointer = err.pointer;
+      return out;
+    }
     if (typeof err.code === 'string' && ERROR_CODES.has(err.code)) {
       const out = { code: err.code, message: typeof err.message === 'string' && err.message ? err.message : err.code };
       if (typeof err.file === 'string') out.file = err.file;
@@ -400,7 +505,7 @@ function protocolError(err) {
 /** The error of an IPC envelope {success: false, error}, already in protocol form. */
 class EnvelopeError extends Error {}
 
-function unwrapEnvelope(result) {
+function unwrapEnvelope(result, op, mapping) {
   if (result === null || typeof result !== 'object' || typeof result.success !== 'boolean') return result;
   if (result.success) {
     const key = ENVELOPE_KEYS.find((k) => Object.prototype.hasOwnProperty.call(result, k));
@@ -410,8 +515,9 @@ function unwrapEnvelope(result) {
   const isObject = error !== null && typeof error === 'object';
   const code = isObject && error.code !== undefined ? error.code : result.code;
   const text = isObject ? String(error.message ?? JSON.stringify(error)) : String(error ?? 'no error given');
-  if (typeof code === 'string' && ERROR_CODES.has(code)) {
-    const out = { code, message: text };
+  const mapped = mappedCode(mapping, op, isObject ? errorClass(error) : undefined, code, text);
+  if (mapped !== null || (typeof code === 'string' && ERROR_CODES.has(code))) {
+    const out = { code: mapped !== null ? mapped.code : code, message: text };
     if (isObject && typeof error.file === 'string') out.file = error.file;
     if (isObject && typeof error.pointer === 'string') out.pointer = error.pointer;
     throw Object.assign(new EnvelopeError(text), out);
@@ -450,10 +556,10 @@ function makeHandler(service, hello, opts) {
     }
     try {
       let result = await service[spec.method](...spec.args.map((a) => request.args[a]));
-      if (opts.ipcEnvelope) result = unwrapEnvelope(result);
+      if (opts.ipcEnvelope) result = unwrapEnvelope(result, request.op, opts.errorMapping);
       return { id, ok: true, result: result === undefined ? null : result };
     } catch (err) {
-      return { id, ok: false, error: protocolError(err) };
+      return { id, ok: false, error: err instanceof EnvelopeError ? protocolError(err) : protocolError(err, request.op, opts.errorMapping) };
     }
   };
 }
@@ -541,6 +647,10 @@ async function main() {
     protocol: PROTOCOL_VERSION,
     capabilities: [...new Set(capabilities)],
   };
+  if (opts.errorMapping) {
+    // Recorded in the certificate: spec codes came through a translation the team wrote.
+    hello.error_mapping = { source: opts.errorMapping.source, entries: opts.errorMapping.entries.size };
+  }
   const handle = makeHandler(service, hello, opts);
   for await (const line of stdinLines()) {
     if (line.trim() === '') continue;

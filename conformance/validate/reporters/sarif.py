@@ -28,7 +28,7 @@ def _rules() -> list[dict[str, Any]]:
             "id": c.code,
             "name": "".join(part.title() for part in c.name.split("-")),
             "shortDescription": {"text": c.meaning},
-            "help": {"text": c.hint},
+            "help": {"text": f"{c.hint} 'seqcheck explain {c.code}' says why, with an example."},
             "defaultConfiguration": {"level": _LEVEL[c.severity]},
             "properties": {"tags": ["seqcheck", c.name]},
         }
