@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 MEMBERSHIP_FIELDS = ("sequencePlanId", "sequence_id")
 #: The arrays of project.json that may hold legacy shots, in routing order.
 LEGACY_ARRAYS = ("shots", "storyboard")
+#: How many containers enclose a shot's fields, in a sequence file (the document and
+#: its "shots" array) as in project.json (the document and "shots"/"storyboard"):
+#: the ``depth`` for :func:`conformance.jsonio.find_unwritable` of update values.
+SHOT_FIELDS_DEPTH = 3
 
 
 def describe_schema_error(error: jsonschema.ValidationError) -> str:

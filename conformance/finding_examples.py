@@ -126,6 +126,18 @@ EXAMPLES: dict[str, FindingExample] = {
         "reported without being read.",
         {"sequences/sequence_002.json": "(512 MiB + 1 byte, made with truncate)"},
     ),
+    "SC115": FindingExample(
+        {"sequences/sequence_001.json": _seq(extra=' "frames": ' + "9" * 4301 + ",")},
+        "The integer has 4301 digits; Python readers stop at 4300.",
+        {"sequences/sequence_001.json": _seq(extra=' "frames": 9999...9999 (4301 digits),')},
+    ),
+    "SC116": FindingExample(
+        {"sequences/sequence_001.json": _seq(extra=' "notes": "' + "x" * (16 * 1024 * 1024 + 1)
+                                             + '",')},
+        "The string holds 16 MiB and one character, over the string-size limit.",
+        {"sequences/sequence_001.json": _seq(extra=' "notes": "xxxx...xxxx" (16777217 '
+                                             "characters),")},
+    ),
     "SC201": FindingExample(
         {"sequences/sequence_001.json": _seq(_SHOT.replace('"duration": 5', '"duration": "5s"'))},
         "timing.duration must be a number, not the string \"5s\".",

@@ -101,13 +101,58 @@ def iter_errors(name: str, instance: Any) -> Iterator[jsonschema.ValidationError
     return iter(sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]))
 
 
+@cache
+def shot_arrays(name: str) -> tuple[str, ...]:
+    """Properties of schema ``name`` that are plain arrays of shots (``items`` a bare
+    $ref to shot.schema.json and nothing else that an empty array could violate)."""
+    out = []
+    for prop, sub in load_schema(name).get("properties", {}).items():
+        if (
+            isinstance(sub, dict)
+            and sub.get("items") == {"$ref": f"{SHOT}.schema.json"}
+            and set(sub) <= {"type", "items", "description"}
+        ):
+            out.append(prop)
+    return tuple(out)
+
+
+def shot_arrays_in(name: str, doc: Any) -> list[str]:
+    """The :func:`shot_arrays` of ``name`` that ``doc`` holds as lists."""
+    if not isinstance(doc, dict):
+        return []
+    return [a for a in shot_arrays(name) if type(doc.get(a)) is list]
+
+
 def first_error(name: str, instance: Any) -> jsonschema.ValidationError | None:
-    """The most relevant violation (``jsonschema.exceptions.best_match``), or ``None``."""
+    """The most relevant violation (``jsonschema.exceptions.best_match``), or ``None``.
+
+    Shots are checked one by one (the shot arrays' only rule is ``items``): the
+    rest of the document first, then the first shot the compiled validator rejects,
+    explained alone, so a file of 100k bad shots costs one explanation, not 100k.
+    The error's ``absolute_path`` is its location in ``instance``.
+    """
     if is_valid(name, instance):
         return None
     import jsonschema.exceptions
 
-    best: jsonschema.ValidationError | None = jsonschema.exceptions.best_match(
+    arrays = shot_arrays_in(name, instance)
+    shell = {**instance, **{a: [] for a in arrays}} if arrays else instance
+    if not arrays or not is_valid(name, shell):
+        best: jsonschema.ValidationError | None = jsonschema.exceptions.best_match(
+            detailed_validator(name).iter_errors(shell)
+        )
+        return best
+    for array in arrays:
+        for index, item in enumerate(instance[array]):
+            if not is_valid(SHOT, item):
+                err: jsonschema.ValidationError | None = jsonschema.exceptions.best_match(
+                    detailed_validator(SHOT).iter_errors(item)
+                )
+                if err is not None:
+                    err.path.extendleft([index, array])
+                    return err
+    # Unreachable while the arrays' only rule is ``items``; never call it valid.
+    fallback: jsonschema.ValidationError | None = jsonschema.exceptions.best_match(
         detailed_validator(name).iter_errors(instance)
     )
-    return best
+    return fallback

@@ -12,6 +12,7 @@ import click
 from conformance.cli.exit_codes import ExitCode
 from conformance.cli.terminal import ProgressLine, color_option, use_color
 from conformance.errors import SeqcheckError
+from conformance.limits import MAX_FINDINGS_PER_FILE
 from conformance.validate import (
     Severity,
     ValidationReport,
@@ -134,15 +135,17 @@ def validate(
         sys.exit(ExitCode.USAGE)
 
     workers = jobs if jobs is not None else default_jobs()
+    cap = None if verbose else MAX_FINDINGS_PER_FILE
     show_progress = not quiet and len(projects) > _PROGRESS_MIN_PROJECTS and _stderr_is_tty()
     try:
         if show_progress:
             with ProgressLine(sys.stderr, len(projects), "Validating") as line:
                 reports = validate_projects(
-                    projects, jobs=workers, progress=lambda done, total, p: line.advance()
+                    projects, jobs=workers, progress=lambda done, total, p: line.advance(),
+                    max_findings_per_file=cap,
                 )
         else:
-            reports = validate_projects(projects, jobs=workers)
+            reports = validate_projects(projects, jobs=workers, max_findings_per_file=cap)
     except BrokenProcessPool:
         click.echo(
             f"seqcheck validate: a worker process died while validating (-j {workers}): "

@@ -8,7 +8,6 @@ in value and key order.
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from conformance.atomic import LOCK_TIMEOUT_SECONDS, atomic_write_bytes, file_lo
 from conformance.documents import (
     LEGACY_ARRAYS,
     MEMBERSHIP_FIELDS,
+    SHOT_FIELDS_DEPTH,
     check_sequence_doc,
     load_project_file,
     membership_problems,
@@ -28,7 +28,7 @@ from conformance.documents import (
 )
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
-from conformance.jsonio import dump_checked_bytes, find_unwritable, parse_bytes
+from conformance.jsonio import copy_value, dump_checked_bytes, find_unwritable, parse_bytes
 from conformance.layout import PROJECT_FILE, project_file, sequences_dir
 from conformance.projectfs import EntryKind, NotRegularFileError, ProjectFS
 from conformance.reference.index import SequenceIndex
@@ -47,7 +47,7 @@ def _check_updates(updates: Any) -> dict[str, Any]:
             ErrorCode.INVALID_UPDATE,
             f"expected updates to be a JSON object, found {type(updates).__name__}.",
         )
-    problem = find_unwritable(updates)
+    problem = find_unwritable(updates, depth=SHOT_FIELDS_DEPTH - 1)
     if problem is not None:
         raise SeqcheckError(
             ErrorCode.INVALID_UPDATE,
@@ -168,7 +168,7 @@ class ReferenceStore:
                     file=path,
                     pointer=pointer + "/" + field,
                 )
-        return {**shot, **copy.deepcopy(updates)}
+        return {**shot, **copy_value(updates)}
 
     # -- sequence files ------------------------------------------------------------
     def update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> Shot:
@@ -206,7 +206,7 @@ class ReferenceStore:
         new_shot = self._updated(path, doc, sequence_id, shot_id, updates)
         atomic_write_bytes(path, dump_checked_bytes(doc), project=self.project)
         self._index.note_written(path.name)
-        return copy.deepcopy(new_shot)
+        return copy_value(new_shot)
 
     def _updated(
         self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
@@ -328,7 +328,7 @@ class ReferenceStore:
             doc = self._load_project_json(path)
             result = self._legacy_updated(path, doc, shot_id, updates)
             atomic_write_bytes(path, dump_checked_bytes(doc), project=self.project)
-        return copy.deepcopy(result)
+        return copy_value(result)
 
     def _legacy_updated(
         self, path: Path, doc: dict[str, Any], shot_id: str, updates: dict[str, Any]

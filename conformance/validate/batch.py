@@ -8,6 +8,7 @@ order is raised, as a serial run would have raised it. Projects are independent
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import signal
@@ -19,6 +20,7 @@ from typing import Any
 
 from conformance import schema_registry
 from conformance.errors import SeqcheckError
+from conformance.limits import MAX_FINDINGS_PER_FILE
 from conformance.validate.discovery import resolve_projects
 from conformance.validate.engine import validate_project
 from conformance.validate.report import ValidationReport
@@ -53,9 +55,9 @@ class _Failed:
     error: dict[str, Any]
 
 
-def _validate_in_worker(project: Path) -> ValidationReport | _Failed:
+def _validate_in_worker(project: Path, limit: int | None) -> ValidationReport | _Failed:
     try:
-        return validate_project(project)
+        return validate_project(project, max_findings_per_file=limit)
     except SeqcheckError as exc:
         return _Failed(exc.to_dict())
 
@@ -76,18 +78,23 @@ def _warm_caches() -> None:
 
 
 def validate_many(
-    projects: Sequence[Path], *, jobs: int = 1, progress: Progress | None = None
+    projects: Sequence[Path],
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    max_findings_per_file: int | None = MAX_FINDINGS_PER_FILE,
 ) -> list[ValidationReport]:
     """One report per project folder of ``projects``, in order, using up to ``jobs``
     processes (1: this process only). ``progress`` is called in this process, in input
-    order, as results arrive."""
+    order, as results arrive. ``max_findings_per_file``: see
+    :func:`conformance.validate.engine.validate_project` (``None`` lists every finding)."""
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     total = len(projects)
     if jobs == 1 or total <= 1:
         reports = []
         for done, project in enumerate(projects, 1):
-            reports.append(validate_project(project))
+            reports.append(validate_project(project, max_findings_per_file=max_findings_per_file))
             if progress is not None:
                 progress(done, total, project)
         return reports
@@ -101,7 +108,10 @@ def validate_many(
         try:
             # map yields in input order, so the first failure met is the one a serial
             # run would have raised.
-            results = pool.map(_validate_in_worker, projects, chunksize=chunk)
+            results = pool.map(
+                _validate_in_worker, projects, itertools.repeat(max_findings_per_file),
+                chunksize=chunk,
+            )
             for done, result in enumerate(results, 1):
                 reports.append(_unwrap(result))
                 if progress is not None:
@@ -118,6 +128,7 @@ def validate_projects(
     recursive: bool = False,
     jobs: int = 1,
     progress: Progress | None = None,
+    max_findings_per_file: int | None = MAX_FINDINGS_PER_FILE,
 ) -> list[ValidationReport]:
     """Validate many projects: one :class:`ValidationReport` per project, in order.
 
@@ -130,4 +141,6 @@ def validate_projects(
     if isinstance(paths, (str, os.PathLike)):  # one path, not an iterable of characters
         paths = [paths]
     projects = resolve_projects(paths, recursive=recursive)
-    return validate_many(projects, jobs=jobs, progress=progress)
+    return validate_many(
+        projects, jobs=jobs, progress=progress, max_findings_per_file=max_findings_per_file
+    )

@@ -88,6 +88,14 @@ CODES: dict[str, CodeInfo] = {
            "A string holds an unpaired UTF-16 surrogate escape (such as \\ud800), which has "
            "no UTF-8 form: any rewrite would change or lose it.",
            "Remove the escape or complete the surrogate pair.", "SEQ-ALL-2"),
+        _c("SC115", "integer-too-long", E,
+           "An integer literal has more than 4300 digits (conformance.limits."
+           "MAX_INT_DIGITS): Python readers, seqcheck's included, cannot convert it.",
+           "Store the number as a string, or shorten it.", "SEQ-ALL-2"),
+        _c("SC116", "string-too-long", E,
+           "A string (or object key) is longer than 16777216 characters "
+           "(conformance.limits.MAX_STRING_CHARS).",
+           "Keep large data in a separate file and store its path.", "SEQ-ALL-2"),
         # Schema level: does the document match schemas/<name>.schema.json?
         _c("SC201", "schema-violation", E,
            "The document violates its JSON Schema (schemas/project.schema.json or "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +19,7 @@ from pathlib import Path
 from conformance import field_shapes, layout, schema_registry
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.jsonio import BOM
+from conformance.limits import MAX_FINDINGS_PER_FILE
 from conformance.projectfs import (
     EntryKind,
     FileTooLargeError,
@@ -31,12 +32,9 @@ from conformance.validate.finding import FileRef, Finding
 from conformance.validate.parsing import parse
 from conformance.validate.positions import locate
 from conformance.validate.project_rules import ProjectRules
-from conformance.validate.report import ValidationReport
+from conformance.validate.report import ValidationReport, cap_per_code, with_summaries
 from conformance.validate.schema_findings import schema_findings
 from conformance.validate.shot_rules import sequence_findings, shape_findings
-
-#: ``progress(done, total, project)`` called after each project of a batch.
-Progress = Callable[[int, int, Path], None]
 
 
 def _read(path: Path, ref: FileRef) -> bytes | Finding:
@@ -117,7 +115,9 @@ def _is_lock_file(name: str) -> bool:
     return layout.is_sequence_file_name(target) and layout.lock_path(Path(target)).name == name
 
 
-def _check_project_file(project: Path, rules: ProjectRules) -> tuple[list[Finding], int]:
+def _check_project_file(
+    project: Path, rules: ProjectRules, limit: int | None
+) -> tuple[list[Finding], int]:
     ref = FileRef(project, layout.PROJECT_FILE)
     path = layout.project_file(project)
     if not os.path.lexists(path):
@@ -136,7 +136,7 @@ def _check_project_file(project: Path, rules: ProjectRules) -> tuple[list[Findin
         if not isinstance(parsed.doc, dict):
             findings.append(_not_object(ref, parsed.doc))
         else:
-            findings.extend(schema_findings(schema_registry.PROJECT, parsed.doc, ref))
+            findings.extend(schema_findings(schema_registry.PROJECT, parsed.doc, ref, limit))
             findings.extend(rules.add_project(parsed.doc))
     return findings, 1
 
@@ -149,9 +149,10 @@ def _not_object(ref: FileRef, doc: object) -> Finding:
 
 
 def _check_sequence_file(
-    project: Path, name: str, rules: ProjectRules
-) -> tuple[list[Finding], list[Finding]] | None:
-    """Findings in this file, and findings about other files (project.json copies).
+    project: Path, name: str, rules: ProjectRules, limit: int | None
+) -> tuple[list[Finding], list[Finding], list[Finding]] | None:
+    """Findings listed for this file, summaries of those not listed (see
+    :func:`cap_per_code`), and findings about other files (project.json copies).
 
     ``None`` for a ``sequence_*.json`` name outside the layout that is not the app's
     id-prefix file of the sequence it holds (field_shapes): a stray file."""
@@ -160,7 +161,7 @@ def _check_sequence_file(
     canonical_name = layout.is_sequence_file_name(name)
     raw = _read(layout.sequences_dir(project) / name, ref)
     if isinstance(raw, Finding):
-        return ([raw], []) if canonical_name else None
+        return ([raw], [], []) if canonical_name else None
     parsed = parse(raw, ref)
     if not canonical_name and not (
         parsed.usable and field_shapes.is_id_prefix_file(name, parsed.doc)
@@ -176,13 +177,16 @@ def _check_sequence_file(
             here.extend(shape_findings(doc, ref, name))
             if field_shapes.is_reference_shape(doc):
                 # SC316 explains the missing 'shots'; the rest of the schema still applies.
-                here.extend(schema_findings(schema_registry.SEQUENCE, {**doc, "shots": []}, ref))
+                here.extend(
+                    schema_findings(schema_registry.SEQUENCE, {**doc, "shots": []}, ref, limit)
+                )
             else:
-                here.extend(schema_findings(schema_registry.SEQUENCE, doc, ref))
+                here.extend(schema_findings(schema_registry.SEQUENCE, doc, ref, limit))
                 here.extend(sequence_findings(doc, ref, name))
             for f in rules.add_sequence(file, doc):
                 (here if f.file == file else elsewhere).append(f)
-    return _with_positions(here, raw), elsewhere
+    listed, summaries = cap_per_code(here, limit)
+    return _with_positions(listed, raw), summaries, elsewhere
 
 
 @contextmanager
@@ -199,9 +203,15 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def validate_project(path: str | os.PathLike[str]) -> ValidationReport:
+def validate_project(
+    path: str | os.PathLike[str], *, max_findings_per_file: int | None = MAX_FINDINGS_PER_FILE
+) -> ValidationReport:
     """Validate the project folder ``path``: every file-, schema- and project-level
     rule of ``conformance/spec/findings.md``.
+
+    Each file lists at most ``max_findings_per_file`` findings of each code; the rest
+    of a code are summed up in one finding saying how many (see
+    :func:`conformance.validate.report.cap_per_code`). ``None`` lists every finding.
 
     A file that cannot be read or parsed becomes a finding and validation goes on.
     Raises ``SeqcheckError(PROJECT_NOT_FOUND)`` when ``path`` is not a project folder
@@ -209,14 +219,15 @@ def validate_project(path: str | os.PathLike[str]) -> ValidationReport:
     """
     project = resolve_projects([path], recursive=False)[0]
     with _cyclic_gc_paused():
-        return _validate(project)
+        return _validate(project, max_findings_per_file)
 
 
-def _validate(project: Path) -> ValidationReport:
+def _validate(project: Path, limit: int | None) -> ValidationReport:
     rules = ProjectRules(project)
     report = ValidationReport(project)
-    project_findings, report.files_checked = _check_project_file(project, rules)
+    project_findings, report.files_checked = _check_project_file(project, rules, limit)
     findings: list[Finding] = []
+    summaries: list[Finding] = []
     seq_ref = FileRef(project, layout.SEQUENCES_DIR)
     fs = ProjectFS(project)
     listing = None
@@ -249,51 +260,30 @@ def _validate(project: Path) -> ValidationReport:
         stray = FileRef(project, f"{layout.SEQUENCES_DIR}/{name}").finding(
             "SC313", "",
             "expected only sequence files (sequence_NNN.json) in "
-            f"sequences/, found {name!r}.",
+            f"sequences/, found {json.dumps(name, ensure_ascii=False)}.",
         )
         if not layout.is_sequence_file_name(name) and not (
             field_shapes.may_be_app_sequence_file(name)
         ):
             findings.append(stray)
             continue
-        checked = _check_sequence_file(project, name, rules)
+        checked = _check_sequence_file(project, name, rules, limit)
         if checked is None:
             findings.append(stray)
             continue
-        here, elsewhere = checked
+        here, omitted, elsewhere = checked
         report.files_checked += 1
         findings.extend(here)
+        summaries.extend(omitted)
         project_findings.extend(elsewhere)
     project_findings.extend(rules.finish())
+    project_findings, omitted = cap_per_code(project_findings, limit)
+    summaries.extend(omitted)
     if any(f.line is None and f.code != "SC301" for f in project_findings):
         # Re-read rather than keep project.json's bytes for the whole run.
         raw = _read(layout.project_file(project), FileRef(project, layout.PROJECT_FILE))
         if isinstance(raw, bytes):
             project_findings = _with_positions(project_findings, raw)
     findings.extend(project_findings)
-    report.findings = sorted(findings, key=Finding.sort_key)
+    report.findings = with_summaries(sorted(findings, key=Finding.sort_key), summaries)
     return report
-
-
-def validate_projects(
-    paths: Iterable[str | os.PathLike[str]],
-    *,
-    recursive: bool = False,
-    progress: Progress | None = None,
-) -> list[ValidationReport]:
-    """Validate many projects: one :class:`ValidationReport` per project, in order.
-
-    With ``recursive``, each path is searched for folders holding ``project.json``.
-    Every path is resolved first, so a path that is not a project raises
-    ``PROJECT_NOT_FOUND`` before any work is done. ``progress(done, total, project)``
-    is called after each project.
-    """
-    if isinstance(paths, (str, os.PathLike)):  # one path, not an iterable of characters
-        paths = [paths]
-    projects = resolve_projects(paths, recursive=recursive)
-    reports = []
-    for done, project in enumerate(projects, 1):
-        reports.append(validate_project(project))
-        if progress is not None:
-            progress(done, len(projects), project)
-    return reports

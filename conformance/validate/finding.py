@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.validate.codes import CODES, Severity
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    # U+DC80-U+DCFF stand for the undecodable bytes of a file name (os.fsdecode).
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` made encodable as UTF-8 (every report format needs it): an undecodable
+    byte of a file name (``os.fsdecode`` gives U+DC80-U+DCFF) becomes ``\\xNN``, any
+    other lone surrogate (from a JSON escape in a key) ``\\uXXXX``."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(_escape_surrogate, text)
+    return text
 
 
 @dataclass(frozen=True)
@@ -16,7 +38,9 @@ class Finding:
     separators (``project.json``, ``sequences/sequence_001.json``); ``pointer`` an RFC
     6901 JSON pointer into it (``""`` is the whole document); ``line``/``column``
     (1-based) where the value at ``pointer`` starts, or ``None`` when the file could
-    not be read that far. ``rule`` is the JSON Schema keyword for schema findings, else
+    not be read that far. ``file``, ``pointer`` and the texts are always valid
+    Unicode (see :func:`printable`): a file name that is not UTF-8 is shown with
+    ``\\xNN`` escapes. ``rule`` is the JSON Schema keyword for schema findings, else
     the finding's rule name. ``more`` holds the other schema violations at the same
     location (shown with ``--verbose``); they are not counted separately.
     """
@@ -92,12 +116,12 @@ class FileRef:
             code=code,
             severity=entry.severity,
             project=self.project,
-            file=self.file,
-            pointer=pointer,
+            file=printable(self.file),
+            pointer=printable(pointer),
             line=line,
             column=column,
             rule=rule or entry.name,
-            message=message,
-            hint=hint or entry.hint,
+            message=printable(message),
+            hint=printable(hint or entry.hint),
             more=more,
         )

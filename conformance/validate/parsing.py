@@ -1,8 +1,11 @@
 """File level: read one file's bytes as a strict JSON document, or say why not.
 
-The fast path is one orjson parse plus a colon count (duplicate keys, below). Only a
-file that orjson rejects goes through the slow path, which finds out exactly why
-(invalid UTF-8, NaN/Infinity, nesting, syntax, unpaired surrogates) and where.
+The fast path is one orjson parse plus the proof that orjson read it exactly (see
+:func:`conformance.jsonio.orjson_read_is_exact`). Only a file that orjson rejects or
+may misread (duplicate keys, integers of 19+ digits, huge strings) goes through the
+slow path,
+which finds out exactly why (invalid UTF-8, NaN/Infinity, nesting, syntax, unpaired
+surrogates, limits of :mod:`conformance.limits`) and where.
 """
 
 from __future__ import annotations
@@ -13,9 +16,16 @@ from typing import Any
 
 import orjson
 
-from conformance.jsonio import BOM, find_unwritable
+from conformance.jsonio import (
+    BOM,
+    deep_recursion,
+    find_unwritable,
+    orjson_read_is_exact,
+    parse_int_bounded,
+)
+from conformance.limits import MAX_DEPTH
 from conformance.validate.finding import FileRef, Finding
-from conformance.validate.positions import MAX_DEPTH, LineIndex, scan
+from conformance.validate.positions import LineIndex, scan
 
 
 @dataclass
@@ -28,27 +38,6 @@ class Parsed:
     findings: list[Finding] = field(default_factory=list)
 
 
-def _may_hold_duplicate_keys(body: bytes, doc: Any) -> bool:
-    """Cheap test for duplicate keys, which orjson silently collapses (last wins).
-
-    1. Proof of absence for canonically formatted files (what the app's
-       ``JSON.stringify(doc, null, 2)`` and seqcheck's writers produce): if the file is
-       byte for byte orjson's 2-space rendering of the parsed document, it has no
-       duplicate keys, since a rendered dict has none. One dumps and one memcmp.
-    2. Otherwise count colons: every key is followed by exactly one ':' and orjson's
-       output escapes no ':', so re-serialising the document gives as many colons as
-       the file has unless a key (with its value) was dropped. The one way the file
-       can hold fewer colons than its content is a ':' written as the escape
-       \\u003a; then we cannot tell and say "maybe" (the exact scanner decides).
-    """
-    pretty = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
-    if body.startswith(pretty) and body[len(pretty) :] in (b"", b"\n", b"\r\n"):
-        return False
-    if b"\\u003" in body:  # \u003a / \u003A (and harmless \u0030-\u003f)
-        return True
-    return body.count(b":") != orjson.dumps(doc).count(b":")
-
-
 def _duplicate_findings(text: str, ref: FileRef) -> list[Finding]:
     result = scan(text, wanted=())
     index = LineIndex(text)
@@ -59,7 +48,8 @@ def _duplicate_findings(text: str, ref: FileRef) -> list[Finding]:
             ref.finding(
                 "SC105",
                 pointer,
-                f"expected unique keys in every object, found key {key!r} again "
+                f"expected unique keys in every object, found key "
+                f"{json.dumps(key, ensure_ascii=False)} again "
                 f"at {pointer or '/'}.",
                 line=line,
                 column=col,
@@ -94,9 +84,9 @@ def parse(raw: bytes, ref: FileRef) -> Parsed:
             )
             return out
         return _slow_parse(body, ref, out)
+    if not orjson_read_is_exact(body, doc):
+        return _slow_parse(body, ref, out)
     out.doc, out.usable = doc, True
-    if _may_hold_duplicate_keys(body, doc):
-        out.findings.extend(_duplicate_findings(body.decode("utf-8"), ref))
     return out
 
 
@@ -136,7 +126,13 @@ def _slow_parse(body: bytes, ref: FileRef, out: Parsed) -> Parsed:
         return out
     hooks = _Collect()
     try:
-        doc = json.loads(text, object_pairs_hook=hooks.pairs, parse_constant=hooks.constant)
+        with deep_recursion():
+            doc = json.loads(
+                text,
+                object_pairs_hook=hooks.pairs,
+                parse_constant=hooks.constant,
+                parse_int=parse_int_bounded,
+            )
     except json.JSONDecodeError as exc:
         out.findings.append(
             ref.finding(
@@ -147,10 +143,10 @@ def _slow_parse(body: bytes, ref: FileRef, out: Parsed) -> Parsed:
             )
         )
         return out
-    except RecursionError:
+    except RecursionError:  # past MAX_DEPTH, after a syntax error orjson reported first
         out.findings.append(
             ref.finding(
-                "SC107", "", "expected nesting of a sane depth, found nesting too deep to read."
+                "SC107", "", f"expected nesting of at most {MAX_DEPTH} levels, found deeper."
             )
         )
         return out
@@ -170,12 +166,25 @@ def _slow_parse(body: bytes, ref: FileRef, out: Parsed) -> Parsed:
             )
     problem = find_unwritable(doc)
     if problem is not None and not hooks.non_finite:
-        # A number literal too large for a float (1e400) reads as infinity.
-        code = "SC106" if problem[1].startswith("a non-finite") else "SC109"
         out.findings.append(
-            ref.finding(code, problem[0], f"expected a value with a JSON form, found {problem[1]}.")
+            ref.finding(
+                _problem_code(problem[1]), problem[0],
+                f"expected a value with a JSON form within seqcheck's limits, found "
+                f"{problem[1]}.",
+            )
         )
     # NaN/Infinity and unpaired surrogates are not JSON: like a syntax error, the file
     # gets no schema or project findings (the compiled validator cannot even take them).
     out.doc, out.usable = doc, not hooks.non_finite and problem is None
     return out
+
+
+def _problem_code(description: str) -> str:
+    """The finding code of a :func:`conformance.jsonio.find_unwritable` description."""
+    if description.startswith("a non-finite"):  # 1e400 reads as infinity
+        return "SC106"
+    if description.startswith("an integer"):
+        return "SC115"
+    if "characters (at most" in description:
+        return "SC116"
+    return "SC109"

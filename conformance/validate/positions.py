@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.errors import json_pointer
-
-#: Nesting bound for every seqcheck reader (the same as orjson's parser).
-MAX_DEPTH = 1024
+from conformance.limits import MAX_DEPTH
 
 _WS = re.compile(r"[ \t\n\r]*")
 # The unrolled form is linear and keeps sre from backtracking on huge strings.
@@ -165,19 +164,40 @@ def scan(text: str, wanted: Iterable[str] | None = None) -> ScanResult:
 
 
 class LineIndex:
-    """Maps character offsets of one text to 1-based (line, column).
+    """Maps character offsets of one text to 1-based (line, column), in time linear in
+    the text however many offsets are looked up.
 
-    Each lookup counts newlines in C (``str.count``); files with findings have few
-    lookups, so no table of line starts is built.
+    Each lookup counts newlines (in C) from the nearest earlier offset already looked
+    up, so offsets asked in increasing order (what :func:`line_cols` does) cost one
+    pass over the text in total; no table of line starts is built, so a 200 MB file
+    costs no extra memory.
     """
 
     def __init__(self, text: str) -> None:
         self._text = text
+        # Checkpoints in increasing offset order: offset, its line, and the offset of
+        # the last newline before it (-1 on line 1).
+        self._offsets = [0]
+        self._lines = [1]
+        self._newlines = [-1]
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """The 1-based line and column of ``offset``."""
-        line = self._text.count("\n", 0, offset) + 1
-        return line, offset - self._text.rfind("\n", 0, offset)
+        i = bisect_right(self._offsets, offset) - 1
+        base, line, newline = self._offsets[i], self._lines[i], self._newlines[i]
+        count = self._text.count("\n", base, offset)
+        if count:
+            line += count
+            newline = self._text.rfind("\n", base, offset)
+        if offset > self._offsets[-1]:
+            self._offsets.append(offset)
+            self._lines.append(line)
+            self._newlines.append(newline)
+        return line, offset - newline
+
+    def line_cols(self, offsets: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """Line and column of every offset (looked up in increasing order)."""
+        return {offset: self.line_col(offset) for offset in sorted(set(offsets))}
 
 
 # The stdlib's C scanner skips a value far faster than any Python-level tokenizer;
@@ -204,9 +224,10 @@ class _Navigator:
         root = _WS.match(text, 0).end()  # type: ignore[union-attr]
         self.values: dict[str, int] = {"": root} if root < len(text) else {}
         self.keys: dict[str, int] = {}
-        # container pointer -> (index of the next child, offset to resume at), or None
-        # once the container has been walked to its end (or found malformed).
-        self.progress: dict[str, tuple[int, int] | None] = {}
+        # container pointer -> (index of the next child, offset to resume at, whether
+        # a value starting there is still to be skipped), or None once the container
+        # has been walked to its end (or found malformed).
+        self.progress: dict[str, tuple[int, int, bool] | None] = {}
 
     def _ws(self, pos: int) -> int:
         return _WS.match(self.text, pos).end()  # type: ignore[union-attr]
@@ -228,10 +249,18 @@ class _Navigator:
             if state is None:
                 return None
         else:
-            state = (0, start + 1)
-        index, pos = state
+            state = (0, start + 1, False)
+        index, pos, pending = state
         while True:
+            if pending:  # the previous child's value still has to be skipped
+                end = _skip_value(text, pos)
+                if end < 0:
+                    self.progress[parent] = None
+                    return None
+                pos, pending = end, False
             pos = self._ws(pos)
+            if text[pos : pos + 1] == ",":
+                pos = self._ws(pos + 1)
             if pos >= len(text) or text[pos] in "}]":
                 self.progress[parent] = None
                 return None
@@ -252,16 +281,12 @@ class _Navigator:
             else:
                 child = f"{parent}/{index}"
             self.values.setdefault(child, pos)
-            end = _skip_value(text, pos)
-            if end < 0:
-                self.progress[parent] = None
-                return child if child == wanted else None
-            pos = self._ws(end)
-            if text[pos : pos + 1] == ",":
-                pos += 1
             index += 1
-            self.progress[parent] = (index, pos)
+            pending = True
             if child == wanted:
+                # Not skipped yet: the next pointer usually goes inside this value
+                # (skipping a 200 MB "shots" array just to find it costs seconds).
+                self.progress[parent] = (index, pos, True)
                 return child
 
     def offset(self, pointer: str) -> int:
@@ -278,8 +303,7 @@ def locate(text: str, pointers: Iterable[str]) -> dict[str, tuple[int, int]]:
     position of its nearest existing ancestor (a "required" error names an object
     whose member is absent), or none when the text is unreadable there."""
     nav = _Navigator(text)
-    index = LineIndex(text)
-    out: dict[str, tuple[int, int]] = {}
+    offsets: dict[str, int] = {}
     for pointer in pointers:
         if "" not in nav.values:
             break
@@ -289,5 +313,6 @@ def locate(text: str, pointers: Iterable[str]) -> dict[str, tuple[int, int]]:
             if found is None:
                 break
             current = found
-        out[pointer] = index.line_col(nav.offset(current))
-    return out
+        offsets[pointer] = nav.offset(current)
+    where = LineIndex(text).line_cols(offsets.values())
+    return {pointer: where[offset] for pointer, offset in offsets.items()}

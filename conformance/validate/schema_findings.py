@@ -9,7 +9,6 @@ every error. Errors at one location are folded into one finding: the best match
 from __future__ import annotations
 
 import reprlib
-from functools import cache
 from typing import Any
 
 import jsonschema
@@ -72,54 +71,59 @@ def _finding(
     )
 
 
-@cache
-def _shot_arrays(schema: str) -> tuple[str, ...]:
-    """Properties of ``schema`` that are plain arrays of shots (``items`` a bare $ref to
-    shot.schema.json and nothing else that an empty array could violate)."""
-    out = []
-    for name, sub in schema_registry.load_schema(schema).get("properties", {}).items():
-        if (
-            isinstance(sub, dict)
-            and sub.get("items") == {"$ref": f"{schema_registry.SHOT}.schema.json"}
-            and set(sub) <= {"type", "items", "description"}
-        ):
-            out.append(name)
-    return tuple(out)
-
-
 Located = tuple[tuple[str | int, ...], str, jsonschema.ValidationError]
 
 
-def _violations(schema: str, doc: Any) -> list[Located]:
-    """Every violation as ``(path prefix, schema name, error)``.
+def _violations(
+    schema: str, doc: Any, budget: int | None
+) -> tuple[list[Located], list[tuple[str, int]]]:
+    """Every violation as ``(path prefix, schema name, error)``, and the shots left
+    unexplained once ``budget`` explained violations are reached (None: no budget).
 
     jsonschema costs ~90 us per shot, so a file with one bad shot among 100 must not
     pay for all of them: the shot arrays are emptied for one pass over the rest of
     the document, and each shot the compiled validator rejects is explained against
-    shot.schema.json alone (equivalent: the arrays' only rule is ``items``).
+    shot.schema.json alone (equivalent: the arrays' only rule is ``items``). Past the
+    budget a rejected shot is only noted (a few us): those findings would not be
+    listed anyway.
     """
-    arrays = [a for a in _shot_arrays(schema) if isinstance(doc, dict) and type(doc.get(a)) is list]
+    arrays = schema_registry.shot_arrays_in(schema, doc)
     detailed = schema_registry.detailed_validator
     if not arrays:
-        return [((), schema, e) for e in detailed(schema).iter_errors(doc)]
+        return [((), schema, e) for e in detailed(schema).iter_errors(doc)], []
     shell = {**doc, **{a: [] for a in arrays}}
     out: list[Located] = []
+    unexplained: list[tuple[str, int]] = []
     if not schema_registry.is_valid(schema, shell):
         out.extend(((), schema, e) for e in detailed(schema).iter_errors(shell))
     shot = schema_registry.SHOT
+    explained_shots = 0
     for array in arrays:
         for index, item in enumerate(doc[array]):
             if not schema_registry.is_valid(shot, item):
-                out.extend(((array, index), shot, e) for e in detailed(shot).iter_errors(item))
-    return out
+                if budget is not None and explained_shots >= budget:
+                    unexplained.append((array, index))
+                    continue
+                errors = [((array, index), shot, e) for e in detailed(shot).iter_errors(item)]
+                explained_shots += len({tuple(e.absolute_path) for _, _, e in errors})
+                out.extend(errors)
+    return out, unexplained
 
 
-def schema_findings(schema: str, doc: Any, ref: FileRef) -> list[Finding]:
-    """Findings for every violation of schema ``schema`` in ``doc`` (none if valid)."""
+def schema_findings(
+    schema: str, doc: Any, ref: FileRef, limit: int | None = None
+) -> list[Finding]:
+    """Findings for every violation of schema ``schema`` in ``doc`` (none if valid).
+
+    With ``limit`` (the per-file listing cap of :func:`conformance.validate.report.
+    cap_per_code`), shots are explained until ``limit`` findings are in hand; each
+    further invalid shot gets one finding without the explanation, which the cap then
+    counts into its "+N more" summary.
+    """
     if schema_registry.is_valid(schema, doc):
         return []
     try:
-        errors = _violations(schema, doc)
+        errors, unexplained = _violations(schema, doc, limit)
     except RecursionError:
         return [
             ref.finding(
@@ -128,7 +132,7 @@ def schema_findings(schema: str, doc: Any, ref: FileRef) -> list[Finding]:
                 "detailed explanation.",
             )
         ]
-    if not errors:
+    if not errors and not unexplained:
         # The two validators disagree: report it rather than call the file clean.
         return [
             ref.finding(
@@ -157,4 +161,13 @@ def schema_findings(schema: str, doc: Any, ref: FileRef) -> list[Finding]:
                 rule=main.rule, hint=main.hint, more=others,
             )
         out.append(main)
+    for array, index in unexplained:
+        out.append(
+            ref.finding(
+                "SC201", json_pointer([array, index]),
+                f"{schema_registry.SHOT} schema: this shot is invalid (not explained: past "
+                "the listing limit; --verbose explains every shot).",
+                rule="unexplained",
+            )
+        )
     return out

@@ -1,19 +1,32 @@
-"""Benchmark: ``seqcheck validate`` vs check-jsonschema vs an orjson parse floor.
+"""Benchmark: ``seqcheck validate`` against floors measured in the same run.
 
 Run on demand (not collected by pytest)::
 
-    /work/venv/bin/python tests/benchmarks/bench_validate.py [--files 1000] [--shots 100]
+    .venv/bin/python tests/benchmarks/bench_validate.py [--case clean] [--files 1000] ...
 
-Generates a project of FILES sequence files x SHOTS shots in a temp folder, then
-measures three whole processes in the same run (wall time, best of --repeat rounds
-that alternate seqcheck and the floor, and peak RSS from wait4):
+Every case generates its project(s) in a temp folder, then runs whole processes in
+interleaved rounds (every command once per round, ``--repeat`` rounds) and reports per
+command the median wall time, median CPU time and highest peak RSS (from wait4), and
+the ratio of the medians. Cases:
 
-- ``seqcheck validate PROJECT`` (file, schema and project-level rules);
-- ``check-jsonschema --schemafile schemas/sequence.schema.json sequences/*.json``
-  (schema only; ``--base-uri`` lets it resolve ``shot.schema.json`` offline);
-- a floor script that only reads and parses every file with orjson.
-
-Targets (issue 4): >= 5x faster than check-jsonschema, <= 3x the floor, <= 150 MB RSS.
+``clean`` (issue 12)
+    FILES sequence files x SHOTS shots. ``seqcheck validate`` vs a floor script that
+    only reads and parses every file with orjson (target <= 1.5x), and
+    ``check-jsonschema`` on the sequence files (schema only; from the ``bench`` extra:
+    ``pip install -e '.[bench]'``; the case stops before generating anything when it
+    is missing; ``--no-check-jsonschema`` skips it). Target: keep the lead (>= 5x).
+``legacy`` (issue 14)
+    A project.json with LEGACY_SHOTS legacy shots (one SC307 finding each) vs the same
+    project with the shots naming no sequence (same size, no finding): the findings
+    should cost little (target: about the clean time).
+``huge`` (issue 14)
+    The same pair with HUGE_SHOTS shots (~214 MB of project.json by default).
+``bad-shots`` (issue 14)
+    One sequence file (~4.3 MB) of BAD_SHOTS shots that each violate the shot schema,
+    vs the orjson floor of the same file and validate of a clean file of the same size.
+``dup-keys`` (issue 14)
+    One sequence file whose shots repeat their "id" key (BAD_SHOTS duplicates), vs the
+    same two references.
 """
 
 from __future__ import annotations
@@ -21,10 +34,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,10 +52,19 @@ project = sys.argv[1]
 with open(os.path.join(project, "project.json"), "rb") as f:
     orjson.loads(f.read())
 folder = os.path.join(project, "sequences")
-for name in sorted(os.listdir(folder)):
-    with open(os.path.join(folder, name), "rb") as f:
-        orjson.loads(f.read())
+if os.path.isdir(folder):
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            orjson.loads(f.read())
 """
+
+PROJECT_HEAD = {
+    "schema_version": "1.0",
+    "project_name": "Benchmark",
+    "created_at": "2026-01-20T10:00:00.000Z",
+    "modified_at": "2026-01-20T10:00:00.000Z",
+    "storycore_version": "1.0.0",
+}
 
 
 def make_shot(seq_id: str, n: int) -> dict[str, object]:
@@ -91,11 +116,7 @@ def generate(root: Path, files: int, shots: int, broken: bool = False) -> int:
     every file ends before it starts (SC310): a finding at the end of every file, the
     worst case for locating line and column."""
     project = {
-        "schema_version": "1.0",
-        "project_name": "Benchmark",
-        "created_at": "2026-01-20T10:00:00.000Z",
-        "modified_at": "2026-01-20T10:00:00.000Z",
-        "storycore_version": "1.0.0",
+        **PROJECT_HEAD,
         "shots": [],
         "metadata": {"sequences": files, "totalShots": files * shots},
     }
@@ -122,72 +143,126 @@ def generate(root: Path, files: int, shots: int, broken: bool = False) -> int:
     return total
 
 
-def measure(cmd: list[str], cwd: Path) -> tuple[float, float, int, float]:
+def generate_legacy(root: Path, shots: int, named: bool) -> int:
+    """A project.json holding ``shots`` legacy shots; with ``named`` each names a
+    sequence that has no file (SC307), else the membership key is renamed to one of
+    the same length (an unknown field: no finding). Returns the file size."""
+    root.mkdir(parents=True)
+    key = "sequencePlanId" if named else "sequencePlanIx"
+    with (root / "project.json").open("w", encoding="utf-8") as out:
+        head = json.dumps({**PROJECT_HEAD, "shots": []}, indent=2)
+        out.write(head[: head.rindex("[]")] + "[\n")
+        for n in range(shots):
+            shot = make_shot(f"{n % 1000:03d}", n + 1)
+            shot[key] = shot.pop("sequencePlanId")
+            text = json.dumps(shot, indent=2, ensure_ascii=False)
+            out.write("    " + text.replace("\n", "\n    ") + (",\n" if n < shots - 1 else "\n"))
+        out.write("  ]\n}\n")
+    return (root / "project.json").stat().st_size
+
+
+def generate_one_file(root: Path, shots: int, kind: str) -> int:
+    """A project with one sequence file of ``shots`` small shots: ``bad`` shots violate
+    the shot schema (a numeric id), ``dup`` shots repeat their "id" key, ``clean``
+    shots are valid and padded to the same size. Returns the file's size."""
+    (root / "sequences").mkdir(parents=True)
+    (root / "project.json").write_text(json.dumps(PROJECT_HEAD, indent=2) + "\n")
+    items = []
+    for n in range(shots):
+        if kind == "bad":
+            items.append(f'    {{"id": {10**9 + n}, "notes": "a bad shot"}}')
+        elif kind == "dup":
+            items.append(f'    {{"id": "s{n:07d}", "id": "s{n:07d}", "notes": "x"}}')
+        else:
+            items.append(f'    {{"id": "s{n:07d}", "notes": "a good shot"}}')
+    text = '{\n  "id": "001",\n  "shots": [\n' + ",\n".join(items) + "\n  ]\n}\n"
+    path = root / "sequences" / "sequence_001.json"
+    path.write_text(text, encoding="utf-8")
+    return path.stat().st_size
+
+
+Run = tuple[float, float, int, float]  # wall s, peak RSS MB, exit code, CPU s
+
+
+def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
     """(wall seconds, peak RSS in MB, exit code, CPU seconds) of one whole process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+    )
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode(errors="replace").strip()
+    proc.stderr.close()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.stderr is not None:
-        err = proc.stderr.read().decode(errors="replace").strip()
-        proc.stderr.close()
-        if err:
-            print(f"  stderr of {cmd[0]}: {err[:300]}")
+    if err and proc.returncode not in (0, 1):
+        print(f"  stderr of {cmd[0]}: {err[-300:]}")
     return wall, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
-def best_interleaved(
-    commands: dict[str, list[str]], cwd: Path, repeat: int
-) -> dict[str, tuple[float, float, int, float]]:
-    """Run the commands in turn, ``repeat`` rounds; per command the best wall time,
-    the highest peak RSS, the last exit code and the least CPU time. Interleaving
-    makes a burst of load from other processes hit every command alike."""
-    runs: dict[str, list[tuple[float, float, int, float]]] = {name: [] for name in commands}
+def interleaved(commands: dict[str, list[str]], cwd: Path, repeat: int) -> dict[str, Run]:
+    """Run the commands in turn, ``repeat`` rounds; per command the median wall and CPU
+    time, the highest peak RSS and the last exit code. Interleaving makes a burst of
+    load from other processes hit every command alike; medians ignore one-off bursts."""
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
     for _ in range(repeat):
         for name, cmd in commands.items():
             runs[name].append(measure(cmd, cwd))
     return {
-        name: (min(r[0] for r in rs), max(r[1] for r in rs), rs[-1][2], min(r[3] for r in rs))
+        name: (
+            statistics.median(r[0] for r in rs),
+            max(r[1] for r in rs),
+            rs[-1][2],
+            statistics.median(r[3] for r in rs),
+        )
         for name, rs in runs.items()
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", type=int, default=1000)
-    parser.add_argument("--shots", type=int, default=100, help="shots per file")
-    parser.add_argument("--repeat", type=int, default=5, help="runs of seqcheck and the floor")
-    parser.add_argument("--repeat-baseline", type=int, default=1, help="runs of check-jsonschema")
-    parser.add_argument(
-        "--with-findings",
-        action="store_true",
-        help="also time a copy with a finding at the end of every file (no target)",
-    )
-    args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory(prefix="seqcheck-bench-") as tmp:
-        project = Path(tmp) / "project"
-        size = generate(project, args.files, args.shots)
+def show(runs: dict[str, Run]) -> None:
+    for name, (wall, rss, code, cpu) in runs.items():
         print(
-            f"project: {args.files} files, {args.files * args.shots} shots, "
-            f"{size / 1e6:.0f} MB of JSON"
+            f"  {name:<28} {wall:8.2f} s wall  {cpu:8.2f} s CPU  {rss:7.0f} MB peak RSS  "
+            f"exit {code}"
         )
+
+
+def seqcheck(project: Path) -> list[str]:
+    return [str(BIN / "seqcheck"), "validate", str(project)]
+
+
+def floor(project: Path) -> list[str]:
+    return [sys.executable, "-c", FLOOR, str(project)]
+
+
+def case_clean(tmp: Path, args: argparse.Namespace) -> bool:
+    checker = shutil.which("check-jsonschema", path=str(BIN)) or shutil.which("check-jsonschema")
+    if checker is None and not args.no_check_jsonschema:
+        print(
+            "check-jsonschema is not installed: it comes with the bench extra "
+            "(pip install -e '.[bench]'); or pass --no-check-jsonschema to skip it.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    project = tmp / "clean"
+    size = generate(project, args.files, args.shots)
+    print(
+        f"clean: {args.files} files, {args.files * args.shots} shots, {size / 1e6:.0f} MB of JSON"
+    )
+    runs = interleaved(
+        {"seqcheck validate": seqcheck(project), "orjson floor": floor(project)},
+        project,
+        args.repeat,
+    )
+    if checker is not None and not args.no_check_jsonschema:
         schema = REPO / "schemas" / "sequence.schema.json"
         files = sorted(str(p) for p in (project / "sequences").iterdir())
-        runs = best_interleaved(
-            {
-                "seqcheck validate": [str(BIN / "seqcheck"), "validate", str(project), "--quiet"],
-                "orjson floor": [sys.executable, "-c", FLOOR, str(project)],
-            },
-            project,
-            args.repeat,
-        )
         runs.update(
-            best_interleaved(
+            interleaved(
                 {
                     "check-jsonschema": [
-                        str(BIN / "check-jsonschema"),
+                        checker,
                         "--base-uri",
                         schema.as_uri(),
                         "--schemafile",
@@ -199,47 +274,121 @@ def main() -> int:
                 args.repeat_baseline,
             )
         )
-        for name, (wall, rss, code, cpu) in runs.items():
-            print(
-                f"{name:<18} {wall:7.2f} s wall  {cpu:7.2f} s CPU  {rss:6.0f} MB peak RSS  "
-                f"exit {code}"
-            )
-        ours, floor, baseline = (
-            runs["seqcheck validate"],
-            runs["orjson floor"],
-            runs["check-jsonschema"],
-        )
-        speedup = baseline[0] / ours[0]
-        over_floor = ours[0] / floor[0]
-        print(f"speed-up vs check-jsonschema: {speedup:.1f}x   (target >= 5x)")
-        print(f"time vs orjson floor:         {over_floor:.2f}x  (target <= 3x)")
-        print(
-            f"(CPU time, less sensitive to other load: {baseline[3] / ours[3]:.1f}x faster "
-            f"than check-jsonschema, {ours[3] / floor[3]:.2f}x the floor)"
-        )
-        print(f"seqcheck peak RSS:            {ours[1]:.0f} MB  (target <= 150 MB)")
-        ok = (
-            speedup >= 5
-            and over_floor <= 3
-            and ours[1] <= 150
-            and ours[2] == 0
-            and baseline[2] == 0
-        )
-        print("all targets met" if ok else "TARGET MISSED")
-        if args.with_findings:
-            broken = Path(tmp) / "broken"
-            generate(broken, args.files, args.shots, broken=True)
-            wall, rss, code, _ = best_interleaved(
-                {"broken": [str(BIN / "seqcheck"), "validate", str(broken), "--quiet"]},
-                broken,
-                args.repeat,
-            )["broken"]
-            print(
-                f"with a finding at the end of every file: {wall:.2f} s, {rss:.0f} MB, "
-                f"exit {code}; {wall / ours[0]:.2f}x the clean run, "
-                f"{wall / floor[0]:.2f}x the floor"
-            )
-        return 0 if ok else 1
+    show(runs)
+    ours, base = runs["seqcheck validate"], runs["orjson floor"]
+    ratio = ours[0] / base[0]
+    ok = ratio <= 1.5 and ours[2] == 0
+    print(
+        f"  validate / orjson floor: {ratio:.2f}x wall, {ours[3] / base[3]:.2f}x CPU "
+        "(target <= 1.5x)"
+    )
+    if "check-jsonschema" in runs:
+        speedup = runs["check-jsonschema"][0] / ours[0]
+        print(f"  speed-up vs check-jsonschema: {speedup:.1f}x (target >= 5x)")
+        ok = ok and speedup >= 5
+    return ok
+
+
+def _pair(tmp: Path, name: str, make: Callable[[Path, bool], int], repeat: int) -> bool:
+    bad, good = tmp / f"{name}-findings", tmp / f"{name}-clean"
+    size = make(bad, True)
+    make(good, False)
+    print(f"{name}: project.json of {size / 1e6:.0f} MB")
+    runs = interleaved(
+        {
+            "validate (findings)": seqcheck(bad),
+            "validate (clean, same size)": seqcheck(good),
+            "orjson floor": floor(bad),
+        },
+        tmp,
+        repeat,
+    )
+    show(runs)
+    ours, clean, base = (
+        runs["validate (findings)"], runs["validate (clean, same size)"], runs["orjson floor"]
+    )
+    ratio = ours[0] / clean[0]
+    print(
+        f"  findings / clean: {ratio:.2f}x wall, {ours[3] / clean[3]:.2f}x CPU (target: about "
+        f"1x); findings / floor: {ours[0] / base[0]:.2f}x wall, {ours[3] / base[3]:.2f}x CPU"
+    )
+    return ratio <= 1.5
+
+
+def case_legacy(tmp: Path, args: argparse.Namespace) -> bool:
+    return _pair(
+        tmp,
+        "legacy",
+        lambda root, named: generate_legacy(root, args.legacy_shots, named),
+        args.repeat,
+    )
+
+
+def case_huge(tmp: Path, args: argparse.Namespace) -> bool:
+    return _pair(
+        tmp,
+        "huge",
+        lambda root, named: generate_legacy(root, args.huge_shots, named),
+        args.repeat_huge,
+    )
+
+
+def _one_file(tmp: Path, kind: str, args: argparse.Namespace) -> bool:
+    bad, good = tmp / kind, tmp / f"{kind}-clean"
+    size = generate_one_file(bad, args.bad_shots, kind)
+    generate_one_file(good, args.bad_shots, "clean")
+    print(f"{kind}: one sequence file of {args.bad_shots} shots, {size / 1e6:.1f} MB")
+    runs = interleaved(
+        {
+            f"validate ({kind})": seqcheck(bad),
+            "validate (clean file)": seqcheck(good),
+            "orjson floor": floor(bad),
+        },
+        tmp,
+        args.repeat,
+    )
+    show(runs)
+    ours, clean, base = (
+        runs[f"validate ({kind})"], runs["validate (clean file)"], runs["orjson floor"]
+    )
+    print(
+        f"  {kind} / clean: {ours[0] / clean[0]:.2f}x wall, {ours[3] / clean[3]:.2f}x CPU; "
+        f"{kind} / floor: {ours[0] / base[0]:.2f}x wall, {ours[3] / base[3]:.2f}x CPU "
+        "(no target: linear, and listed findings capped)"
+    )
+    return ours[2] == 1
+
+
+CASES: dict[str, Callable[[Path, argparse.Namespace], bool]] = {
+    "clean": case_clean,
+    "legacy": case_legacy,
+    "huge": case_huge,
+    "bad-shots": lambda tmp, args: _one_file(tmp, "bad", args),
+    "dup-keys": lambda tmp, args: _one_file(tmp, "dup", args),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--case", choices=[*CASES, "all"], default="clean")
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--shots", type=int, default=100, help="shots per file (clean)")
+    parser.add_argument("--legacy-shots", type=int, default=40_000)
+    parser.add_argument("--huge-shots", type=int, default=175_000)
+    parser.add_argument("--bad-shots", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--repeat-huge", type=int, default=3)
+    parser.add_argument("--repeat-baseline", type=int, default=1, help="check-jsonschema runs")
+    parser.add_argument("--no-check-jsonschema", action="store_true")
+    args = parser.parse_args()
+    names = list(CASES) if args.case == "all" else [args.case]
+    ok = True
+    scratch = os.environ.get("BENCH_DIR")
+    with tempfile.TemporaryDirectory(prefix="seqcheck-bench-", dir=scratch) as tmp:
+        for name in names:
+            ok = CASES[name](Path(tmp), args) and ok
+    print("all targets met" if ok else "TARGET MISSED")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -15,11 +15,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.errors import ErrorCode, SeqcheckError
-from conformance.jsonio import dump_bytes, dump_checked_bytes, parse_bytes
+from conformance.jsonio import (
+    copy_value,
+    deep_recursion,
+    dump_bytes,
+    dump_checked_bytes,
+    encode_exact,
+    json_equal,
+    parse_bytes,
+)
+from conformance.limits import MAX_DEPTH, MAX_INT_DIGITS
 
 
 def reference_form(doc: Any) -> bytes:
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """The reference encoder: the stdlib's (pure Python with ``indent``, recursive),
+    given the recursion depth that documents up to MAX_DEPTH levels need."""
+    with deep_recursion(frames_per_level=3):
+        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 AWKWARD_FLOATS = st.sampled_from(
@@ -44,12 +56,53 @@ documents = st.recursive(
 )
 
 
+BIG_INTS = st.builds(
+    lambda digits, sign: sign * int("7" * digits),
+    st.sampled_from([19, 20, 21, 40, 400, MAX_INT_DIGITS - 1, MAX_INT_DIGITS]),
+    st.sampled_from([1, -1]),
+)
+
+
+@st.composite
+def deep(draw: st.DrawFn, inner: st.SearchStrategy[Any]) -> Any:
+    """A value wrapped in arrays/objects to a depth around orjson's 254-level encoder
+    limit or up to MAX_DEPTH (every container of the result counted)."""
+    levels = draw(st.sampled_from([253, 254, 255, 600, MAX_DEPTH - 1]))
+    value = draw(inner)
+    extra = 1 if isinstance(value, (dict, list)) and value else 0
+    for i in range(levels - extra):
+        value = {draw(st.sampled_from(["k", "é", ""])): value} if i % 3 == 0 else [value]
+    return value
+
+
 @settings(max_examples=150, deadline=None)
 @given(documents)
 def test_fast_dump_is_byte_identical_to_the_reference_form(doc: Any) -> None:
     expected = reference_form(doc)
     assert dump_bytes(doc) == expected
     assert dump_checked_bytes(doc) == expected
+    assert encode_exact(doc) == expected
+
+
+# The reference encoder needs ~0.3 s for a document 1000 levels deep.
+@settings(max_examples=12, deadline=None)
+@given(st.one_of(deep(st.one_of(leaves, BIG_INTS)), st.lists(BIG_INTS, max_size=3)))
+def test_encoders_agree_on_big_integers_and_deep_nesting(doc: Any) -> None:
+    """orjson refuses integers beyond 64 bits and nesting past 254 levels; the exact
+    encoder takes over with the same bytes, up to MAX_DEPTH."""
+    expected = reference_form(doc)
+    assert dump_bytes(doc) == expected
+    assert encode_exact(doc) == expected
+    assert dump_bytes(parse_bytes(expected)) == expected  # and it reads back
+
+
+@settings(max_examples=60, deadline=None)
+@given(documents)
+def test_copy_value_is_an_equal_independent_copy(doc: Any) -> None:
+    copied = copy_value(doc)
+    assert reference_form(copied) == reference_form(doc)
+    if isinstance(doc, (dict, list)) and doc:
+        assert copied is not doc
 
 
 @settings(max_examples=100, deadline=None)
@@ -109,3 +162,29 @@ def test_valid_paths_never_import_jsonschema() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+@settings(max_examples=80, deadline=None)
+@given(documents, documents)
+def test_json_equal_is_equality_of_canonical_bytes_up_to_key_order(a: Any, b: Any) -> None:
+    def canonical(doc: Any) -> bytes:
+        if isinstance(doc, dict):
+            return b"{" + b",".join(
+                reference_form(k) + canonical(v) for k, v in sorted(doc.items())
+            ) + b"}"
+        if isinstance(doc, list):
+            return b"[" + b",".join(canonical(v) for v in doc) + b"]"
+        return reference_form(doc)
+
+    assert json_equal(a, a) and json_equal(a, copy_value(a))
+    assert json_equal(a, b) == (canonical(a) == canonical(b))
+
+
+def test_json_equal_tells_types_apart_at_any_depth() -> None:
+    assert not json_equal({"x": 1}, {"x": True}) and not json_equal([1], [1.0])
+    assert not json_equal(0.0, -0.0) and json_equal({"a": 1, "b": 2}, {"b": 2, "a": 1})
+    deep_a: Any = 1
+    deep_b: Any = 1
+    for _ in range(MAX_DEPTH - 1):
+        deep_a, deep_b = [deep_a], [deep_b]
+    assert json_equal(deep_a, deep_b)

@@ -66,7 +66,7 @@ def test_valid_update_never_runs_the_explaining_validator(
     store.update_shot("seq-1", "shot-1-2", {"notes": "x", "timing": {"duration": 2.5}})
     store.get_all_sequences()
     # An invalid update is where the explanation is needed: it is asked for then.
-    with pytest.raises(AssertionError, match="detailed validator used for a valid sequence"):
+    with pytest.raises(AssertionError, match="detailed validator used for a valid shot"):
         store.update_shot("seq-1", "shot-1-2", {"number": 0})
 
 

@@ -275,3 +275,39 @@ def click_unstyle(text: str) -> str:
     import click
 
     return click.unstyle(text)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_non_utf8_file_name_is_reported_in_every_format(tmp_path: Path, fmt: str) -> None:
+    """A stray file whose name is not UTF-8 (b'\\xff') is an SC313 shown as '\\xff',
+    with -o (strict UTF-8 file) as on stdout; no traceback."""
+    root = tmp_path / "p"
+    (root / "sequences").mkdir(parents=True)
+    (root / "project.json").write_text('{"schema_version": "1.0", "project_name": "x"}')
+    (root / "sequences" / os.fsdecode(b"bad\xff.json")).write_bytes(b"{}")
+    out = tmp_path / "report.out"
+    result = run("p", "--format", fmt, "-o", str(out), cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    text = out.read_bytes().decode("utf-8")  # strict: a lone surrogate would fail
+    # \xff as text; JSON escapes the backslash; SARIF percent-encodes it.
+    assert any(shown in text for shown in ("bad\\xff.json", "bad\\\\xff.json", "bad%5Cxff.json"))
+    stdout = run("p", "--format", fmt, cwd=tmp_path)
+    assert stdout.exit_code == 0
+    assert stdout.output.encode("utf-8").decode("utf-8") == text
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_non_utf8_project_folder_name_in_every_format(tmp_path: Path, fmt: str) -> None:
+    """A project folder whose name is not UTF-8 is shown with '\\xff' in every format,
+    also with -o (a strict UTF-8 file); no traceback."""
+    name = os.fsdecode(b"proj\xff")
+    root = tmp_path / name
+    (root / "sequences").mkdir(parents=True)
+    (root / "project.json").write_text('{"schema_version": "1.0", "project_name": "x"}')
+    (root / "sequences" / "sequence_001.json").write_text('{"id": "001", "shots": [], "x": 1,')
+    out = tmp_path / "report.out"
+    result = run(name, "--format", fmt, "-o", str(out), cwd=tmp_path)
+    assert result.exit_code == 1, result.output
+    text = out.read_bytes().decode("utf-8")  # strict: a lone surrogate would fail
+    assert any(shown in text for shown in ("proj\\xff", "proj\\\\xff", "proj%5Cxff"))
+    assert "SC104" in text

@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.limits import MAX_STRING_CHARS
 from conformance.validate.finding import FileRef
 from conformance.validate.parsing import parse
 from conformance.validate.positions import LineIndex, locate, scan
@@ -148,11 +149,13 @@ def test_scanner_is_bounded_on_deep_text() -> None:
 
 
 def test_huge_string() -> None:
-    big = "x" * 20_000_000
+    big = "x" * MAX_STRING_CHARS
     raw = b'{"id": "001", "shots": [{"id": "a", "notes": "' + big.encode() + b'"}]}'
     assert _codes(raw) == []
     raw = b'{"id": "001", "shots": [{"id": "a", "notes": "' + big.encode() + b'"}], "id": "2"}'
     assert _codes(raw) == ["SC105"]
+    raw = b'{"id": "001", "shots": [{"id": "a", "notes": "' + big.encode() + b'x"}]}'
+    assert _codes(raw) == ["SC116"]
 
 
 def test_binary_garbage_never_crashes() -> None:
@@ -174,3 +177,45 @@ def test_locate_agrees_with_the_full_scanner(doc: Any, indent: int | None, data:
     chosen = data.draw(st.lists(st.sampled_from(pointers), max_size=6)) if pointers else []
     located = locate(text, chosen)
     assert located == {p: index.line_col(full.positions[p]) for p in chosen}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from("ab\n"), max_size=60),
+    data=st.data(),
+)
+def test_line_index_in_any_lookup_order(text: str, data: Any) -> None:
+    offsets = data.draw(st.lists(st.integers(0, len(text)), max_size=12))
+    index = LineIndex(text)
+    for offset in offsets:
+        line = text.count("\n", 0, offset) + 1
+        assert index.line_col(offset) == (line, offset - text.rfind("\n", 0, offset))
+
+
+class _CountingText(str):
+    """A text that adds up how many characters LineIndex scans."""
+
+    scanned = 0
+
+    def count(self, sub: str, start: Any = None, end: Any = None) -> int:  # type: ignore[override]
+        _CountingText.scanned += (len(self) if end is None else end) - (start or 0)
+        return super().count(sub, start, end)
+
+    def rfind(self, sub: str, start: Any = None, end: Any = None) -> int:  # type: ignore[override]
+        _CountingText.scanned += (len(self) if end is None else end) - (start or 0)
+        return super().rfind(sub, start, end)
+
+
+def test_positions_cost_one_pass_however_many_lookups() -> None:
+    """10k findings in one file: line/column of all of them scan the text about once
+    (counting from the file start for each was quadratic: 222 s at 40k shots)."""
+    lines = [f'  {{"id": "s{n}"}},\n' for n in range(10_000)]
+    text = _CountingText("".join(lines))
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line))
+    offsets = [start + 3 for start in reversed(starts)]  # asked last line first
+    _CountingText.scanned = 0
+    where = LineIndex(text).line_cols(offsets)
+    assert where[offsets[0]] == (10_000, 4)
+    assert _CountingText.scanned <= 2 * len(text)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.validate.codes import Severity
-from conformance.validate.finding import Finding
+from conformance.validate.finding import Finding, printable
 from conformance.validate.report import ValidationReport
 
 #: format name -> module implementing ``render``.
@@ -56,14 +56,15 @@ def render(name: str, reports: Sequence[ValidationReport], options: RenderOption
 
 def display_path(path: Path, base: Path) -> str:
     """``path`` relative to ``base`` when it is below it, else as given; always with
-    ``/`` separators (SARIF URIs, annotations and golden files need one form)."""
+    ``/`` separators (SARIF URIs, annotations and golden files need one form), and
+    encodable as UTF-8 (an undecodable byte of a folder name shows as ``\\xNN``)."""
     try:
         rel = os.path.relpath(path, base)
     except ValueError:  # another drive on Windows
-        return path.as_posix()
+        return printable(path.as_posix())
     if rel == ".." or rel.startswith(".." + os.sep):
-        return path.as_posix()
-    return Path(rel).as_posix()
+        return printable(path.as_posix())
+    return printable(Path(rel).as_posix())
 
 
 def finding_path(finding: Finding, base: Path) -> str:
