@@ -218,18 +218,6 @@ def _check_usage(flags: dict[str, bool], force: bool, orphans: str | None,
     return mode
 
 
-_EPILOG = """\b
-Examples:
-  seqcheck migrate examples/legacy-project --dry-run          the plan; nothing changes
-  seqcheck migrate examples/legacy-project --dry-run -f json  the plan as JSON
-  cp -r examples/legacy-project legacy && seqcheck migrate legacy
-  seqcheck migrate legacy --verify                            prove nothing was lost
-  seqcheck migrate legacy --rollback                          originals back, byte for byte
-  seqcheck migrate dialog --repair                            split a New Project dialog file
-  seqcheck migrate -r ~/StoryCoreProjects --fail-fast         a batch, with a summary table
-  seqcheck validate legacy                                    check the result"""
-
-
 def _wants_json(args: Sequence[str]) -> bool:
     args = list(args)
     for i, arg in enumerate(args):
@@ -258,6 +246,21 @@ class _MigrateCommand(click.Command):
             click.echo(_usage_document(exc.format_message()))
             click.echo(f"seqcheck migrate: {exc.format_message()}", err=True)
             ctx.exit(int(ExitCode.USAGE))
+
+
+_EPILOG = """\b
+Examples:
+  seqcheck migrate examples/legacy-project --dry-run          the plan; nothing changes
+  seqcheck migrate examples/legacy-project --dry-run -f json  the plan as JSON
+  cp -r examples/legacy-project legacy && seqcheck migrate legacy
+  seqcheck migrate legacy --verify                            prove nothing was lost
+  seqcheck migrate legacy --rollback                          originals back, byte for byte
+  seqcheck migrate legacy --history                           the runs in .seqcheck/runs
+  seqcheck migrate legacy --prune --keep 1                    drop all but the newest run
+  seqcheck migrate dialog --repair                            split a New Project dialog file
+  seqcheck migrate -r ~/StoryCoreProjects --fail-fast         a batch, with a summary table
+  seqcheck migrate -r -j 4 ~/StoryCoreProjects                four projects at a time
+  seqcheck validate legacy                                    check the result"""
 
 
 @click.command("migrate", cls=_MigrateCommand, epilog=_EPILOG)

@@ -432,3 +432,34 @@ def test_a_backup_linking_out_is_bad_record(tmp_path: Path, canary: Any) -> None
     assert "outside the project" in result.output
     assert listing(root) == before
     canary()
+
+
+_JOURNAL_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 2**70), st.text(max_size=4),
+    st.sampled_from(["done", "in-progress", ".project.json.lock"]),
+    st.lists(_TRICKY_PATHS | st.sampled_from([".project.json.lock", "/tmp/x.lock"]),
+             max_size=3))
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.dictionaries(
+    st.sampled_from(["format", "state", "completed", "total", "sidecars", "extra"]),
+    _JOURNAL_VALUES, min_size=1, max_size=3))
+def test_fuzzed_journals_never_crash_nor_touch_outside(
+    tmp_path: Path, migrated_template: Path, changes: dict[str, Any]
+) -> None:
+    work = tmp_path / "fuzz-journal"
+    shutil.rmtree(work, ignore_errors=True)
+    canary_dir = _canary(work)
+    canary_before = _snapshot(canary_dir)
+    root = work / "p"
+    shutil.copytree(migrated_template, root)
+    doc = json.loads((root / JOURNAL).read_bytes())
+    doc.update(changes)
+    (root / JOURNAL).write_text(json.dumps(doc), "utf-8")
+    for operation in (lambda: rollback(root, force=True), lambda: verify(root),
+                      lambda: plan(root), lambda: apply(root, now=NOW)):
+        with contextlib.suppress(SeqcheckError):  # any other exception fails the test
+            operation()
+    assert _snapshot(canary_dir) == canary_before
