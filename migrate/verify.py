@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from conformance.documents import LEGACY_ARRAYS, shot_sequence_id
 from conformance.errors import SeqcheckError
+from conformance.jsonio import json_equal
 from conformance.layout import PROJECT_FILE
 from migrate import runs
 from migrate.errors import quote
@@ -58,11 +59,13 @@ def _locations(snap: Snapshot) -> Iterator[_Location]:
 
 
 def _matches(loc: _Location, copies: list[dict[str, Any]]) -> bool:
+    # json_equal, not ==: iterative (a shot nested past ~1000 levels made == raise
+    # RecursionError after the shot had moved) and strict about 1 / 1.0 / true.
     for original in copies:
-        if loc.shot == original:
+        if json_equal(loc.shot, original):
             return True
         if (loc.holder is not None and "sequencePlanId" not in original
-                and loc.shot == {**original, "sequencePlanId": loc.holder}):
+                and json_equal(loc.shot, {**original, "sequencePlanId": loc.holder})):
             return True
     return False
 
