@@ -22,6 +22,7 @@ from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
 from conformance.jsonio import dump_bytes
 from conformance.layout import sequences_dir, temp_name_for
+from conformance.projectfs import ProjectFS
 from conformance.reference import ReferenceStore
 from conformance.reference.index import SequenceIndex
 from conformance.reference.store import _check_updates
@@ -363,11 +364,6 @@ class FloatsRounded(_Broken):
             doc[key] = _rounded(value)  # THE DEFECT: every float of the written file
 
 
-class _LinkFollowingIndex(SequenceIndex):
-    def _inside_project(self, path: str | Path) -> bool:
-        return True  # THE DEFECT: links are followed wherever they lead
-
-
 class LinksFollowed(_Broken):
     """A sequence file, or sequences/ itself, linking out of the project is followed."""
 
@@ -375,7 +371,10 @@ class LinksFollowed(_Broken):
 
     def __init__(self, project_dir: Any, **kwargs: Any) -> None:
         super().__init__(project_dir, **kwargs)
-        self._index = _LinkFollowingIndex(sequences_dir(self.project))
+        # THE DEFECT: the index's path policy is rooted at "/", so every link is "inside".
+        self._index = SequenceIndex(
+            sequences_dir(self.project).absolute(), ProjectFS(Path(os.sep))
+        )
 
 
 class WritesOutside(_Broken):
