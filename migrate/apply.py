@@ -39,6 +39,7 @@ from migrate.errors import (
     quote,
     unexpected,
 )
+from migrate.gc_pause import gc_paused
 from migrate.model import (
     ApplyResult,
     FileChange,
@@ -302,8 +303,13 @@ def apply(
     too, ``MIGRATE_INCOMPLETE`` (with ``completed``/``total``) and the same call
     resumes the migration.
     """
-    options = options or Options()
-    root = project_root(project)
+    with gc_paused():
+        return _apply(project_root(project), options or Options(), now, verify_after,
+                      lock_timeout, on_step)
+
+
+def _apply(root: Path, options: Options, now: str | None, verify_after: bool,
+           lock_timeout: float, on_step: StepCallback | None) -> ApplyResult:
     when = migration_time(now)
     early = _preflight(root, options, when)
     if early is not None and not early.plan.has_work:

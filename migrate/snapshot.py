@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,18 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
     verification, where the validator judges the rest and a backup was checked when
     it was taken.
     """
+    project_raw, project, findings = read_project(root, checked=checked)
+    had_dir = project_files.list_names(root, SEQUENCES_DIR) is not None
+    sequences = list(iter_sequences(root, checked=checked))
+    if checked:
+        _check_duplicates(sequences, root / SEQUENCES_DIR)
+    return Snapshot(project_raw, project, tuple(sequences), had_dir, findings)
+
+
+def read_project(root: Path, *, checked: bool = True
+                 ) -> tuple[bytes, dict[str, Any], tuple[tuple[str, str], ...]]:
+    """project.json of ``root``: its bytes, its document and (``checked``) its schema
+    findings, read as :func:`read_snapshot` reads it."""
     project_path = root / PROJECT_FILE
     project_raw = project_files.read(root, PROJECT_FILE)
     if project_raw is None:
@@ -214,18 +227,20 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
             "that holds project.json.",
             file=project_path,
         )
-    findings: tuple[tuple[str, str], ...] = ()
     if checked:
         project = check_project_doc(parse_bytes(project_raw, file=project_path), project_path)
-        findings = project_schema_findings(project)
-    else:
-        project = _object(_parse_fast(project_raw, project_path), project_path)
+        return project_raw, project, project_schema_findings(project)
+    return project_raw, _object(_parse_fast(project_raw, project_path), project_path), ()
+
+
+def iter_sequences(root: Path, *, checked: bool = True) -> Iterator[SequenceInput]:
+    """The sequence files of ``root`` in name order, one at a time (so a caller that
+    looks at each once holds one file's document, not all), read as
+    :func:`read_snapshot` reads them (without its check of duplicate ids)."""
     folder = root / SEQUENCES_DIR
     listed = project_files.list_names(root, SEQUENCES_DIR)
-    had_dir = listed is not None
     names = [n for n in listed or []
              if is_sequence_file_name(n) or field_shapes.may_be_app_sequence_file(n)]
-    sequences = []
     for name in names:
         path = folder / name
         if not is_sequence_file_name(name):
@@ -233,17 +248,14 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
             # file (the validator's SC313) and is neither read further nor touched.
             candidate = _app_file(root, path, name)
             if candidate is not None:
-                sequences.append(candidate)
+                yield candidate
             continue
         raw = _read_sequence(root, path, name)
         doc = parse_bytes(raw, file=path) if checked else _object(_parse_fast(raw, path), path)
         if checked and not (isinstance(doc, dict) and "id" not in doc):
             # Files with an id must be valid; id-less ones are judged by detect.py.
             _check_sequence(doc, name, path)
-        sequences.append(SequenceInput(name, raw, doc))
-    if checked:
-        _check_duplicates(sequences, folder)
-    return Snapshot(project_raw, project, tuple(sequences), had_dir, findings)
+        yield SequenceInput(name, raw, doc)
 
 
 def _read_sequence(root: Path, path: Path, name: str) -> bytes:

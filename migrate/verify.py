@@ -17,8 +17,12 @@ Without a run (a project never migrated by seqcheck) only the last two apply.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
+
+import orjson
 
 from conformance.documents import LEGACY_ARRAYS, shot_sequence_id
 from conformance.errors import SeqcheckError
@@ -26,8 +30,9 @@ from conformance.jsonio import json_equal
 from conformance.layout import PROJECT_FILE
 from migrate import runs
 from migrate.errors import quote
+from migrate.gc_pause import gc_paused
 from migrate.model import VerifyProblem, VerifyReport
-from migrate.snapshot import Snapshot, project_root, read_snapshot
+from migrate.snapshot import SequenceInput, iter_sequences, project_root, read_project
 from migrate.validation import validation_problems
 
 
@@ -47,15 +52,26 @@ def _shots(doc: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]
                 yield index, shot
 
 
-def _locations(snap: Snapshot) -> Iterator[_Location]:
+def _project_locations(project: dict[str, Any]) -> Iterator[_Location]:
     for array in LEGACY_ARRAYS:
-        for index, shot in _shots(snap.project, array):
+        for index, shot in _shots(project, array):
             yield _Location(PROJECT_FILE, f"/{array}/{index}", shot, None)
-    for seq in snap.sequences:
-        holder = seq.doc.get("id")
-        for index, shot in _shots(seq.doc, "shots"):
-            yield _Location(seq.path, f"/shots/{index}", shot,
-                            holder if isinstance(holder, str) else None)
+
+
+def _sequence_locations(seq: SequenceInput) -> Iterator[_Location]:
+    holder = seq.doc.get("id")
+    for index, shot in _shots(seq.doc, "shots"):
+        yield _Location(seq.path, f"/shots/{index}", shot,
+                        holder if isinstance(holder, str) else None)
+
+
+def _file_locations(project: dict[str, Any], sequences: Iterable[SequenceInput],
+                    ) -> Iterator[list[_Location]]:
+    """The shots of project.json, then of each sequence file: one list per file, so
+    only one file's document need be held at a time."""
+    yield list(_project_locations(project))
+    for seq in sequences:
+        yield list(_sequence_locations(seq))
 
 
 def _matches(loc: _Location, copies: list[dict[str, Any]]) -> bool:
@@ -70,18 +86,131 @@ def _matches(loc: _Location, copies: list[dict[str, Any]]) -> bool:
     return False
 
 
-def _compare(original: Snapshot, current: Snapshot, problems: list[VerifyProblem]) -> int:
-    copies: dict[str, list[dict[str, Any]]] = {}
-    in_project: dict[str, int] = {}
-    for loc in _locations(original):
-        copies.setdefault(loc.shot["id"], []).append(loc.shot)
+def _key(shot: dict[str, Any]) -> bytes | None:
+    """A byte string equal for two shots exactly when :func:`json_equal` holds, or
+    ``None`` when that cannot be promised (then json_equal decides).
+
+    orjson with sorted keys writes every JSON value it accepts one way only, and two
+    values that differ (in any type, key set, string, integer or float - ``1``,
+    ``1.0``, ``true``; ``0.0``, ``-0.0``) differently: floats carry ``.`` or ``e``,
+    floats are written shortest-round-trip, strings escaped one way. It refuses
+    integers beyond 64 bits, nesting past 254 levels and lone surrogates (``None``
+    here); it writes NaN and infinity as ``null``, so any key holding ``null`` (even
+    inside a string) is ``None`` too. Property-tested against json_equal
+    (tests/migrate/test_verify_keys.py)."""
+    try:
+        key = orjson.dumps(shot, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
+    return None if b"null" in key else key
+
+
+@dataclass
+class _Originals:
+    """The original copies of one shot id: keys of every copy, keys of the copies
+    without ``sequencePlanId``, the copies that have no key, and how many were in
+    project.json."""
+
+    keys: set[bytes] = field(default_factory=set)
+    keys_no_plan_id: set[bytes] = field(default_factory=set)
+    keyless: list[dict[str, Any]] = field(default_factory=list)
+    in_project: int = 0
+
+    def add(self, loc: _Location) -> None:
+        key = _key(loc.shot)
+        if key is None:
+            self.keyless.append(loc.shot)
+        else:
+            self.keys.add(key)
+            if "sequencePlanId" not in loc.shot:
+                self.keys_no_plan_id.add(key)
         if loc.file == PROJECT_FILE:
-            in_project[loc.shot["id"]] = in_project.get(loc.shot["id"], 0) + 1
-    found: dict[str, list[_Location]] = {}
-    for loc in _locations(current):
-        if loc.shot["id"] in copies:
-            found.setdefault(loc.shot["id"], []).append(loc)
-    for shot_id, originals in copies.items():
+            self.in_project += 1
+
+    def matched_by(self, loc: _Location) -> bool:
+        """Whether ``loc``'s shot equals one original copy, or one without
+        ``sequencePlanId`` plus the holder's id: :func:`_matches` over every copy.
+
+        Equal values have equal keys (or both none), so a copy with a key matches
+        only through the key sets, and a copy without one is in ``keyless``."""
+        key = _key(loc.shot)
+        if key is not None and key in self.keys:
+            return True
+        plan_id = loc.shot.get("sequencePlanId")
+        if (loc.holder is not None and type(plan_id) is str and plan_id == loc.holder
+                and self.keys_no_plan_id):
+            rest = _key({k: v for k, v in loc.shot.items() if k != "sequencePlanId"})
+            if rest is not None and rest in self.keys_no_plan_id:
+                return True
+        return _matches(loc, self.keyless)
+
+
+class _Found(NamedTuple):
+    file: str
+    pointer: str
+    matches: bool
+
+
+def _original_index(run: runs.Run) -> tuple[dict[str, _Originals], str | None]:
+    """Shot id -> its original copies in the run's backup, and why the backup cannot be
+    trusted (``None``: it can). Each backed-up file is hashed from the very bytes that
+    are parsed, so the copies compared with are those the manifest's hashes name."""
+    inputs = run.manifest["inputs"]
+    index: dict[str, _Originals] = {}
+    seen: list[str] = []
+    damaged: list[str] = []
+
+    def note(rel: str, raw: bytes) -> None:
+        seen.append(rel)
+        if runs.sha256(raw) != inputs.get(rel, {}).get("sha256"):
+            damaged.append(rel)
+
+    raw, project, _findings = read_project(run.backup, checked=False)
+    note(PROJECT_FILE, raw)
+    del raw
+    for locs in _file_locations(project, _noting(iter_sequences(run.backup, checked=False),
+                                                 note)):
+        for loc in locs:
+            index.setdefault(loc.shot["id"], _Originals()).add(loc)
+    if damaged or set(seen) != set(inputs):
+        return index, ", ".join(sorted(damaged)) or "files missing"
+    return index, None
+
+
+def _noting(sequences: Iterator[SequenceInput], note: Callable[[str, bytes], None]
+            ) -> Iterator[SequenceInput]:
+    for seq in sequences:
+        note(seq.path, seq.raw)
+        yield seq
+
+
+def _read_current(root: Path, originals: dict[str, _Originals] | None,
+                  left: list[VerifyProblem]) -> tuple[int, dict[str, list[_Found]]]:
+    """Read the project file by file: count its shots, note those left behind in
+    project.json, and where each original shot id is found (matched or not).
+    Raises SeqcheckError when a project file cannot be read."""
+    count = 0
+    found: dict[str, list[_Found]] = {}
+    _raw, project, _findings = read_project(root, checked=False)
+    del _raw
+    for locs in _file_locations(project, iter_sequences(root, checked=False)):
+        count += len(locs)
+        if locs and locs[0].file == PROJECT_FILE:
+            _left_behind(locs, left)
+        if originals is None:
+            continue
+        for loc in locs:
+            copies = originals.get(loc.shot["id"])
+            if copies is not None:
+                found.setdefault(loc.shot["id"], []).append(
+                    _Found(loc.file, loc.pointer, copies.matched_by(loc)))
+    return count, found
+
+
+def _compare(originals: dict[str, _Originals], found: dict[str, list[_Found]],
+             problems: list[VerifyProblem]) -> None:
+    """Every original shot id found exactly once, with its original content."""
+    for shot_id, copies in originals.items():
         locs = found.get(shot_id, [])
         if not locs:
             problems.append(VerifyProblem(
@@ -90,22 +219,21 @@ def _compare(original: Snapshot, current: Snapshot, problems: list[VerifyProblem
             continue
         files = {loc.file for loc in locs}
         n_project = sum(1 for loc in locs if loc.file == PROJECT_FILE)
-        if len(files) > 1 or len(locs) - n_project > 1 or n_project > in_project.get(shot_id, 0):
+        if len(files) > 1 or len(locs) - n_project > 1 or n_project > copies.in_project:
             where = ", ".join(f"{loc.file}#{loc.pointer}" for loc in locs)
             problems.append(VerifyProblem(
                 "duplicated", f"expected shot {quote(shot_id)} exactly once, found it at {where}.",
                 locs[1].file, locs[1].pointer))
         for loc in locs:
-            if not _matches(loc, originals):
+            if not loc.matches:
                 problems.append(VerifyProblem(
                     "changed", f"expected shot {quote(shot_id)} with its original content (plus "
                     "sequencePlanId), found different content (edited since the migration?).",
                     loc.file, loc.pointer))
-    return len(copies)
 
 
-def _left_behind(current: Snapshot, problems: list[VerifyProblem]) -> None:
-    for loc in _locations(current):
+def _left_behind(locs: list[_Location], problems: list[VerifyProblem]) -> None:
+    for loc in locs:
         if loc.file == PROJECT_FILE and shot_sequence_id(loc.shot) is not None:
             problems.append(VerifyProblem(
                 "not-migrated", f"shot {quote(loc.shot.get('id'))} names sequence "
@@ -115,7 +243,11 @@ def _left_behind(current: Snapshot, problems: list[VerifyProblem]) -> None:
 
 def verify(project: str | os.PathLike[str]) -> VerifyReport:
     """Check the migrated layout of ``project`` (see module doc); never writes."""
-    root = project_root(project)
+    with gc_paused():
+        return _verify(project_root(project))
+
+
+def _verify(root: Path) -> VerifyReport:
     run = runs.latest_run(root)
     validator, findings = validation_problems(root)
     report = VerifyReport(root, 0, validator)
@@ -126,25 +258,26 @@ def verify(project: str | os.PathLike[str]) -> VerifyReport:
                 "incomplete", f"the migration (run {run.number}) stopped after "
                 f"{progress.completed} of {progress.total} steps; run the same migrate "
                 "command to finish it.", str(run.folder)))
+    # The backup first, reduced to an index of keys; then the project one file at a
+    # time: at most one parsed document is held besides the index.
+    originals, damage = _original_index(run) if run is not None else (None, None)
+    left: list[VerifyProblem] = []
     try:
-        current = read_snapshot(root, checked=False)
+        count, found = _read_current(root, originals if damage is None else None, left)
     except SeqcheckError as exc:
         report.problems.append(VerifyProblem("unreadable", exc.message, exc.file, exc.pointer))
         report.problems.extend(findings)
         return report
-    if run is not None:
-        original = read_snapshot(run.backup, checked=False)
-        damaged = sorted(rel for rel, raw in original.raw_files().items()
-                         if runs.sha256(raw) != run.manifest["inputs"].get(rel, {}).get("sha256"))
-        if damaged or set(original.raw_files()) != set(run.manifest["inputs"]):
-            report.problems.append(VerifyProblem(
-                "unreadable", "the run's backup does not match its manifest (damaged "
-                f"records: {', '.join(damaged) or 'files missing'}); cannot compare.",
-                str(run.backup)))
-        else:
-            report.checked_shots = _compare(original, current, report.problems)
+    if run is None:
+        report.checked_shots = count
+    elif damage is not None:
+        report.problems.append(VerifyProblem(
+            "unreadable", "the run's backup does not match its manifest (damaged "
+            f"records: {damage}); cannot compare.", str(run.backup)))
     else:
-        report.checked_shots = sum(1 for _ in _locations(current))
-    _left_behind(current, report.problems)
+        assert originals is not None
+        _compare(originals, found, report.problems)
+        report.checked_shots = len(originals)
+    report.problems.extend(left)
     report.problems.extend(findings)
     return report

@@ -2,7 +2,8 @@
 
 Run on demand (not collected by pytest)::
 
-    /work/venv/bin/python tests/benchmarks/bench_migrate.py [--shots 100000] [--sequences 1000]
+    .venv/bin/python tests/benchmarks/bench_migrate.py [--shots 100000] [--sequences 1000]
+        [--repeat 3] [--baseline /tmp/old-tree]
 
 Each phase runs in its own child process on a fresh copy of the same project, so peak
 RSS is per phase. Phases:
@@ -10,16 +11,20 @@ RSS is per phase. Phases:
 * floor-json       - parse project.json (json.loads), group the shots, write the same
                      sequence files (json.dumps indent 2 + fsync each).
 * floor-orjson     - the same with orjson (same bytes, fastest parser/encoder): the
-                     least any migrator must do. The target ratio is against this one.
+                     least any migrator must do. The targets are against this one.
 * migrate          - ``migrate.apply(..., verify_after=False)``: strict parse and checks,
                      plan, backup, manifest, journal, atomic writes under locks.
-* migrate+verify   - ``migrate.apply(...)`` with the verification (re-read, compare
-                     every shot with the backup, ``seqcheck validate``).
+* migrate+verify   - ``seqcheck migrate PROJECT`` (the CLI, its default: verification
+                     included - backup compared shot by shot, ``seqcheck validate``).
+* base:...         - with ``--baseline TREE`` (e.g. ``git archive`` of an older commit
+                     unpacked in /tmp), the two migrate phases again with that tree's
+                     code first on ``sys.path``: before/after in the same run.
 
 Each round runs every phase once (interleaved, ``--repeat`` rounds); prints the median
 seconds, their spread, the highest peak RSS and the ratio of the medians to the floor
-measured in the same run.
-Target (issue 5): migrate <= 3x the floor.
+measured in the same run, then each target row (issue 12) with PASS or MISS:
+migrate+verify <= 3x the orjson floor and peak RSS <= 4x project.json's size;
+migrate without verify <= 2x the orjson floor.
 """
 
 from __future__ import annotations
@@ -108,17 +113,36 @@ def floor(root: Path, fast: bool) -> None:
             os.close(fd)
 
 
+def _cli_migrate(root: Path) -> None:
+    """``seqcheck migrate ROOT`` in this process, its output discarded; exit 0 or fail."""
+    import contextlib
+    import io
+
+    from conformance.cli.main import cli
+
+    os.environ["SEQCHECK_MIGRATE_NOW"] = NOW
+    code: int | str | None = 0
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        try:
+            cli(["migrate", str(root)], standalone_mode=False)
+        except SystemExit as exc:
+            code = exc.code
+    if code not in (0, None):
+        raise SystemExit(f"seqcheck migrate exited {code}: {out.getvalue()[-2000:]}")
+
+
 def run_phase(phase: str, root: Path) -> dict[str, float]:
     start = time.perf_counter()
-    if phase.startswith("floor"):
-        floor(root, fast=phase == "floor-orjson")
+    step = phase.removeprefix("base:")
+    if step.startswith("floor"):
+        floor(root, fast=step == "floor-orjson")
+    elif step == "migrate+verify":
+        _cli_migrate(root)
     else:
         from migrate import apply
 
-        result = apply(root, now=NOW, verify_after=phase == "migrate+verify")
+        result = apply(root, now=NOW, verify_after=False)
         assert result.state == "migrated", result.state
-        if result.verification is not None:
-            assert result.verification.ok, result.verification.problems[:3]
     seconds = time.perf_counter() - start
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"seconds": seconds, "peak_rss_mib": rss_mib}
@@ -129,6 +153,8 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=100_000)
     parser.add_argument("--sequences", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (medians)")
+    parser.add_argument("--baseline", type=Path,
+                        help="a source tree (e.g. the base commit's) to run before/after")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -148,7 +174,9 @@ def main() -> None:
         size = (source / "project.json").stat().st_size
         print(f"project.json: {args.shots} shots over {args.sequences} sequences, "
               f"{size / 2**20:.1f} MiB; {args.repeat} interleaved rounds, medians")
-        phases = ("floor-json", "floor-orjson", "migrate", "migrate+verify")
+        phases: tuple[str, ...] = ("floor-json", "floor-orjson", "migrate", "migrate+verify")
+        if args.baseline is not None:
+            phases += ("base:migrate", "base:migrate+verify")
         runs: dict[str, list[dict[str, float]]] = {phase: [] for phase in phases}
         # Every phase once per round: a burst of load from other processes hits all
         # phases alike, and the median of each ignores one-off bursts.
@@ -156,9 +184,14 @@ def main() -> None:
             for phase in phases:
                 root = Path(tmp) / phase.replace("+", "-")
                 shutil.copytree(source, root)
+                env = dict(os.environ)
+                if phase.startswith("base:"):
+                    env["PYTHONPATH"] = os.pathsep.join(
+                        p for p in (str(args.baseline.resolve()), env.get("PYTHONPATH"))
+                        if p)
                 out = subprocess.run(
                     [sys.executable, __file__, "--phase", phase, "--root", str(root)],
-                    capture_output=True, text=True, check=True,
+                    capture_output=True, text=True, check=True, env=env,
                 )
                 runs[phase].append(json.loads(out.stdout.strip().splitlines()[-1]))
                 shutil.rmtree(root)
@@ -171,15 +204,35 @@ def main() -> None:
             for phase, rs in runs.items()
         }
         slow, fast = results["floor-json"]["seconds"], results["floor-orjson"]["seconds"]
-        print(f"{'phase':<16} {'median s':>8} {'spread s':>9} {'peak RSS':>10} "
+        print(f"{'phase':<20} {'median s':>8} {'spread s':>9} {'peak RSS':>10} "
               f"{'x json floor':>13} {'x orjson floor':>15}")
         for phase, r in results.items():
-            print(f"{phase:<16} {r['seconds']:>8.2f} {r['spread']:>9.2f} "
+            print(f"{phase:<20} {r['seconds']:>8.2f} {r['spread']:>9.2f} "
                   f"{r['peak_rss_mib']:>7.0f} MiB "
                   f"{r['seconds'] / slow:>12.2f}x {r['seconds'] / fast:>14.2f}x")
-        ratio = results["migrate"]["seconds"] / fast
-        print(f"migrate / orjson floor = {ratio:.2f}x (target <= 3x): "
-              f"{'OK' if ratio <= 3 else 'OVER TARGET'}")
+        size_mib = size / 2**20
+        print(f"\ntargets (issue 12), against the orjson floor {fast:.2f} s and "
+              f"project.json {size_mib:.1f} MiB:")
+        for prefix in ("", "base:") if args.baseline is not None else ("",):
+            print(_verdict(f"{prefix}migrate+verify", results, fast, 3.0))
+            print(_rss_verdict(f"{prefix}migrate+verify", results, size_mib, 4.0))
+            print(_verdict(f"{prefix}migrate", results, fast, 2.0))
+
+
+def _verdict(phase: str, results: dict[str, dict[str, float]], floor_s: float,
+             target: float) -> str:
+    ratio = results[phase]["seconds"] / floor_s
+    return (f"  {phase:<20} time {ratio:5.2f}x the floor (target <= {target:g}x): "
+            f"{'PASS' if ratio <= target else 'MISS'}")
+
+
+def _rss_verdict(phase: str, results: dict[str, dict[str, float]], size_mib: float,
+                 target: float) -> str:
+    ratio = results[phase]["peak_rss_mib"] / size_mib
+    return (f"  {phase:<20} peak RSS {results[phase]['peak_rss_mib']:.0f} MiB = "
+            f"{ratio:5.2f}x project.json (target <= {target:g}x): "
+            f"{'PASS' if ratio <= target else 'MISS'}")
+
 
 if __name__ == "__main__":
     main()
