@@ -31,6 +31,7 @@ from conformance.documents import (
     LEGACY_ARRAYS,
     MEMBERSHIP_FIELDS,
     check_sequence_doc,
+    membership_problems,
     schema_error,
     shot_sequence_id,
 )
@@ -526,7 +527,13 @@ class _Planner:
                     file=self.root / PROJECT_FILE,
                     pointer=source + (err.pointer or ""),
                 )
-        check_sequence_doc(work.doc, self.root / work.path)
+        if shots_valid and "id" in work.doc:
+            # check_sequence_doc without its schema validation, just done above.
+            for pointer, message in membership_problems(work.doc):
+                raise SeqcheckError(ErrorCode.CORRUPT_FILE, message,
+                                    file=self.root / work.path, pointer=pointer)
+        else:
+            check_sequence_doc(work.doc, self.root / work.path)
 
 
     def project_step(self, counts: dict[str, int]) -> model.FileChange:

@@ -133,15 +133,17 @@ class _Originals:
 
         Equal values have equal keys (or both none), so a copy with a key matches
         only through the key sets, and a copy without one is in ``keyless``."""
-        key = _key(loc.shot)
-        if key is not None and key in self.keys:
-            return True
+        # The holder's form first when it can apply: a moved shot that had no
+        # sequencePlanId (the common case) then costs one key, not two.
         plan_id = loc.shot.get("sequencePlanId")
         if (loc.holder is not None and type(plan_id) is str and plan_id == loc.holder
                 and self.keys_no_plan_id):
             rest = _key({k: v for k, v in loc.shot.items() if k != "sequencePlanId"})
             if rest is not None and rest in self.keys_no_plan_id:
                 return True
+        key = _key(loc.shot)
+        if key is not None and key in self.keys:
+            return True
         return _matches(loc, self.keyless)
 
 
