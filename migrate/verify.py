@@ -105,7 +105,11 @@ def _key(shot: dict[str, Any]) -> bytes | None:
     return None if b"null" in key else key
 
 
-@dataclass
+#: Flags of a single-copy entry of :class:`_Index` (its first byte).
+_IN_PROJECT, _NO_PLAN_ID = 1, 2
+
+
+@dataclass(slots=True)
 class _Originals:
     """The original copies of one shot id: keys of every copy, keys of the copies
     without ``sequencePlanId``, the copies that have no key, and how many were in
@@ -115,6 +119,13 @@ class _Originals:
     keys_no_plan_id: set[bytes] = field(default_factory=set)
     keyless: list[dict[str, Any]] = field(default_factory=list)
     in_project: int = 0
+
+    @classmethod
+    def from_entry(cls, entry: bytes) -> _Originals:
+        """From a single-copy entry of :class:`_Index`."""
+        key = entry[1:]
+        return cls({key}, {key} if entry[0] & _NO_PLAN_ID else set(), [],
+                   1 if entry[0] & _IN_PROJECT else 0)
 
     def add(self, loc: _Location) -> None:
         key = _key(loc.shot)
@@ -135,10 +146,8 @@ class _Originals:
         only through the key sets, and a copy without one is in ``keyless``."""
         # The holder's form first when it can apply: a moved shot that had no
         # sequencePlanId (the common case) then costs one key, not two.
-        plan_id = loc.shot.get("sequencePlanId")
-        if (loc.holder is not None and type(plan_id) is str and plan_id == loc.holder
-                and self.keys_no_plan_id):
-            rest = _key({k: v for k, v in loc.shot.items() if k != "sequencePlanId"})
+        if self.keys_no_plan_id and (form := _holder_form(loc)) is not None:
+            rest = _key(form)
             if rest is not None and rest in self.keys_no_plan_id:
                 return True
         key = _key(loc.shot)
@@ -147,18 +156,74 @@ class _Originals:
         return _matches(loc, self.keyless)
 
 
+def _holder_form(loc: _Location) -> dict[str, Any] | None:
+    """``loc``'s shot without its ``sequencePlanId`` when that is the holding
+    sequence's id (a string): the form an original without one must equal."""
+    plan_id = loc.shot.get("sequencePlanId")
+    if loc.holder is None or type(plan_id) is not str or plan_id != loc.holder:
+        return None
+    return {k: v for k, v in loc.shot.items() if k != "sequencePlanId"}
+
+
+class _Index:
+    """Shot id -> its original copies, compactly: an id with one keyed copy (nearly
+    all) is one bytes object, a flag byte then the key; any other id an
+    :class:`_Originals`. One dict, so ids keep the order they were found in."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, bytes | _Originals] = {}
+
+    def add(self, loc: _Location) -> None:
+        shot_id = loc.shot["id"]
+        entry = self.entries.get(shot_id)
+        if entry is None:
+            key = _key(loc.shot)
+            if key is not None:
+                flags = (_IN_PROJECT if loc.file == PROJECT_FILE else 0) | \
+                    (_NO_PLAN_ID if "sequencePlanId" not in loc.shot else 0)
+                self.entries[shot_id] = bytes((flags,)) + key
+                return
+            entry = _Originals()
+        elif isinstance(entry, bytes):
+            entry = _Originals.from_entry(entry)
+        self.entries[shot_id] = entry
+        entry.add(loc)
+
+    def __contains__(self, shot_id: str) -> bool:
+        return shot_id in self.entries
+
+    def ids(self) -> Iterator[tuple[str, int]]:
+        """Every id with how many of its copies were in project.json."""
+        for shot_id, entry in self.entries.items():
+            yield shot_id, (entry[0] & _IN_PROJECT if isinstance(entry, bytes)
+                            else entry.in_project)
+
+    def matched_by(self, loc: _Location) -> bool:
+        """:meth:`_Originals.matched_by` for ``loc``'s id (which must be indexed)."""
+        entry = self.entries[loc.shot["id"]]
+        if not isinstance(entry, bytes):
+            return entry.matched_by(loc)
+        size = len(entry) - 1
+        if entry[0] & _NO_PLAN_ID and (rest := _holder_form(loc)) is not None:
+            key = _key(rest)
+            if key is not None and len(key) == size and entry.endswith(key):
+                return True
+        key = _key(loc.shot)
+        return key is not None and len(key) == size and entry.endswith(key)
+
+
 class _Found(NamedTuple):
     file: str
     pointer: str
     matches: bool
 
 
-def _original_index(run: runs.Run) -> tuple[dict[str, _Originals], str | None]:
-    """Shot id -> its original copies in the run's backup, and why the backup cannot be
-    trusted (``None``: it can). Each backed-up file is hashed from the very bytes that
-    are parsed, so the copies compared with are those the manifest's hashes name."""
+def _original_index(run: runs.Run) -> tuple[_Index, str | None]:
+    """Every original shot of the run's backup, and why the backup cannot be trusted
+    (``None``: it can). Each backed-up file is hashed from the very bytes that are
+    parsed, so the copies compared with are those the manifest's hashes name."""
     inputs = run.manifest["inputs"]
-    index: dict[str, _Originals] = {}
+    index = _Index()
     seen: list[str] = []
     damaged: list[str] = []
 
@@ -170,10 +235,15 @@ def _original_index(run: runs.Run) -> tuple[dict[str, _Originals], str | None]:
     raw, project, _findings = read_project(run.backup, checked=False)
     note(PROJECT_FILE, raw)
     del raw
-    for locs in _file_locations(project, _noting(iter_sequences(run.backup, checked=False),
-                                                 note)):
-        for loc in locs:
-            index.setdefault(loc.shot["id"], _Originals()).add(loc)
+    for array in LEGACY_ARRAYS:
+        for position, shot in _shots(project, array):
+            index.add(_Location(PROJECT_FILE, f"/{array}/{position}", shot, None))
+            # Each shot is let go once keyed: the index grows as the document shrinks.
+            project[array][position] = None
+    del project
+    for seq in _noting(iter_sequences(run.backup, checked=False), note):
+        for loc in _sequence_locations(seq):
+            index.add(loc)
     if damaged or set(seen) != set(inputs):
         return index, ", ".join(sorted(damaged)) or "files missing"
     return index, None
@@ -186,7 +256,7 @@ def _noting(sequences: Iterator[SequenceInput], note: Callable[[str, bytes], Non
         yield seq
 
 
-def _read_current(root: Path, originals: dict[str, _Originals] | None,
+def _read_current(root: Path, originals: _Index | None,
                   left: list[VerifyProblem]) -> tuple[int, dict[str, list[_Found]]]:
     """Read the project file by file: count its shots, note those left behind in
     project.json, and where each original shot id is found (matched or not).
@@ -202,17 +272,16 @@ def _read_current(root: Path, originals: dict[str, _Originals] | None,
         if originals is None:
             continue
         for loc in locs:
-            copies = originals.get(loc.shot["id"])
-            if copies is not None:
+            if loc.shot["id"] in originals:
                 found.setdefault(loc.shot["id"], []).append(
-                    _Found(loc.file, loc.pointer, copies.matched_by(loc)))
+                    _Found(loc.file, loc.pointer, originals.matched_by(loc)))
     return count, found
 
 
-def _compare(originals: dict[str, _Originals], found: dict[str, list[_Found]],
+def _compare(originals: _Index, found: dict[str, list[_Found]],
              problems: list[VerifyProblem]) -> None:
     """Every original shot id found exactly once, with its original content."""
-    for shot_id, copies in originals.items():
+    for shot_id, in_project in originals.ids():
         locs = found.get(shot_id, [])
         if not locs:
             problems.append(VerifyProblem(
@@ -221,7 +290,7 @@ def _compare(originals: dict[str, _Originals], found: dict[str, list[_Found]],
             continue
         files = {loc.file for loc in locs}
         n_project = sum(1 for loc in locs if loc.file == PROJECT_FILE)
-        if len(files) > 1 or len(locs) - n_project > 1 or n_project > copies.in_project:
+        if len(files) > 1 or len(locs) - n_project > 1 or n_project > in_project:
             where = ", ".join(f"{loc.file}#{loc.pointer}" for loc in locs)
             problems.append(VerifyProblem(
                 "duplicated", f"expected shot {quote(shot_id)} exactly once, found it at {where}.",
@@ -279,7 +348,7 @@ def _verify(root: Path) -> VerifyReport:
     else:
         assert originals is not None
         _compare(originals, found, report.problems)
-        report.checked_shots = len(originals)
+        report.checked_shots = len(originals.entries)
     report.problems.extend(left)
     report.problems.extend(findings)
     return report

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conformance.jsonio import json_equal
 from conformance.layout import PROJECT_FILE
-from migrate.verify import _key, _Location, _matches, _Originals
+from migrate.verify import _Index, _key, _Location, _matches, _Originals
 
 _scalars = (
     st.none() | st.booleans()
@@ -99,8 +99,15 @@ def test_matched_by_equals_matches_over_every_copy(
         found = _reordered(originals[0])
         if holder is not None and "sequencePlanId" not in found:
             found = {**found, "sequencePlanId": holder}
-    index = _Originals()
-    for shot in originals:
-        index.add(_Location(PROJECT_FILE, "/shots/0", shot, None))
+    originals = [{**shot, "id": "s1"} for shot in originals]
+    found = {**found, "id": "s1"}
+    copies, index = _Originals(), _Index()  # index: a single copy is one bytes entry
+    for n, shot in enumerate(originals):
+        where = PROJECT_FILE if n % 2 == 0 else "sequences/sequence_002.json"
+        copies.add(_Location(where, "/shots/0", shot, None))
+        index.add(_Location(where, "/shots/0", shot, None))
     loc = _Location("sequences/sequence_001.json", "/shots/0", found, holder)
-    assert index.matched_by(loc) == _matches(loc, originals)
+    expected = _matches(loc, originals)
+    assert copies.matched_by(loc) == expected
+    assert index.matched_by(loc) == expected
+    assert list(index.ids()) == [("s1", (len(originals) + 1) // 2)]
