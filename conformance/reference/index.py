@@ -25,11 +25,12 @@ from pathlib import Path
 
 import orjson
 
+from conformance import field_shapes
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.ids import id_problem
 from conformance.jsonio import BOM, parse_bytes
 from conformance.layout import SEQUENCES_DIR, is_sequence_file_name
-from conformance.projectfs import EntryKind, LinkOutError, ProjectFS
+from conformance.projectfs import EntryKind, FileInfo, LinkOutError, ProjectFS
 
 #: How long a full sweep may be relied on while the folder looks unchanged.
 TRUST_SECONDS = 1.0
@@ -99,6 +100,35 @@ def _read_entry(fs: ProjectFS, path: Path, signature: tuple[int, int, int, int])
     return _Entry(signature, seq_id, shot_ids, None)
 
 
+@dataclass(frozen=True)
+class _AppEntry:
+    """A ``sequence_*.json`` file outside the layout's names (SEQ-LAYOUT-2)."""
+
+    signature: tuple[int, int, int, int]
+    #: The id it holds when it is the app's id-prefix file
+    #: (:func:`conformance.field_shapes.is_id_prefix_file`); ``None``: a stray file.
+    sequence_id: str | None
+
+
+def _read_app_entry(fs: ProjectFS, path: Path, signature: tuple[int, int, int, int]) -> _AppEntry:
+    """Whether ``path``, a name outside the layout, is SequenceService's id-prefix file.
+
+    Read strictly, as the validator does: a file that cannot be read or parsed, or
+    holds anything else, is a stray file like any other (SEQ-LAYOUT-2)."""
+    try:
+        doc = parse_bytes(fs.read_bytes(path), file=path)
+    except (FileNotFoundError, SeqcheckError):
+        return _AppEntry(signature, None)
+    if not field_shapes.is_id_prefix_file(path.name, doc):
+        return _AppEntry(signature, None)
+    return _AppEntry(signature, doc["id"])
+
+
+def _is_listed(name: str) -> bool:
+    """A name whose file the index looks at: a layout name, or one the app reads."""
+    return is_sequence_file_name(name) or field_shapes.may_be_app_sequence_file(name)
+
+
 def _link_out_problem(target: str) -> str:
     return (
         f"it is a symbolic link to {json.dumps(target)}, outside the project, and "
@@ -132,6 +162,10 @@ class SequenceIndex:
         self._by_id: dict[str, list[str]] = {}
         self._by_shot: dict[str, list[str]] = {}
         self._problems: list[str] = []
+        # Names outside the layout that the app reads (sequence_*.json), by name, and
+        # the ids held by those that are SequenceService's id-prefix files.
+        self._app_entries: dict[str, _AppEntry] = {}
+        self._app_by_id: dict[str, list[str]] = {}
         # Folder mtime seen just before the last full sweep (or after our own write),
         # and when that sweep started; None: nothing to rely on.
         self._folder_mtime: int | None = None
@@ -159,15 +193,17 @@ class SequenceIndex:
         """Bring the index up to date with the folder (re-read changed files only)."""
         if force:
             self._set_entries({})
+            self._set_app_entries({})
         self._folder_mtime = None
         started = time.monotonic()
         # Read the folder's mtime *before* listing: a change during the listing then
         # shows up as a different mtime on the next lookup.
         folder_mtime = self._folder_mtime_now()
         try:
-            listing = self._fs.list_dir_info(self._rel, is_sequence_file_name)
+            listing = self._fs.list_dir_info(self._rel, _is_listed)
         except FileNotFoundError:
             self._set_entries({})
+            self._set_app_entries({})
             return
         except LinkOutError as err:
             raise SeqcheckError(
@@ -178,12 +214,14 @@ class SequenceIndex:
                 file=err.link,
             ) from None
         fresh: dict[str, _Entry] = {}
+        fresh_app: dict[str, _AppEntry] = {}
         for entry, found in listing:
-            if entry.kind is EntryKind.LINK:
-                if not is_sequence_file_name(entry.name):
-                    continue
-            elif found is None:  # not a sequence file name (those come with their lstat)
+            if not is_sequence_file_name(entry.name):
+                if _is_listed(entry.name):
+                    self._sweep_app_file(entry.name, entry.kind, found, fresh_app)
                 continue
+            if entry.kind is not EntryKind.LINK and found is None:
+                continue  # removed between listing and stat
             try:
                 if entry.kind is EntryKind.LINK:  # resolved inside the project, or refused
                     found = self._fs.info(self._file(entry.name))
@@ -213,8 +251,37 @@ class SequenceIndex:
                 self._fs, self._file(entry.name), sig
             )
         self._set_entries(fresh)
+        self._set_app_entries(fresh_app)
         self._folder_mtime = folder_mtime
         self._swept_at = started
+
+    def _sweep_app_file(
+        self, name: str, kind: EntryKind, found: FileInfo | None, fresh: dict[str, _AppEntry]
+    ) -> None:
+        """Identify ``name``, outside the layout, into ``fresh`` (re-read only when its
+        signature changed). A link is resolved inside the project; one that cannot be
+        (out of the project, dangling, a loop) is a stray file: nothing is read."""
+        if kind is EntryKind.LINK:
+            try:
+                found = self._fs.info(self._file(name))
+            except SeqcheckError:
+                return
+        if found is None or found.kind is not EntryKind.FILE:
+            return
+        old = self._app_entries.get(name)
+        if old is not None and old.signature == found.signature:
+            fresh[name] = old
+        else:
+            fresh[name] = _read_app_entry(self._fs, self._file(name), found.signature)
+
+    def _set_app_entries(self, entries: dict[str, _AppEntry]) -> None:
+        by_id: dict[str, list[str]] = {}
+        for name in sorted(entries):
+            seq_id = entries[name].sequence_id
+            if seq_id is not None:
+                by_id.setdefault(seq_id, []).append(name)
+        self._app_entries = entries
+        self._app_by_id = by_id
 
     def _set_entries(self, entries: dict[str, _Entry]) -> None:
         """Replace the entries, updating the derived maps for changed entries only
@@ -295,6 +362,33 @@ class SequenceIndex:
                     pointer="",
                 )
 
+    def app_file_error(self, sequence_id: str | None = None) -> SeqcheckError | None:
+        """``CORRUPT_FILE`` for the first id-prefix file SequenceService wrote (of
+        ``sequence_id`` when given) as of the last refresh; ``None`` when there is none.
+
+        Such a file is never read as a sequence (its name is outside the layout), and
+        never passed over either (SEQ-LAYOUT-2): the app shows it, so a reader that
+        ignored it would hide a sequence the user made, or an edit of one."""
+        if sequence_id is None:
+            names = sorted(n for ns in self._app_by_id.values() for n in ns)
+        else:
+            names = self._app_by_id.get(sequence_id, [])
+        if not names:
+            return None
+        name = names[0]
+        held = self._app_entries[name].sequence_id
+        return SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            f"expected each sequence in a file named sequence_NNN.json, found sequence "
+            f"{json.dumps(held)} in {json.dumps(name)}, a file written by "
+            f"{field_shapes.ID_PREFIX_WRITER}. seqcheck never reads a sequence from a "
+            "name outside the layout, and will not guess whether this file or another "
+            "holds the current version. Run 'seqcheck migrate --repair' to bring it into "
+            "the canonical layout (one sequence_NNN.json file per id; nothing is dropped).",
+            file=self.folder / name,
+            pointer="",
+        )
+
     def _raise_problems(self) -> None:
         for name in sorted(self._problems):
             entry = self._entries[name]
@@ -321,10 +415,15 @@ class SequenceIndex:
         """The file holding ``sequence_id``.
 
         Raises ``SEQUENCE_NOT_FOUND``, ``DUPLICATE_SEQUENCE_ID``, or ``CORRUPT_FILE``
-        when some sequence file cannot be identified at all.
+        when some sequence file cannot be identified at all, or when the app's
+        SequenceService wrote ``sequence_id`` under its id-prefix name (checked before
+        duplicates and absence: see :meth:`app_file_error`).
         """
         names = self.names_for(sequence_id)
-        if len(names) == 1 and self._trusted(names[0]) and not self._has_problems():
+        if (
+            len(names) == 1 and sequence_id not in self._app_by_id
+            and self._trusted(names[0]) and not self._has_problems()
+        ):
             return self.folder / names[0]
         self.refresh()
         names = self.names_for(sequence_id)
@@ -334,6 +433,9 @@ class SequenceIndex:
             self.refresh(force=True)
             names = self.names_for(sequence_id)
         self._raise_problems()
+        app_error = self.app_file_error(sequence_id)
+        if app_error is not None:
+            raise app_error
         if len(names) > 1:
             raise SeqcheckError(
                 ErrorCode.DUPLICATE_SEQUENCE_ID,

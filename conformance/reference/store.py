@@ -256,6 +256,11 @@ class ReferenceStore:
         self._index.refresh()
         # A link out of the project fails the call before any file is opened.
         self._index.raise_escapes()
+        # So does a sequence the app's SequenceService wrote under a name outside the
+        # layout: returning the others would silently leave it out (SEQ-LAYOUT-2).
+        app_error = self._index.app_file_error()
+        if app_error is not None:
+            raise app_error
         folder = self._index.folder
         seen: dict[str, str] = {}
         sequences: list[dict[str, Any]] = []
