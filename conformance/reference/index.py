@@ -22,6 +22,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -30,7 +31,7 @@ from conformance.errors import ErrorCode, SeqcheckError
 from conformance.ids import id_problem
 from conformance.jsonio import BOM, parse_bytes
 from conformance.layout import SEQUENCES_DIR, is_sequence_file_name
-from conformance.projectfs import EntryKind, FileInfo, LinkOutError, ProjectFS
+from conformance.projectfs import EntryKind, FileInfo, LinkOutError, OpenFolder, ProjectFS
 
 #: How long a full sweep may be relied on while the folder looks unchanged.
 TRUST_SECONDS = 1.0
@@ -79,6 +80,11 @@ def _read_entry(fs: ProjectFS, path: Path, signature: tuple[int, int, int, int])
                 signature, None, frozenset(),
                 f"it cannot be read: {err.message.rstrip('.')}", pointer=err.pointer or "",
             )
+    return _entry_of(signature, doc)
+
+
+def _entry_of(signature: tuple[int, int, int, int], doc: Any) -> _Entry:
+    """The entry of a file with ``signature`` holding the parsed ``doc``."""
     if not isinstance(doc, dict):
         return _Entry(signature, None, frozenset(), "it does not hold a JSON object")
     seq_id = doc.get("id")
@@ -170,12 +176,22 @@ class SequenceIndex:
         # and when that sweep started; None: nothing to rely on.
         self._folder_mtime: int | None = None
         self._swept_at = 0.0
+        # The folder opened by the caller for the calls of one operation, if any:
+        # looking at one file then needs no walk from the project root.
+        self._open: OpenFolder | None = None
+
+    def use_folder(self, folder: OpenFolder | None) -> None:
+        """Look at single files through ``folder`` (this index's folder, opened by
+        the caller for one operation) until called with ``None``: by path again."""
+        self._open = folder
 
     def _file(self, name: str) -> Path:
         return self.folder / name
 
     def _folder_mtime_now(self) -> int | None:
         try:
+            if self._open is not None:
+                return self._open.self_info().signature[2]
             found = self._fs.info(self._rel)
         except SeqcheckError:
             return None  # the sweep that follows reports what is wrong
@@ -184,7 +200,10 @@ class SequenceIndex:
     def _signature_now(self, name: str) -> tuple[int, int, int, int] | None:
         """The file's signature (inside links followed); None when absent or unusable."""
         try:
-            found = self._fs.info(self._file(name))
+            if self._open is not None:
+                found = self._open.info(name)
+            else:
+                found = self._fs.info(self._file(name))
         except SeqcheckError:
             return None
         return None if found is None else found.signature
@@ -324,21 +343,38 @@ class SequenceIndex:
             return False
         return self._signature_now(name) == entry.signature
 
-    def note_written(self, name: str) -> None:
+    def note_written(
+        self, name: str, written: FileInfo | None = None, doc: Any = None
+    ) -> None:
         """Record that the store itself just replaced ``name`` (under its lock).
 
-        The file is re-read (cheap, and exact even if a program that takes no lock
-        rewrote it a moment later), and the folder's new mtime, changed by the
-        store's rename, is adopted so the next lookup needs no full sweep. The
-        periodic sweep bounds what that could hide (another program's change in the
-        same timestamp tick).
+        With ``written`` (what :meth:`ProjectFS.write_atomic` returned: the file in
+        place is provably the one written) and ``doc`` (the document written), the
+        entry is made from them. Otherwise the file is re-read (exact even if a
+        program that takes no lock rewrote it a moment later). The folder's new
+        mtime, changed by the store's rename, is adopted so the next lookup needs no
+        full sweep. A change after that (another program's, in the same timestamp
+        tick) is what the periodic sweep bounds.
         """
         path = self._file(name)
-        sig = self._signature_now(name)
-        if sig is None:
-            self._folder_mtime = None
-            return
-        fresh = _read_entry(self._fs, path, sig)
+        stale = self._entries.get(name)
+        if written is not None and doc is not None:
+            fresh = _entry_of(written.signature, doc)
+            if stale is not None and (stale.sequence_id, stale.shot_ids, stale.problem) == (
+                fresh.sequence_id, fresh.shot_ids, fresh.problem
+            ):
+                # The usual update: same id, same shots. Only the signature changed,
+                # so the derived maps stay as they are.
+                self._entries[name] = fresh
+                if self._folder_mtime is not None:
+                    self._folder_mtime = self._folder_mtime_now()
+                return
+        else:
+            sig = self._signature_now(name)
+            if sig is None:
+                self._folder_mtime = None
+                return
+            fresh = _read_entry(self._fs, path, sig)
         stale = self._entries.get(name)
         if stale is not None:
             self._unmap(name, stale)
