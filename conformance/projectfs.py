@@ -705,7 +705,10 @@ class ProjectFS:
             chunks: list[bytes] = []
             got = 0
             while got <= limit:
-                want = min(limit + 1 - got, max(expected + 1 - got, _READ_CHUNK))
+                # The whole file plus one byte (to see it end) in one read; chunks only
+                # once it has grown past its size (a 1 MiB buffer for a small file
+                # costs more than the read).
+                want = min(limit + 1 - got, expected + 1 - got if got <= expected else _READ_CHUNK)
                 chunk = os.read(fd, want)
                 if not chunk:
                     break

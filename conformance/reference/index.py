@@ -18,6 +18,7 @@ rescan, never a write to the wrong file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -344,7 +345,8 @@ class SequenceIndex:
         return self._signature_now(name) == entry.signature
 
     def note_written(
-        self, name: str, written: FileInfo | None = None, doc: Any = None
+        self, name: str, written: FileInfo | None = None, doc: Any = None, *,
+        same_ids: bool = False,
     ) -> None:
         """Record that the store itself just replaced ``name`` (under its lock).
 
@@ -354,12 +356,16 @@ class SequenceIndex:
         program that takes no lock rewrote it a moment later). The folder's new
         mtime, changed by the store's rename, is adopted so the next lookup needs no
         full sweep. A change after that (another program's, in the same timestamp
-        tick) is what the periodic sweep bounds.
+        tick) is what the periodic sweep bounds. ``same_ids``: the caller knows
+        ``doc`` holds the sequence id and shot ids the file held before.
         """
         path = self._file(name)
         stale = self._entries.get(name)
         if written is not None and doc is not None:
-            fresh = _entry_of(written.signature, doc)
+            if same_ids and stale is not None and stale.sequence_id == doc.get("id"):
+                fresh = dataclasses.replace(stale, signature=written.signature)
+            else:
+                fresh = _entry_of(written.signature, doc)
             if stale is not None and (stale.sequence_id, stale.shot_ids, stale.problem) == (
                 fresh.sequence_id, fresh.shot_ids, fresh.problem
             ):

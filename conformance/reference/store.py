@@ -341,7 +341,8 @@ class ReferenceStore:
         )
         # doc is the store's own copy from here on: the caller gets a copy of the shot.
         self._written.remember(path, Written(data, doc, fast))
-        self._index.note_written(path.name, written, doc)
+        same_ids = basis is not None and changed_part(doc, basis[0]) is not None
+        self._index.note_written(path.name, written, doc, same_ids=same_ids)
         return json_copy(new_shot)  # type: ignore[no-any-return]
 
     def _updated(
