@@ -18,8 +18,11 @@ The output ends with the two verdicts of issue 12, one line each:
     update_shot, 100-shot sequence: <ratio>x the floor (target <= 2x): PASS|MISS
     update_shot, 3-shot sequence:   <ratio>x the floor (target <= 1.5x): PASS|MISS
 
-where the ratio is median(update_shot) / median(floor), the worse of the 10- and
-1000-sequence projects. Only the standard library and seqcheck itself are needed.
+where the ratio is the median over rounds of (update_shot / that round's floor), the
+worse of the 10- and 1000-sequence projects: a floor that drifts during the run (the
+disk's fsync latency varies several-fold on a shared machine) cancels out, which a
+ratio of two medians taken over different moments does not. The table also shows
+median(update) / median(floor). Only the standard library and seqcheck itself are needed.
 """
 
 from __future__ import annotations
@@ -159,6 +162,13 @@ class Config:
         self.get_s.append(time.perf_counter() - start)
 
 
+def ratio(c: Config) -> float:
+    """update_shot / floor: the median over rounds of each update's time divided by
+    its own round's floor (measured back to back), so that a slow drift of the
+    disk's fsync latency during the run (2-10x on a shared machine) cancels out."""
+    return statistics.median(u / f for u, f in zip(c.store_s, c.bare_s, strict=True))
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.3f}"
 
@@ -200,13 +210,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ratio 1000/10 sequences, {s} shots/seq: update {big[0] / small[0]:.2f}, "
                   f"save_shot {big[1] / small[1]:.2f}, get_shots {big[2] / small[2]:.2f}")
 
-        print("\nissue 12 targets: median update_shot / median floor (bare temp + fsync + "
-              "rename + folder fsync of the same bytes), the worse of 10 and 1000 sequences")
+        print("\nissue 12 targets: update_shot / floor (bare temp + fsync + rename + folder "
+              "fsync of the same bytes), median of the per-round ratios, the worse of 10 "
+              "and 1000 sequences")
         for s in sorted(SHOT_COUNTS, reverse=True):
-            ratios = {
-                c.sequences: statistics.median(c.store_s) / statistics.median(c.bare_s)
-                for c in configs if c.shots == s
-            }
+            ratios = {c.sequences: ratio(c) for c in configs if c.shots == s}
             worst, target = max(ratios.values()), TARGET_RATIOS[s]
             detail = ", ".join(f"{n} seq {r:.2f}x" for n, r in sorted(ratios.items()))
             print(f"update_shot, {s}-shot sequence: {worst:.2f}x the floor "
