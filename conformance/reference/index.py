@@ -14,6 +14,11 @@ the store's own writes; the next full sweep, at most TRUST_SECONDS later, sees i
 Before reporting SEQUENCE_NOT_FOUND everything is re-read. The located file is always
 re-read and its id checked under the lock by the store, so a stale entry can cost a
 rescan, never a write to the wrong file.
+
+A sweep also looks at the other ``sequence_*.json`` names, which the app itself reads
+(SEQ-LAYOUT-2): one that SequenceService wrote under its id-prefix name is never read
+as a sequence but makes a lookup of its id, and ``get_all_sequences``, fail with
+CORRUPT_FILE (:meth:`SequenceIndex.app_file_error`).
 """
 
 from __future__ import annotations
