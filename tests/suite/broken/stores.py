@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from conformance import schema_registry
-from conformance.atomic import file_lock, temp_path_for
+from conformance.atomic import file_lock
 from conformance.documents import load_sequence_file, schema_error
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
 from conformance.jsonio import dump_bytes
-from conformance.layout import sequences_dir
+from conformance.layout import sequences_dir, temp_name_for
 from conformance.reference import ReferenceStore
 from conformance.reference.index import SequenceIndex
 from conformance.reference.store import _check_updates
@@ -263,7 +263,7 @@ class NoFsync(_Broken):
         err = schema_error(ErrorCode.SCHEMA_VIOLATION, "sequence", doc, path, "the sequence")
         if err is not None:
             raise err
-        tmp = temp_path_for(path)
+        tmp = path.with_name(temp_name_for(path.name))
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             try:
@@ -299,7 +299,7 @@ class TempLeftBehind(NoFsync):
         err = schema_error(ErrorCode.SCHEMA_VIOLATION, "sequence", doc, path, "the sequence")
         if err is not None:
             raise err
-        tmp = temp_path_for(path)
+        tmp = path.with_name(temp_name_for(path.name))
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
