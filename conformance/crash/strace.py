@@ -68,6 +68,12 @@ PATH_SYSCALLS = frozenset(
 
 
 @cache
+def is_under(path: str, folder: str) -> bool:
+    """Whether the traced ``path`` is ``folder`` or inside it (plain string test: strace
+    reports resolved absolute paths)."""
+    return path == folder or path.startswith(folder + os.sep)
+
+
 def strace_binary() -> str | None:
     """Path of the strace executable, or ``None``."""
     return shutil.which("strace")
