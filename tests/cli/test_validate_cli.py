@@ -118,12 +118,12 @@ def test_a_dead_worker_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
 
     if multiprocessing.get_start_method() != "fork":
         pytest.skip("the patched function reaches the workers only when they are forked")
-    real = batch.validate_project
+    real = batch.validate_project  # type: ignore[attr-defined]
 
-    def dies_on_bom(project: Path) -> Any:
+    def dies_on_bom(project: Path, **options: Any) -> Any:
         if project.name == "sc103_bom":
             os._exit(9)  # as the OOM killer would end it
-        return real(project)
+        return real(project, **options)
 
     monkeypatch.setattr(batch, "validate_project", dies_on_bom)  # inherited by fork
     result = run(str(CORPUS / "clean"), str(CORPUS / "sc103_bom"), "-j", "2")

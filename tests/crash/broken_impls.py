@@ -12,7 +12,7 @@ from pathlib import Path
 from conformance.reference import ReferenceStore
 from conformance.reference import store as store_module
 
-_real_atomic_write = store_module.atomic_write_bytes
+_real_atomic_write = store_module.atomic_write_bytes  # type: ignore[attr-defined]
 
 
 def in_place_write(target: Path, data: bytes, **_where: object) -> None:
@@ -33,11 +33,11 @@ class _Patched(ReferenceStore):
     writer = staticmethod(_real_atomic_write)
 
     def update_shot(self, sequence_id: str, shot_id: str, updates: dict) -> dict:  # type: ignore[type-arg]
-        store_module.atomic_write_bytes = self.writer  # type: ignore[assignment]
+        store_module.atomic_write_bytes = self.writer  # type: ignore[attr-defined]
         try:
             return super().update_shot(sequence_id, shot_id, updates)
         finally:
-            store_module.atomic_write_bytes = _real_atomic_write
+            store_module.atomic_write_bytes = _real_atomic_write  # type: ignore[attr-defined]
 
 
 class InPlaceStore(_Patched):

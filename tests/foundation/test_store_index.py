@@ -171,7 +171,7 @@ def test_program_rewriting_right_after_our_write_is_not_masked(
     pj = (root / "project.json").read_bytes()
     import conformance.reference.store as store_module
 
-    real_write = store_module.atomic_write_bytes
+    real_write = store_module.atomic_write_bytes  # type: ignore[attr-defined]
 
     def write_then_app_rewrites(target: Path, data: bytes, **where: Any) -> None:
         real_write(target, data, **where)

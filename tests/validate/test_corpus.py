@@ -70,6 +70,7 @@ def test_positions_point_at_the_value() -> None:
     assert (dup.line, dup.column) == (4, 33)  # the second "type" key
     report = validate_project(CORPUS / "sc310_out_point_before_in_point")
     (f,) = report.findings
+    assert f.line is not None and f.column is not None
     text = (CORPUS / "sc310_out_point_before_in_point/sequences/sequence_001.json").read_text()
     line = text.splitlines()[f.line - 1]
     assert line[f.column - 1 :].startswith('"outPoint": 3')
