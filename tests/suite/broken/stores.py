@@ -10,6 +10,7 @@ every other core requirement. Driven by the suite as
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 from pathlib import Path
@@ -367,19 +368,21 @@ class FloatsRounded(_Broken):
             doc[key] = _rounded(value)  # THE DEFECT: every float of the written file
 
 
-class _LinkFollowingIndex(SequenceIndex):
-    def _inside_project(self, path: str | Path) -> bool:
-        return True  # THE DEFECT: links are followed wherever they lead
-
-
 class LinksFollowed(_Broken):
-    """A sequence file, or sequences/ itself, linking out of the project is followed."""
+    """A sequence file, or sequences/ itself, linking out of the project is followed: when
+    the folder holds a link, shots are read by plain path (links resolved by the OS)."""
 
     name = "broken-links-followed"
 
-    def __init__(self, project_dir: Any, **kwargs: Any) -> None:
-        super().__init__(project_dir, **kwargs)
-        self._index = _LinkFollowingIndex(sequences_dir(self.project))
+    def get_shots(self, sequence_id: str) -> list[dict[str, Any]]:
+        folder = sequences_dir(self.project)
+        if folder.is_symlink() or any(p.is_symlink() for p in folder.iterdir()):
+            for path in sorted(folder.iterdir()):
+                doc = json.loads(path.read_bytes())  # THE DEFECT: follows the link
+                if isinstance(doc, dict) and doc.get("id") == sequence_id:
+                    shots: list[dict[str, Any]] = doc["shots"]
+                    return shots
+        return super().get_shots(sequence_id)
 
 
 class WritesOutside(_Broken):
