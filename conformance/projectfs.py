@@ -546,7 +546,7 @@ class ProjectFS:
             d.close()
         return target
 
-    def _walk_from(
+    def _walk_from(  # noqa: C901
         self, stack: list[_Dir], pending: list[str], shown: Path, *, follow_last: bool
     ) -> _Target:
         hops = 0

@@ -34,7 +34,7 @@ def test_warm_updates_parse_no_other_sequence_file(
     reads: list[str] = []
     real_read_entry = index_module._read_entry
 
-    def counting_read_entry(fs: Any, path: Path, signature: tuple[int, int, int]) -> Any:
+    def counting_read_entry(fs: Any, path: Path, signature: Any) -> Any:
         reads.append(path.name)
         return real_read_entry(fs, path, signature)
 
