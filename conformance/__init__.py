@@ -5,4 +5,4 @@ Public entry points live in submodules: :mod:`conformance.errors`,
 :mod:`conformance.requirements`, :mod:`conformance.reference`.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

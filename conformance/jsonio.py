@@ -368,52 +368,63 @@ def find_unwritable(
         kind = type(item)
         if kind not in _JSON_TYPES and item is not None:
             kind = next((t for t in _JSON_TYPES if isinstance(item, t)), kind)
-        if kind is str:
-            if len(item) > MAX_STRING_CHARS:
-                return _pointer_of(entry, path), _long_string(len(item))
-            if not item.isascii() and _has_lone_surrogate(item):
-                return _pointer_of(entry, path), "a string with an unpaired surrogate"
+        if kind is dict or kind is list:
+            problem = _push_children(stack, entry, kind is dict)
         elif item is None or kind is bool:
             continue
-        elif kind is int:
-            if item.bit_length() > _TOO_MANY_DIGITS_BITS and abs(item) >= _TOO_MANY_DIGITS:
-                return _pointer_of(entry, path), (
-                    f"an integer of more than {MAX_INT_DIGITS} digits (the limit)"
-                )
-        elif kind is float:
-            if not math.isfinite(item):
-                return _pointer_of(entry, path), f"a non-finite number ({item})"
-        elif kind is dict or kind is list:
-            if entry[1] >= MAX_DEPTH:
-                # A cycle is endless nesting: it ends here too, depth-first, at once.
-                what = f"nesting deeper than {MAX_DEPTH} levels"
-                if _inside_itself(entry):
-                    what = "a reference cycle (a container inside itself)"
-                return _pointer_of(entry, path), what
-            level = entry[1] + 1
-            if kind is dict:
-                for key, sub in item.items():
-                    if type(key) is not str:
-                        return _pointer_of(entry, path), (
-                            f"a non-string object key of type {type(key).__name__}"
-                        )
-                    if len(key) > MAX_STRING_CHARS:
-                        return _pointer_of(entry, path), (
-                            "an object key: " + _long_string(len(key))
-                        )
-                    if not key.isascii() and _has_lone_surrogate(key):
-                        return _pointer_of(entry, path), (
-                            "an object key with an unpaired surrogate"
-                        )
-                    stack.append((sub, level, key, entry))
-            else:
-                stack.extend([(sub, level, i, entry) for i, sub in enumerate(item)])
-        elif isinstance(item, TooLongInteger):
-            return _pointer_of(entry, path), (
-                f"an integer of {item.digits} digits (at most {MAX_INT_DIGITS} allowed)"
-            )
         else:
-            return _pointer_of(entry, path), f"a value of type {type(item).__name__}"
+            problem = _scalar_problem(kind, item)
+        if problem is not None:
+            return _pointer_of(entry, path), problem
+    return None
+
+
+def _scalar_problem(kind: type, item: Any) -> str | None:
+    """What keeps a non-container ``item`` (of JSON type ``kind``) out of a document."""
+    if kind is str:
+        if len(item) > MAX_STRING_CHARS:
+            return _long_string(len(item))
+        if not item.isascii() and _has_lone_surrogate(item):
+            return "a string with an unpaired surrogate"
+        return None
+    if kind is int:
+        if item.bit_length() > _TOO_MANY_DIGITS_BITS and abs(item) >= _TOO_MANY_DIGITS:
+            return f"an integer of more than {MAX_INT_DIGITS} digits (the limit)"
+        return None
+    if kind is float:
+        return None if math.isfinite(item) else f"a non-finite number ({item})"
+    if isinstance(item, TooLongInteger):
+        return f"an integer of {item.digits} digits (at most {MAX_INT_DIGITS} allowed)"
+    return f"a value of type {type(item).__name__}"
+
+
+def _key_problem(key: Any) -> str | None:
+    if type(key) is not str:
+        return f"a non-string object key of type {type(key).__name__}"
+    if len(key) > MAX_STRING_CHARS:
+        return "an object key: " + _long_string(len(key))
+    if not key.isascii() and _has_lone_surrogate(key):
+        return "an object key with an unpaired surrogate"
+    return None
+
+
+def _push_children(stack: list[_Entry], entry: _Entry, is_dict: bool) -> str | None:
+    """Queue the members of container ``entry``; or what is wrong with the container
+    itself (too deep, inside itself) or with one of its keys."""
+    if entry[1] >= MAX_DEPTH:
+        # A cycle is endless nesting: it ends here too, depth-first, at once.
+        if _inside_itself(entry):
+            return "a reference cycle (a container inside itself)"
+        return f"nesting deeper than {MAX_DEPTH} levels"
+    item, level = entry[0], entry[1] + 1
+    if not is_dict:
+        stack.extend([(sub, level, i, entry) for i, sub in enumerate(item)])
+        return None
+    for key, sub in item.items():
+        problem = _key_problem(key)
+        if problem is not None:
+            return problem
+        stack.append((sub, level, key, entry))
     return None
 
 

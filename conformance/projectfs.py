@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import json
 import os
 import stat
 import time
@@ -544,7 +546,7 @@ class ProjectFS:
             d.close()
         return target
 
-    def _walk_from(
+    def _walk_from(  # noqa: C901
         self, stack: list[_Dir], pending: list[str], shown: Path, *, follow_last: bool
     ) -> _Target:
         hops = 0
@@ -703,12 +705,20 @@ class ProjectFS:
             chunks: list[bytes] = []
             got = 0
             while got <= limit:
-                want = min(limit + 1 - got, max(expected + 1 - got, _READ_CHUNK))
+                # The whole file plus one byte (to see it end) in one read; chunks only
+                # once it has grown past its size (a 1 MiB buffer for a small file
+                # costs more than the read).
+                want = min(limit + 1 - got, expected + 1 - got if got <= expected else _READ_CHUNK)
                 chunk = os.read(fd, want)
                 if not chunk:
                     break
                 chunks.append(chunk)
                 got += len(chunk)
+                if len(chunk) < want and got <= expected:
+                    # A regular file reads short only at its end: the whole file was
+                    # read without asking again (one read instead of two). Still
+                    # bounded: ``got`` never passes ``limit + 1``.
+                    break
         except OSError as exc:
             raise SeqcheckError(
                 ErrorCode.IO_ERROR,
@@ -717,7 +727,7 @@ class ProjectFS:
             ) from exc
         if got > limit:
             raise FileTooLargeError(shown, None, limit)
-        return b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     # -- inspecting ----------------------------------------------------------------------
     def kind(self, rel: str | os.PathLike[str]) -> EntryKind | None:
@@ -809,8 +819,48 @@ class ProjectFS:
                     ) from None
                 raise
 
+    @contextlib.contextmanager
+    def open_folder(self, rel: str | os.PathLike[str]) -> Iterator[OpenFolder]:
+        """Folder ``rel`` opened once for the calls of one operation (see
+        :class:`OpenFolder`), closed on exit. Raises as :meth:`list_dir` does."""
+        folder = self._open_child_folder(rel) if isinstance(rel, str) else None
+        if folder is not None:
+            shown = self.root / rel
+        else:
+            shown = self.path(rel)
+            try:
+                folder = self._open_folder(rel)
+            except (FileNotFoundError, SeqcheckError):
+                raise
+            except OSError as exc:
+                raise io_error("open the folder", shown, exc, unchanged=False) from exc
+        try:
+            yield OpenFolder(self, folder, shown)
+        finally:
+            folder.close()
+
+    def _open_child_folder(self, name: str) -> _Dir | None:
+        """The real folder ``name`` directly under the root, opened ``O_NOFOLLOW |
+        O_DIRECTORY``; ``None`` for anything else (a link, absent, not a folder, no
+        ``dir_fd``), which the general walk then resolves or reports."""
+        if not name or name in (".", "..") or "/" in name or os.sep in name or (
+            not _use_dir_fd()
+        ):
+            return None
+        try:
+            root = self._open_root()
+        except (OSError, SeqcheckError):
+            return None
+        try:
+            assert root.fd is not None
+            return _Dir(os.open(name, _DIR_FLAGS, dir_fd=root.fd), "", (name,))
+        except OSError:
+            return None
+        finally:
+            root.close()
+
     # -- writing -------------------------------------------------------------------------
-    def write_atomic(self, rel: str | os.PathLike[str], data: bytes) -> None:
+    def write_atomic(self, rel: str | os.PathLike[str], data: bytes) -> FileInfo | None:
         """Replace the file ``rel`` with ``data`` atomically and durably: THE write.
 
         A crash at any instant leaves the target entirely old or entirely new; the
@@ -821,6 +871,12 @@ class ProjectFS:
         in the target's place is :class:`NotRegularFileError`. Raises ``IO_ERROR``
         (disk full, permission denied, read-only file or folder, a target held open
         on Windows past the retry budget).
+
+        Returns the :class:`FileInfo` of the file now at the target's place when it
+        is provably the one just written (same inode and mtime as the temp file had
+        after its fsync), so a caller can remember its signature without reading it
+        back; ``None`` when that cannot be told (something replaced or rewrote it
+        in between).
         """
         shown = self.path(rel)
         try:
@@ -828,36 +884,38 @@ class ProjectFS:
         except FileNotFoundError as exc:
             raise io_error("write the file (its folder does not exist)", shown, exc) from exc
         try:
-            self._write_in(t, data)
+            return self._write_in(t, data)
         finally:
             t.folder.close()
 
-    def _write_in(self, t: _Target, data: bytes) -> None:
-        folder, name, shown = t.folder, t.name, t.real
+    def _write_in(self, t: _Target, data: bytes) -> FileInfo | None:
+        folder, name = t.folder, t.name
         mode: int | None = None
-        try:
-            st = folder.lstat(name)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise io_error("inspect the file", shown, exc) from exc
-        else:
-            kind = kind_of_mode(st.st_mode)
+        seen = t.mode  # the walk's lstat of the target, a moment ago
+        if seen is None:
+            try:
+                seen = folder.lstat(name).st_mode
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise io_error("inspect the file", t.real, exc) from exc
+        if seen is not None:
+            kind = kind_of_mode(seen)
             if kind is not EntryKind.FILE:
-                raise NotRegularFileError(shown, kind, action="replaced")
+                raise NotRegularFileError(t.real, kind, action="replaced")
             # A rename replaces a read-only file as easily as any other on POSIX, so a
             # file the user made read-only is refused, as an in-place write would be.
             if not folder.writable(name):
                 raise io_error(
-                    "replace the file", shown, PermissionError(errno.EACCES, "read-only")
+                    "replace the file", t.real, PermissionError(errno.EACCES, "read-only")
                 )
-            mode = st.st_mode & 0o7777
+            mode = seen & 0o7777
         tmp = temp_name_for(name)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY
         try:
             fd = folder.open(tmp, flags, 0o644)
         except OSError as exc:
-            raise io_error("create a temp file beside the target", shown, exc) from exc
+            raise io_error("create a temp file beside the target", t.real, exc) from exc
         try:
             try:
                 if mode is not None:  # the replacement keeps the original's permissions
@@ -867,13 +925,14 @@ class ProjectFS:
                     written = os.write(fd, view)
                     view = view[written:]
                 os.fsync(fd)
+                temp_st = os.fstat(fd)
             finally:
                 os.close(fd)
             _replace(folder, tmp, folder, name)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 folder.unlink(tmp)
-            raise io_error("write the file", shown, exc) from exc
+            raise io_error("write the file", t.real, exc) from exc
         except BaseException:
             with contextlib.suppress(OSError):
                 folder.unlink(tmp)
@@ -886,8 +945,18 @@ class ProjectFS:
                 ErrorCode.IO_ERROR,
                 f"wrote the file but could not flush its folder to disk: "
                 f"{exc.strerror or exc}. The change may be lost if the machine crashes now.",
-                file=shown,
+                file=t.real,
             ) from exc
+        try:
+            now = folder.lstat(name)
+        except OSError:
+            return None
+        # A rename keeps the inode and mtime (only ctime moves): equal means ours.
+        if (now.st_ino, now.st_mtime_ns, now.st_size) != (
+            temp_st.st_ino, temp_st.st_mtime_ns, len(data)
+        ) or not stat.S_ISREG(now.st_mode):
+            return None
+        return _file_info(now)
 
     @contextlib.contextmanager
     def lock(
@@ -914,15 +983,8 @@ class ProjectFS:
             fd = self._open_sidecar(t)
         finally:
             t.folder.close()
-        side = lock_path(t.real)
-        try:
-            _acquire(fd, side, timeout)
-            try:
-                yield
-            finally:
-                _release(fd)
-        finally:
-            os.close(fd)
+        with _held(fd, t, timeout):
+            yield
 
     def lock_exists(self, rel: str | os.PathLike[str]) -> bool:
         """Whether the sidecar lock file of ``rel`` exists (beside the file an inside
@@ -930,7 +992,7 @@ class ProjectFS:
         a change before taking a lock that would create the sidecar."""
         try:
             with self._target(rel, follow_last=True) as t:
-                t.folder.lstat(lock_path(Path(t.name)).name)
+                t.folder.lstat(_lock_name(t.name))
         except FileNotFoundError:
             return False
         except OSError as exc:
@@ -938,33 +1000,32 @@ class ProjectFS:
         return True
 
     def _open_sidecar(self, t: _Target) -> int:
-        side = lock_path(t.real)
-        side_name = side.name
+        side_name = _lock_name(t.name)
         try:
             kind = kind_of_mode(t.folder.lstat(side_name).st_mode)
         except FileNotFoundError:
             kind = EntryKind.FILE
         except OSError as exc:
-            raise io_error("inspect the lock file", side, exc) from exc
+            raise io_error("inspect the lock file", lock_path(t.real), exc) from exc
         if kind is not EntryKind.FILE:
-            raise _bad_sidecar(side, kind)
+            raise _bad_sidecar(lock_path(t.real), kind)
         flags = os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_NONBLOCK | _O_NOCTTY | _O_CLOEXEC
         try:
             fd = t.folder.open(side_name, flags, 0o644)
         except OSError as exc:
             if exc.errno in _LINK_ERRNOS:
-                raise _bad_sidecar(side, EntryKind.LINK) from None
+                raise _bad_sidecar(lock_path(t.real), EntryKind.LINK) from None
             if exc.errno == errno.EISDIR:
-                raise _bad_sidecar(side, EntryKind.FOLDER) from None
-            raise io_error("create the lock file", side, exc) from exc
+                raise _bad_sidecar(lock_path(t.real), EntryKind.FOLDER) from None
+            raise io_error("create the lock file", lock_path(t.real), exc) from exc
         try:
             kind = kind_of_mode(os.fstat(fd).st_mode)
         except OSError as exc:
             os.close(fd)
-            raise io_error("inspect the lock file", side, exc) from exc
+            raise io_error("inspect the lock file", lock_path(t.real), exc) from exc
         if kind is not EntryKind.FILE:
             os.close(fd)
-            raise _bad_sidecar(side, kind)
+            raise _bad_sidecar(lock_path(t.real), kind)
         return fd
 
     def mkdir(self, rel: str | os.PathLike[str], *, parents: bool = False) -> bool:
@@ -1146,6 +1207,143 @@ class ProjectFS:
                 folder.unlink(entry.name)
 
 
+class OpenFolder:
+    """A project folder opened once, for the calls of one operation on files in it.
+
+    Each call names one entry of the folder and does what the :class:`ProjectFS`
+    method of the same name does for ``folder/name``, with the same checks and
+    errors, but without walking from the project root again: the folder was reached
+    by that walk when it was opened and its descriptor still designates it, so only
+    the last component is looked at (``O_NOFOLLOW``, ``lstat``). A name that is a
+    symbolic link is handed to the :class:`ProjectFS` method, which resolves it
+    inside the project or refuses it. Obtained from :meth:`ProjectFS.open_folder`;
+    not usable after that block ends.
+    """
+
+    def __init__(self, fs: ProjectFS, folder: _Dir, shown: Path) -> None:
+        self._fs = fs
+        # Borrowed by every _Target made here: their close() must not close it.
+        self._dir = _Dir(folder.fd, folder.where, folder.parts, owned=False)
+        #: The folder's display path (as the caller named it).
+        self.path = shown
+        self._shown_paths: dict[str, Path] = {}
+
+    def _shown(self, name: str) -> Path:
+        shown = self._shown_paths.get(name)
+        if shown is not None:
+            return shown
+        if not name or name in (".", "..") or "/" in name or os.sep in name:
+            raise SeqcheckError(
+                ErrorCode.CORRUPT_FILE,
+                f"expected a file name inside the folder, found {json.dumps(name)}.",
+                file=self.path,
+            )
+        shown = self._shown_paths[name] = self.path / name
+        return shown
+
+    def _target(self, name: str) -> tuple[_Target | None, Path]:
+        """The entry as a walk would give it, or ``None`` when it is a link (then
+        the caller asks :class:`ProjectFS`, which resolves links)."""
+        shown = self._shown(name)
+        try:
+            st = self._dir.lstat(name)
+        except FileNotFoundError:
+            return _Target(self._dir, name, shown, self._fs.root), shown
+        if stat.S_ISLNK(st.st_mode):
+            return None, shown
+        return _Target(self._dir, name, shown, self._fs.root, st.st_mode), shown
+
+    def self_info(self) -> FileInfo:
+        """The folder's own :class:`FileInfo` (``fstat`` of its descriptor)."""
+        try:
+            if self._dir.fd is not None:
+                return _file_info(os.fstat(self._dir.fd))
+            return _file_info(os.stat(self._dir.where))  # noqa: PTH116 - no dir_fd here
+        except OSError as exc:
+            raise io_error("inspect", self.path, exc, unchanged=False) from exc
+
+    def info(self, name: str) -> FileInfo | None:
+        """:meth:`ProjectFS.info` of ``folder/name``."""
+        shown = self._shown(name)
+        try:
+            st = self._dir.lstat(name)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise io_error("inspect", shown, exc, unchanged=False) from exc
+        if stat.S_ISLNK(st.st_mode):
+            return self._fs.info(shown)
+        return _file_info(st)
+
+    def read_bytes(self, name: str) -> bytes:
+        """:meth:`ProjectFS.read_bytes` of ``folder/name``."""
+        try:
+            t, shown = self._target(name)
+        except OSError as exc:
+            raise io_error("inspect", self.path / name, exc, unchanged=False) from exc
+        if t is None:
+            return self._fs.read_bytes(shown)
+        if t.mode is None:
+            raise FileNotFoundError(errno.ENOENT, "No such file", str(shown))
+        fd, size = self._fs._open_regular(t)
+        try:
+            return self._fs._read_bounded(fd, shown, size)
+        finally:
+            os.close(fd)
+
+    def read_bytes_or_none(self, name: str) -> bytes | None:
+        """:meth:`ProjectFS.read_bytes_or_none` of ``folder/name``."""
+        try:
+            return self.read_bytes(name)
+        except FileNotFoundError:
+            return None
+
+    def lock_exists(self, name: str) -> bool:
+        """:meth:`ProjectFS.lock_exists` of ``folder/name``."""
+        side_name = _lock_name(name)
+        try:
+            t, shown = self._target(name)
+            if t is None:
+                return self._fs.lock_exists(shown)
+            self._dir.lstat(side_name)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise io_error("inspect the lock file", lock_path(self.path / name), exc) from exc
+        return True
+
+    @contextlib.contextmanager
+    def lock(self, name: str, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+        """:meth:`ProjectFS.lock` of ``folder/name``."""
+        try:
+            t, shown = self._target(name)
+        except OSError as exc:
+            raise io_error("inspect", self.path / name, exc, unchanged=False) from exc
+        if t is None:
+            with self._fs.lock(shown, timeout):
+                yield
+            return
+        fd = self._fs._open_sidecar(t)
+        with _held(fd, t, timeout):
+            yield
+
+    def write_atomic(self, name: str, data: bytes) -> FileInfo | None:
+        """:meth:`ProjectFS.write_atomic` of ``folder/name``."""
+        try:
+            t, shown = self._target(name)
+        except OSError as exc:
+            raise io_error("inspect the file", self.path / name, exc) from exc
+        if t is None:
+            return self._fs.write_atomic(shown, data)
+        return self._fs._write_in(t, data)
+
+
+@functools.lru_cache(maxsize=1024)
+def _lock_name(name: str) -> str:
+    """The sidecar lock file's name for file ``name`` (:func:`layout.lock_path`)."""
+    return lock_path(Path(name)).name
+
+
 def _bad_sidecar(side: Path, kind: EntryKind) -> SeqcheckError:
     if kind is EntryKind.FOLDER:
         # A folder cannot be opened as a lock file: the OS refuses it (EISDIR), which
@@ -1165,7 +1363,20 @@ def _bad_sidecar(side: Path, kind: EntryKind) -> SeqcheckError:
     )
 
 
-def _acquire(fd: int, path: Path, timeout: float) -> None:
+@contextlib.contextmanager
+def _held(fd: int, t: _Target, timeout: float) -> Iterator[None]:
+    """Hold ``flock`` on the open sidecar ``fd`` of ``t``; close it afterwards."""
+    try:
+        _acquire(fd, t, timeout)
+        try:
+            yield
+        finally:
+            _release(fd)
+    finally:
+        os.close(fd)
+
+
+def _acquire(fd: int, t: _Target, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     delay = 0.001
     while True:
@@ -1181,14 +1392,14 @@ def _acquire(fd: int, path: Path, timeout: float) -> None:
             pass
         except OSError as exc:
             if exc.errno not in (errno.EACCES, errno.EAGAIN):
-                raise io_error("take the lock", path, exc) from exc
+                raise io_error("take the lock", lock_path(t.real), exc) from exc
         if time.monotonic() >= deadline:
             raise SeqcheckError(
                 ErrorCode.LOCK_TIMEOUT,
                 f"expected to lock the file within {timeout:g} s, but another writer "
                 "held it the whole time. Retry; if it persists, find the process "
                 "holding the lock.",
-                file=path,
+                file=lock_path(t.real),
             )
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
@@ -1224,6 +1435,7 @@ __all__ = [
     "FileTooLargeError",
     "LinkOutError",
     "NotRegularFileError",
+    "OpenFolder",
     "ProjectFS",
     "for_file",
     "io_error",

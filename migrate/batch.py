@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.cli.exit_codes import ExitCode
 from conformance.errors import ErrorCode, SeqcheckError
+from conformance.exit_codes import ExitCode
 from conformance.layout import PROJECT_FILE
 from conformance.validate.discovery import find_projects
 from migrate import project_files

@@ -9,8 +9,8 @@ restored: ``MIGRATE_NOT_RESTORED``; never "unchanged").
 
 from __future__ import annotations
 
-from conformance.cli.exit_codes import ExitCode
 from conformance.errors import ErrorCode, SeqcheckError
+from conformance.exit_codes import ExitCode
 from migrate.errors import MigrateCode, MigrateError
 
 _BY_MIGRATE_CODE = {

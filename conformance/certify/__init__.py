@@ -20,7 +20,7 @@ from conformance.certify.model import (
     build_report,
 )
 from conformance.certify.runner import SuiteRunError, certify, run_suite
-from conformance.suite.state import Target
+from conformance.target import Target
 
 __all__ = [
     "FixItem",

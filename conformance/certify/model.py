@@ -187,10 +187,6 @@ class Report:
                 return r
         raise KeyError(requirement_id)
 
-    def ids_with(self, *statuses: str) -> set[str]:
-        """IDs of the requirements whose status is one of ``statuses``."""
-        return {r.id for r in self.requirements if r.status in statuses}
-
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (schemas/certification-report.schema.json)."""
         return {

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from conformance.cli.exit_codes import ExitCode
+from conformance.exit_codes import ExitCode
 
 # Literal copies of library defaults so --help does not import the library (start-up
 # time); test_certify_cli checks they agree.

@@ -8,7 +8,7 @@ import sys
 import click
 
 from conformance import explain as lib
-from conformance.cli.exit_codes import ExitCode
+from conformance.exit_codes import ExitCode
 
 _EPILOG = """\b
 Examples:

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from conformance import __version__
-from conformance.cli.exit_codes import ExitCode
+from conformance.exit_codes import ExitCode
 
 #: name -> "module:attribute" of a click command.
 COMMANDS: dict[str, str] = {

@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
-from conformance.cli.exit_codes import ExitCode
 from conformance.errors import SeqcheckError
+from conformance.exit_codes import ExitCode
 from conformance.ids import id_problem
 from migrate import Options, apply, plan, rollback, verify
 from migrate.batch import (
@@ -307,7 +307,7 @@ Examples:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               metavar="N", help="Run up to N projects at once, in separate processes "
               "(output and exit status as a serial run).")
-def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | None,
+def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | None,  # noqa: C901
             repair: bool, on_conflict: str, on_duplicate: str, do_verify: bool,
             no_verify: bool,
             do_rollback: bool, force: bool, do_history: bool, do_prune: bool,

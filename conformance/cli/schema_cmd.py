@@ -11,8 +11,8 @@ import click
 
 from conformance import schema_registry
 from conformance.atomic import atomic_write_bytes
-from conformance.cli.exit_codes import ExitCode
 from conformance.errors import SeqcheckError
+from conformance.exit_codes import ExitCode
 from conformance.schema_bundle import bundle_bytes
 
 _EPILOG = """\b

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from conformance.cli.exit_codes import ExitCode
 from conformance.cli.terminal import ProgressLine, color_option, use_color
 from conformance.errors import SeqcheckError
+from conformance.exit_codes import ExitCode
 from conformance.limits import MAX_FINDINGS_PER_FILE
 from conformance.validate import (
     Severity,

@@ -10,6 +10,7 @@ disk looks like afterwards. Nothing here asserts; the conformance suite does.
 from conformance.crash.faults import FaultOutcome, inject_fault
 from conformance.crash.killpoints import KillOutcome, KillPoint, SweepResult, kill_point_sweep
 from conformance.crash.random_kill import random_kill_trials
+from conformance.crash.scenario import UpdateScenario
 from conformance.crash.state import VOLATILE_KEYS, State
 from conformance.crash.strace import strace_status
 from conformance.crash.torn import TornResult, torn_reader_check
@@ -23,6 +24,7 @@ __all__ = [
     "State",
     "SweepResult",
     "TornResult",
+    "UpdateScenario",
     "WriteTrace",
     "check_write_protocol",
     "inject_fault",

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.crash.killpoints import Target, baseline_runner, is_under, target_of
+from conformance.crash.killpoints import Target, baseline_runner, target_of
+from conformance.crash.scenario import UpdateScenario
 from conformance.crash.state import State, classify, leftovers
+from conformance.crash.strace import Syscall, is_under
 from conformance.crash.write_protocol import FSYNC_CALLS, WRITE_CALLS, describe
 
 #: ``syscall`` names standing for a family with ``when="first"``.
@@ -73,26 +75,17 @@ def inject_fault(
     ``when=`` expression (``3``, ``2+``, ``1..5``) applied to ``syscall`` as named, in
     every thread.
     """
-    with baseline_runner(
-        "seqcheck-fault-", argv, make_project, target_rel, (sequence_id, shot_id, updates),
-        timeout, cwd, env,
-    ) as (runner, base, error):
+    scenario = UpdateScenario(
+        tuple(argv), make_project, target_rel, sequence_id, shot_id, updates,
+        timeout=timeout, cwd=cwd, env=env,
+    )
+    with baseline_runner("seqcheck-fault-", scenario) as (runner, base, error):
         if base is None:
             return FaultOutcome({}, "old", [], error=error)
         if when == "first":
-            family = FAMILIES.get(syscall, frozenset({syscall}))
-            folder = str((base.project / target_rel).parent)
-            touched = False
-            index = None
-            for i, call in enumerate(base.calls):
-                touched = touched or any(is_under(p, folder) for p in call.paths)
-                if (
-                    touched
-                    and call.name in family
-                    and any(is_under(p, str(base.project)) for p in call.paths)
-                ):
-                    index = i
-                    break
+            folder = (base.project / target_rel).parent
+            index = _first_call(base.calls, FAMILIES.get(syscall, frozenset({syscall})),
+                                base.project, folder)
             if index is None:
                 return FaultOutcome(
                     {},
@@ -101,19 +94,34 @@ def inject_fault(
                     error=f"the update made no {syscall} call on a project file to inject "
                     f"{errno_name} into",
                 )
-            shot = runner.aimed(target_of(base.calls, index, base.project), f"error={errno_name}")
-            hit, exact = shot.hit, shot.exact
+            injected = runner.aimed(
+                target_of(base.calls, index, base.project), f"error={errno_name}"
+            )
         else:
             # A raw strace expression: no single intended call, so no re-aiming.
             raw = Target(syscall, 0, "", 0, main_thread=False)
-            shot = runner.aimed_raw(raw, f"error={errno_name}", str(when))
-            hit, exact = shot.hit, True
+            injected = runner.aimed_raw(raw, f"error={errno_name}", str(when))
+        hit = injected.hit
         return FaultOutcome(
-            response=shot.run.response or {},
-            state=classify(shot.target, shot.before, base.after),
-            temps_left=leftovers(shot.target.parent, shot.names, shot.target),
-            injected=describe(hit, shot.project) if hit is not None else "",
-            exit_code=shot.run.exit_code,
-            stderr_tail=shot.run.stderr_tail,
-            exact=exact,
+            response=injected.run.response or {},
+            state=classify(injected.target, injected.before, base.after),
+            temps_left=leftovers(injected.target.parent, injected.names, injected.target),
+            injected=describe(hit, injected.project) if hit is not None else "",
+            exit_code=injected.run.exit_code,
+            stderr_tail=injected.run.stderr_tail,
+            exact=injected.exact,
         )
+
+
+def _first_call(
+    calls: list[Syscall], family: frozenset[str], project: Path, folder: Path
+) -> int | None:
+    """Index of the first call of ``family`` on a project file, once ``folder`` (the
+    target's) has been touched."""
+    folder_s, root = str(folder), str(project)
+    touched = False
+    for i, call in enumerate(calls):
+        touched = touched or any(is_under(p, folder_s) for p in call.paths)
+        if touched and call.name in family and any(is_under(p, root) for p in call.paths):
+            return i
+    return None

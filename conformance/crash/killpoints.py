@@ -28,13 +28,14 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from conformance.crash.runner import UPDATE_ID, UpdateRun, run_update
+from conformance.crash.scenario import UpdateScenario
 from conformance.crash.state import State, Workspace, classify, leftovers, listing, read_document
-from conformance.crash.strace import Syscall, read_trace, strace_prefix, unquote
+from conformance.crash.strace import Syscall, is_under, read_trace, strace_prefix, unquote
 from conformance.crash.write_protocol import (
     FSYNC_CALLS,
     OPEN_CALLS,
@@ -94,11 +95,6 @@ class KillPoint:
     #: response), 1 = other calls that may matter (close, chmod, mkdir), 2 = reads.
     rank: int
 
-    @property
-    def mutating(self) -> bool:
-        """Whether the call can change the disk."""
-        return self.rank < 2
-
 
 @dataclass
 class KillOutcome:
@@ -128,7 +124,6 @@ class SweepResult:
     #: Why the sweep could not run (e.g. the uninterrupted update failed); else None.
     error: str | None = None
     elapsed: float = 0.0
-    baseline_response: dict[str, Any] = field(default_factory=dict)
 
     @property
     def bad(self) -> list[KillOutcome]:
@@ -138,12 +133,6 @@ class SweepResult:
             for o in self.outcomes
             if o.state in ("torn", "missing") or (o.success_reported and o.state != "new")
         ]
-
-
-def is_under(path: str, folder: str) -> bool:
-    """Whether the traced ``path`` is ``folder`` or inside it (plain string test: strace
-    reports resolved absolute paths)."""
-    return path == folder or path.startswith(folder + os.sep)
 
 
 def signature(call: Syscall, project: Path) -> str:
@@ -280,8 +269,9 @@ class Baseline:
 
 
 @dataclass
-class Shot:
-    """One injected run: its fresh project, the target's prior state, and the outcome."""
+class InjectedRun:
+    """One run with a kill or an error injected: its fresh project, the target's prior
+    state, and the outcome."""
 
     project: Path
     target: Path
@@ -296,23 +286,9 @@ class Shot:
 class Runner:
     """Shared machinery of the strace-based tools: workspace, baseline, aimed runs."""
 
-    def __init__(
-        self,
-        argv: Sequence[str],
-        root: Path,
-        make_project: Callable[[Path], None],
-        target_rel: str,
-        request: tuple[Any, Any, Any],
-        timeout: float,
-        cwd: str | os.PathLike[str] | None,
-        env: dict[str, str] | None,
-    ) -> None:
-        self.argv = list(argv)
-        self.workspace = Workspace(root, make_project, target_rel)
-        self.request = request
-        self.timeout = timeout
-        self.cwd = cwd
-        self.env = env
+    def __init__(self, scenario: UpdateScenario, root: Path) -> None:
+        self.scenario = scenario
+        self.workspace = Workspace(root, scenario.make_project, scenario.target_rel)
         self._count = 0
 
     def _run(
@@ -323,16 +299,17 @@ class Runner:
         before = read_document(target)
         names = listing(target.parent)
         trace_file = project.parent / "trace.txt"
+        scenario = self.scenario
         run = run_update(
-            self.argv,
+            list(scenario.argv),
             project,
-            *self.request,
+            *scenario.request,
             prefix=strace_prefix(trace_file, *extra, follow=follow),
-            timeout=self.timeout,
-            cwd=self.cwd,
-            env=self.env,
+            timeout=scenario.timeout,
+            cwd=scenario.cwd,
+            env=scenario.env,
         )
-        cwd = str(Path(self.cwd or ".").resolve())
+        cwd = str(Path(scenario.cwd or ".").resolve())
         return project, target, before, names, run, read_trace(trace_file, cwd=cwd)
 
     def baseline(self) -> tuple[Baseline | None, str | None]:
@@ -347,11 +324,11 @@ class Runner:
             return None, f"the uninterrupted update did not succeed: {why}\n{run.stderr_tail}"
         return Baseline(calls, run, read_document(target), project), None
 
-    def aimed(self, target: Target, action: str) -> Shot:
+    def aimed(self, target: Target, action: str) -> InjectedRun:
         """Run with ``action`` (``signal=KILL``, ``error=ENOSPC``) injected into ``target``,
         re-aiming from each run's own trace until it lands (or retries run out)."""
         ordinal = target.ordinal
-        shot: Shot | None = None
+        injected: InjectedRun | None = None
         for _attempt in range(RETRIES + 1):
             project, path, before, names, run, calls = self._run(
                 ("-e", f"inject={target.name}:{action}:when={ordinal}"),
@@ -360,7 +337,7 @@ class Runner:
             hit = _hit(calls, target.name, ordinal, action)
             intended = find_target(calls, target, project)
             exact = hit is not None and intended is hit
-            shot = Shot(project, path, before, names, run, calls, hit, exact)
+            injected = InjectedRun(project, path, before, names, run, calls, hit, exact)
             if exact:
                 break
             if intended is not None and intended.ordinal != ordinal:
@@ -369,16 +346,17 @@ class Runner:
                 ordinal += 1  # the injection came first: the intended call is later
             else:
                 break  # nothing to correct from (e.g. the call did not happen at all)
-        assert shot is not None
-        return shot
+        assert injected is not None
+        return injected
 
-    def aimed_raw(self, target: Target, action: str, when: str) -> Shot:
+    def aimed_raw(self, target: Target, action: str, when: str) -> InjectedRun:
         """One run with ``action`` injected per a raw strace ``when=`` expression."""
         project, path, before, names, run, calls = self._run(
             ("-e", f"inject={target.name}:{action}:when={when}"), follow=True
         )
         marked = [c for c in calls if (c.killed if action.startswith("signal=") else c.injected)]
-        return Shot(project, path, before, names, run, calls, marked[0] if marked else None, True)
+        hit = marked[0] if marked else None
+        return InjectedRun(project, path, before, names, run, calls, hit, True)
 
 
 def _hit(calls: list[Syscall], name: str, ordinal: int, action: str) -> Syscall | None:
@@ -395,20 +373,13 @@ def _hit(calls: list[Syscall], name: str, ordinal: int, action: str) -> Syscall 
 
 @contextlib.contextmanager
 def baseline_runner(
-    prefix: str,
-    argv: Sequence[str],
-    make_project: Callable[[Path], None],
-    target_rel: str,
-    request: tuple[Any, Any, Any],
-    timeout: float,
-    cwd: str | os.PathLike[str] | None,
-    env: dict[str, str] | None,
+    prefix: str, scenario: UpdateScenario
 ) -> Iterator[tuple[Runner, Baseline | None, str | None]]:
     """A :class:`Runner` in a fresh temp workspace, with its uninterrupted baseline run
     (``(runner, None, why)`` when the baseline did not succeed); the workspace is
     removed on exit. Every strace tool starts this way."""
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        runner = Runner(argv, Path(tmp), make_project, target_rel, request, timeout, cwd, env)
+        runner = Runner(scenario, Path(tmp))
         base, error = runner.baseline()
         yield runner, base, error
 
@@ -431,33 +402,37 @@ def kill_point_sweep(
     ``make_project(folder)`` writes a fresh project into ``folder`` (called once per
     run); ``target_rel`` is the file the update must replace, relative to it.
     """
+    scenario = UpdateScenario(
+        tuple(argv), make_project, target_rel, sequence_id, shot_id, updates,
+        timeout=timeout, cwd=cwd, env=env,
+    )
+    return sweep(scenario, max_points=max_points)
+
+
+def sweep(scenario: UpdateScenario, *, max_points: int | None = None) -> SweepResult:
+    """:func:`kill_point_sweep` of a :class:`UpdateScenario`."""
     began = time.monotonic()
-    with baseline_runner(
-        "seqcheck-kill-", argv, make_project, target_rel, (sequence_id, shot_id, updates),
-        timeout, cwd, env,
-    ) as (runner, base, error):
+    with baseline_runner("seqcheck-kill-", scenario) as (runner, base, error):
         if base is None:
             return SweepResult([], 0, error=error, elapsed=time.monotonic() - began)
-        points = select_kill_points(base.calls, base.project, (base.project / target_rel).parent)
-        outcomes: list[KillOutcome] = []
-        for index in sample_points(points, max_points):
-            point = points[index]
-            shot = runner.aimed(point.target, "signal=KILL")
-            outcomes.append(
-                KillOutcome(
-                    point=index,
-                    syscall=point.description,
-                    success_reported=shot.run.success_reported,
-                    state=classify(shot.target, shot.before, base.after),
-                    temps_left=leftovers(shot.target.parent, shot.names, shot.target),
-                    hit=describe(shot.hit, shot.project) if shot.hit is not None else "",
-                    exact=shot.exact,
-                    exit_code=shot.run.exit_code,
-                )
-            )
-        return SweepResult(
-            outcomes,
-            len(points),
-            elapsed=time.monotonic() - began,
-            baseline_response=base.run.response or {},
-        )
+        folder = (base.project / scenario.target_rel).parent
+        points = select_kill_points(base.calls, base.project, folder)
+        outcomes = [
+            _killed_at(runner, base, index, points[index])
+            for index in sample_points(points, max_points)
+        ]
+        return SweepResult(outcomes, len(points), elapsed=time.monotonic() - began)
+
+
+def _killed_at(runner: Runner, base: Baseline, index: int, point: KillPoint) -> KillOutcome:
+    injected = runner.aimed(point.target, "signal=KILL")
+    return KillOutcome(
+        point=index,
+        syscall=point.description,
+        success_reported=injected.run.success_reported,
+        state=classify(injected.target, injected.before, base.after),
+        temps_left=leftovers(injected.target.parent, injected.names, injected.target),
+        hit=describe(injected.hit, injected.project) if injected.hit is not None else "",
+        exact=injected.exact,
+        exit_code=injected.run.exit_code,
+    )

@@ -68,6 +68,12 @@ PATH_SYSCALLS = frozenset(
 
 
 @cache
+def is_under(path: str, folder: str) -> bool:
+    """Whether the traced ``path`` is ``folder`` or inside it (plain string test: strace
+    reports resolved absolute paths)."""
+    return path == folder or path.startswith(folder + os.sep)
+
+
 def strace_binary() -> str | None:
     """Path of the strace executable, or ``None``."""
     return shutil.which("strace")
@@ -290,12 +296,70 @@ def parse_trace(text: str, *, cwd: str | None = None) -> list[Syscall]:
     ``cwd`` resolves relative path arguments when the trace never shows the working
     folder (``AT_FDCWD</dir>`` annotations update it as they appear).
     """
-    calls: list[Syscall] = []
-    pending: dict[int, tuple[int, str]] = {}
-    cwd_of: dict[int, str | None] = {}
-    last_of: dict[int, Syscall] = {}
+    parser = _TraceParser(cwd)
+    for number, line in enumerate(text.splitlines()):
+        parser.line(number, line)
+    calls = parser.finish_all()
+    calls.sort(key=lambda c: c.start)
+    counts: dict[tuple[int, str], int] = {}
+    for call in calls:
+        key = (call.tid, call.name)
+        counts[key] = counts.get(key, 0) + 1
+        call.ordinal = counts[key]
+    return calls
 
-    def finish(tid: int, start: int, end: int, body: str) -> None:
+
+class _TraceParser:
+    """The state of :func:`parse_trace`: calls so far, each thread's unfinished call,
+    working folder and last call."""
+
+    def __init__(self, cwd: str | None) -> None:
+        self.cwd = cwd
+        self.calls: list[Syscall] = []
+        self.pending: dict[int, tuple[int, str]] = {}
+        self.cwd_of: dict[int, str | None] = {}
+        self.last_of: dict[int, Syscall] = {}
+
+    def line(self, number: int, line: str) -> None:
+        head = _LINE_RE.match(line)
+        if head is None:
+            return
+        tid, body = int(head.group(1) or 0), head.group(2)
+        if body.startswith("+++ killed by"):
+            self._killed(tid, number)
+            return
+        if body.startswith(("+++", "---")):
+            return
+        unfinished = _UNFINISHED_RE.match(body)
+        if unfinished is not None:
+            self.pending[tid] = (
+                number, f"{unfinished.group('name')}({unfinished.group('args')}"
+            )
+            return
+        resumed = _RESUMED_RE.match(body)
+        if resumed is None:
+            self._finish(tid, number, number, body)
+        elif tid in self.pending:
+            start, partial = self.pending.pop(tid)
+            # strace cuts after the last complete argument (comma included).
+            self._finish(tid, start, number, partial + resumed.group("rest"))
+
+    def finish_all(self) -> list[Syscall]:
+        """The calls, with those still unfinished closed (traced process vanished)."""
+        for tid, (start, partial) in self.pending.items():
+            self._finish(tid, start, start, f"{partial}) = ?")
+        self.pending.clear()
+        return self.calls
+
+    def _killed(self, tid: int, number: int) -> None:
+        if tid in self.pending:  # killed inside a call that never resumed
+            start, partial = self.pending.pop(tid)
+            self._finish(tid, start, number, f"{partial}) = ?")
+        call = self.last_of.get(tid)
+        if call is not None and call.ret == "?":
+            call.killed = True
+
+    def _finish(self, tid: int, start: int, end: int, body: str) -> None:
         match = _CALL_RE.match(body)
         if match is None:
             return
@@ -304,8 +368,10 @@ def parse_trace(text: str, *, cwd: str | None = None) -> list[Syscall]:
         for token in args:
             fd = _FD_RE.match(token)
             if fd is not None and fd.group(1) == "AT_FDCWD":
-                cwd_of[tid] = fd.group(2)
-        paths, path_args = _paths_of(name, args, match.group("retpath"), cwd_of.get(tid, cwd))
+                self.cwd_of[tid] = fd.group(2)
+        paths, path_args = _paths_of(
+            name, args, match.group("retpath"), self.cwd_of.get(tid, self.cwd)
+        )
         call = Syscall(
             start=start,
             end=end,
@@ -318,45 +384,8 @@ def parse_trace(text: str, *, cwd: str | None = None) -> list[Syscall]:
             path_args=path_args,
             injected="(INJECTED)" in match.group("rest"),
         )
-        calls.append(call)
-        last_of[tid] = call
-
-    for number, line in enumerate(text.splitlines()):
-        head = _LINE_RE.match(line)
-        if head is None:
-            continue
-        tid, body = int(head.group(1) or 0), head.group(2)
-        if body.startswith("+++ killed by"):
-            if tid in pending:  # killed inside a call that never resumed
-                start, partial = pending.pop(tid)
-                finish(tid, start, number, f"{partial}) = ?")
-            call = last_of.get(tid)
-            if call is not None and call.ret == "?":
-                call.killed = True
-            continue
-        if body.startswith(("+++", "---")):
-            continue
-        unfinished = _UNFINISHED_RE.match(body)
-        if unfinished is not None:
-            pending[tid] = (number, f"{unfinished.group('name')}({unfinished.group('args')}")
-            continue
-        resumed = _RESUMED_RE.match(body)
-        if resumed is not None:
-            if tid in pending:
-                start, partial = pending.pop(tid)
-                # strace cuts after the last complete argument (comma included).
-                finish(tid, start, number, partial + resumed.group("rest"))
-            continue
-        finish(tid, number, number, body)
-    for tid, (start, partial) in pending.items():  # traced process vanished mid-call
-        finish(tid, start, start, f"{partial}) = ?")
-    calls.sort(key=lambda c: c.start)
-    counts: dict[tuple[int, str], int] = {}
-    for call in calls:
-        key = (call.tid, call.name)
-        counts[key] = counts.get(key, 0) + 1
-        call.ordinal = counts[key]
-    return calls
+        self.calls.append(call)
+        self.last_of[tid] = call
 
 
 def read_trace(path: Path, *, cwd: str | None = None) -> list[Syscall]:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.crash.runner import run_update
-from conformance.crash.strace import Syscall, read_trace, strace_prefix
+from conformance.crash.strace import Syscall, is_under, read_trace, strace_prefix
 
 OPEN_CALLS = frozenset({"open", "openat", "openat2", "creat"})
 WRITE_CALLS = frozenset({"write", "pwrite64", "writev", "pwritev", "pwritev2"})
@@ -97,7 +97,7 @@ def describe(call: Syscall, project: Path | None = None, *, result: bool = True)
     """``name(path, ...) = ret`` with paths shown relative to ``project``."""
 
     def show(path: str) -> str:
-        if project is not None and (path == str(project) or path.startswith(str(project) + os.sep)):
+        if project is not None and is_under(path, str(project)):
             return os.path.relpath(path, project)
         return path
 
@@ -110,93 +110,91 @@ def describe(call: Syscall, project: Path | None = None, *, result: bool = True)
     return text
 
 
+def _flushes(call: Syscall, path: str) -> bool:
+    """Whether ``call`` flushes the file or folder at ``path`` (or everything)."""
+    return (call.name in FSYNC_CALLS and call.fd_path(0) == path) or (
+        call.name in GLOBAL_SYNC_CALLS
+    )
+
+
+def _renames_onto(ok_calls: list[Syscall], target_s: str) -> list[Syscall]:
+    return [
+        c for c in ok_calls
+        if c.name in RENAME_CALLS and len(c.path_args) == 2 and c.path_args[1] == target_s
+    ]
+
+
+def _in_place_change(call: Syscall, target_s: str) -> str | None:
+    """The violation when ``call`` changes the target in place, else None."""
+    if call.name in OPEN_CALLS and _opened_path(call) == target_s:
+        flags = _open_flags(call)
+        if "O_TRUNC" in flags or call.name == "creat":
+            return "target opened with O_TRUNC"
+        if "O_WRONLY" in flags or "O_RDWR" in flags:
+            return "target opened for writing"
+        return None
+    if call.name in WRITE_CALLS and call.fd_path(0) == target_s:
+        return "target written in place"
+    if call.name in TRUNCATE_CALLS and target_s in call.paths:
+        return "target truncated"
+    return None
+
+
+def _rename_violations(rename: Syscall, ok_calls: list[Syscall], folder_s: str) -> list[str]:
+    """What is wrong with one rename onto the target: where its source lives, whether
+    the source was flushed after its last write and the folder after the rename."""
+    found: list[str] = []
+    source = rename.path_args[0]
+    if posixpath.dirname(source) != folder_s:
+        found.append("temp file not in the target's folder")
+    last_write = max(
+        (
+            c.end
+            for c in ok_calls
+            if c.end < rename.start and c.name in WRITE_CALLS and c.fd_path(0) == source
+        ),
+        default=-1,
+    )
+    if not any(
+        last_write < c.start and c.end < rename.start and _flushes(c, source) for c in ok_calls
+    ):
+        found.append("temp file not fsynced before rename")
+    if not any(c.start > rename.end and _flushes(c, folder_s) for c in ok_calls):
+        found.append("folder not fsynced after rename")
+    return found
+
+
 def check_write_protocol(calls: list[Syscall], target: Path) -> list[str]:
     """Every violation of the write protocol for ``target`` in ``calls`` (in trace order)."""
     target_s, folder_s = str(target), str(target.parent)
-    violations: list[str] = []
-
-    def add(text: str) -> None:
-        if text not in violations:
-            violations.append(text)
-
     ok_calls = [c for c in calls if c.ok]
-    for call in ok_calls:
-        if call.name in OPEN_CALLS and _opened_path(call) == target_s:
-            flags = _open_flags(call)
-            if "O_TRUNC" in flags or call.name == "creat":
-                add("target opened with O_TRUNC")
-            elif "O_WRONLY" in flags or "O_RDWR" in flags:
-                add("target opened for writing")
-        elif call.name in WRITE_CALLS and call.fd_path(0) == target_s:
-            add("target written in place")
-        elif call.name in TRUNCATE_CALLS and target_s in call.paths:
-            add("target truncated")
-    renames = [
-        c
-        for c in ok_calls
-        if c.name in RENAME_CALLS and len(c.path_args) == 2 and c.path_args[1] == target_s
-    ]
+    found = [_in_place_change(call, target_s) for call in ok_calls]
+    renames = _renames_onto(ok_calls, target_s)
     if not renames:
-        add("no rename onto target")
-        return violations
+        found.append("no rename onto target")
     for rename in renames:
-        source = rename.path_args[0]
-        if posixpath.dirname(source) != folder_s:
-            add("temp file not in the target's folder")
-        last_write = max(
-            (
-                c.end
-                for c in ok_calls
-                if c.end < rename.start and c.name in WRITE_CALLS and c.fd_path(0) == source
-            ),
-            default=-1,
-        )
-        flushed = any(
-            last_write < c.start
-            and c.end < rename.start
-            and ((c.name in FSYNC_CALLS and c.fd_path(0) == source) or c.name in GLOBAL_SYNC_CALLS)
-            for c in ok_calls
-        )
-        if not flushed:
-            add("temp file not fsynced before rename")
-        folder_flushed = any(
-            c.start > rename.end
-            and (
-                (c.name in FSYNC_CALLS and c.fd_path(0) == folder_s) or c.name in GLOBAL_SYNC_CALLS
-            )
-            for c in ok_calls
-        )
-        if not folder_flushed:
-            add("folder not fsynced after rename")
-    return violations
+        found.extend(_rename_violations(rename, ok_calls, folder_s))
+    return list(dict.fromkeys(v for v in found if v is not None))
 
 
 def check_durability(calls: list[Syscall], target: Path) -> list[str]:
     """Why the update's new bytes for ``target`` may not have reached the disk."""
     target_s = str(target)
     ok_calls = [c for c in calls if c.ok]
-    renames = [
-        c for c in ok_calls
-        if c.name in RENAME_CALLS and len(c.path_args) == 2 and c.path_args[1] == target_s
-    ]
-    if renames:
+    if _renames_onto(ok_calls, target_s):
         return [v for v in check_write_protocol(calls, target) if v in FLUSH_VIOLATIONS]
     writes = [c for c in ok_calls if c.name in WRITE_CALLS and c.fd_path(0) == target_s]
     if not writes:
         return []  # nothing was written to the target at all: SEQ-ATOMIC-2 reports that
     last = max(c.end for c in writes)
-    flushed = any(
-        c.start > last
-        and ((c.name in FSYNC_CALLS and c.fd_path(0) == target_s) or c.name in GLOBAL_SYNC_CALLS)
-        for c in ok_calls
-    )
+    flushed = any(c.start > last and _flushes(c, target_s) for c in ok_calls)
     return [] if flushed else ["target rewritten in place and never fsynced"]
 
 
 def _outside(path: str, root: str) -> bool:
     """A file system path (not ``pipe:[..]``, ``socket:[..]``) outside ``root`` that is
     not a harmless special file."""
-    if not path.startswith("/") or path == root or path.startswith(root + os.sep):
+    if not path.startswith("/") or is_under(path, root):
         return False
     return not any(path.startswith(h) if h.endswith("/") else path == h for h in _HARMLESS)
 
@@ -283,7 +281,7 @@ def trace_update(
     events = [
         describe(c, root)
         for c in calls
-        if any(p == str(root) or p.startswith(str(root) + os.sep) for p in c.paths)
+        if any(is_under(p, str(root)) for p in c.paths)
     ]
     return WriteTrace(
         ok=run.success_reported,

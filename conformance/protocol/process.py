@@ -290,7 +290,7 @@ class Collected:
 _DRAIN_SECONDS = 1.0
 
 
-def collect(
+def collect(  # noqa: C901
     proc: subprocess.Popen[bytes],
     data: bytes,
     *,

@@ -14,22 +14,30 @@ the store's own writes; the next full sweep, at most TRUST_SECONDS later, sees i
 Before reporting SEQUENCE_NOT_FOUND everything is re-read. The located file is always
 re-read and its id checked under the lock by the store, so a stale entry can cost a
 rescan, never a write to the wrong file.
+
+A sweep also looks at the other ``sequence_*.json`` names, which the app itself reads
+(SEQ-LAYOUT-2): one that SequenceService wrote under its id-prefix name is never read
+as a sequence but makes a lookup of its id, and ``get_all_sequences``, fail with
+CORRUPT_FILE (:meth:`SequenceIndex.app_file_error`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
+from conformance import field_shapes
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.ids import id_problem
 from conformance.jsonio import BOM, parse_bytes
 from conformance.layout import SEQUENCES_DIR, is_sequence_file_name
-from conformance.projectfs import EntryKind, LinkOutError, ProjectFS
+from conformance.projectfs import EntryKind, FileInfo, LinkOutError, OpenFolder, ProjectFS
 
 #: How long a full sweep may be relied on while the folder looks unchanged.
 TRUST_SECONDS = 1.0
@@ -78,6 +86,11 @@ def _read_entry(fs: ProjectFS, path: Path, signature: tuple[int, int, int, int])
                 signature, None, frozenset(),
                 f"it cannot be read: {err.message.rstrip('.')}", pointer=err.pointer or "",
             )
+    return _entry_of(signature, doc)
+
+
+def _entry_of(signature: tuple[int, int, int, int], doc: Any) -> _Entry:
+    """The entry of a file with ``signature`` holding the parsed ``doc``."""
     if not isinstance(doc, dict):
         return _Entry(signature, None, frozenset(), "it does not hold a JSON object")
     seq_id = doc.get("id")
@@ -97,6 +110,35 @@ def _read_entry(fs: ProjectFS, path: Path, signature: tuple[int, int, int, int])
         s["id"] for s in shots if isinstance(s, dict) and isinstance(s.get("id"), str)
     ) if isinstance(shots, list) else frozenset()
     return _Entry(signature, seq_id, shot_ids, None)
+
+
+@dataclass(frozen=True)
+class _AppEntry:
+    """A ``sequence_*.json`` file outside the layout's names (SEQ-LAYOUT-2)."""
+
+    signature: tuple[int, int, int, int]
+    #: The id it holds when it is the app's id-prefix file
+    #: (:func:`conformance.field_shapes.is_id_prefix_file`); ``None``: a stray file.
+    sequence_id: str | None
+
+
+def _read_app_entry(fs: ProjectFS, path: Path, signature: tuple[int, int, int, int]) -> _AppEntry:
+    """Whether ``path``, a name outside the layout, is SequenceService's id-prefix file.
+
+    Read strictly, as the validator does: a file that cannot be read or parsed, or
+    holds anything else, is a stray file like any other (SEQ-LAYOUT-2)."""
+    try:
+        doc = parse_bytes(fs.read_bytes(path), file=path)
+    except (FileNotFoundError, SeqcheckError):
+        return _AppEntry(signature, None)
+    if not field_shapes.is_id_prefix_file(path.name, doc):
+        return _AppEntry(signature, None)
+    return _AppEntry(signature, doc["id"])
+
+
+def _is_listed(name: str) -> bool:
+    """A name whose file the index looks at: a layout name, or one the app reads."""
+    return is_sequence_file_name(name) or field_shapes.may_be_app_sequence_file(name)
 
 
 def _link_out_problem(target: str) -> str:
@@ -132,16 +174,30 @@ class SequenceIndex:
         self._by_id: dict[str, list[str]] = {}
         self._by_shot: dict[str, list[str]] = {}
         self._problems: list[str] = []
+        # Names outside the layout that the app reads (sequence_*.json), by name, and
+        # the ids held by those that are SequenceService's id-prefix files.
+        self._app_entries: dict[str, _AppEntry] = {}
+        self._app_by_id: dict[str, list[str]] = {}
         # Folder mtime seen just before the last full sweep (or after our own write),
         # and when that sweep started; None: nothing to rely on.
         self._folder_mtime: int | None = None
         self._swept_at = 0.0
+        # The folder opened by the caller for the calls of one operation, if any:
+        # looking at one file then needs no walk from the project root.
+        self._open: OpenFolder | None = None
+
+    def use_folder(self, folder: OpenFolder | None) -> None:
+        """Look at single files through ``folder`` (this index's folder, opened by
+        the caller for one operation) until called with ``None``: by path again."""
+        self._open = folder
 
     def _file(self, name: str) -> Path:
         return self.folder / name
 
     def _folder_mtime_now(self) -> int | None:
         try:
+            if self._open is not None:
+                return self._open.self_info().signature[2]
             found = self._fs.info(self._rel)
         except SeqcheckError:
             return None  # the sweep that follows reports what is wrong
@@ -150,7 +206,10 @@ class SequenceIndex:
     def _signature_now(self, name: str) -> tuple[int, int, int, int] | None:
         """The file's signature (inside links followed); None when absent or unusable."""
         try:
-            found = self._fs.info(self._file(name))
+            if self._open is not None:
+                found = self._open.info(name)
+            else:
+                found = self._fs.info(self._file(name))
         except SeqcheckError:
             return None
         return None if found is None else found.signature
@@ -159,15 +218,17 @@ class SequenceIndex:
         """Bring the index up to date with the folder (re-read changed files only)."""
         if force:
             self._set_entries({})
+            self._set_app_entries({})
         self._folder_mtime = None
         started = time.monotonic()
         # Read the folder's mtime *before* listing: a change during the listing then
         # shows up as a different mtime on the next lookup.
         folder_mtime = self._folder_mtime_now()
         try:
-            listing = self._fs.list_dir_info(self._rel, is_sequence_file_name)
+            listing = self._fs.list_dir_info(self._rel, _is_listed)
         except FileNotFoundError:
             self._set_entries({})
+            self._set_app_entries({})
             return
         except LinkOutError as err:
             raise SeqcheckError(
@@ -178,12 +239,14 @@ class SequenceIndex:
                 file=err.link,
             ) from None
         fresh: dict[str, _Entry] = {}
+        fresh_app: dict[str, _AppEntry] = {}
         for entry, found in listing:
-            if entry.kind is EntryKind.LINK:
-                if not is_sequence_file_name(entry.name):
-                    continue
-            elif found is None:  # not a sequence file name (those come with their lstat)
+            if not is_sequence_file_name(entry.name):
+                if _is_listed(entry.name):
+                    self._sweep_app_file(entry.name, entry.kind, found, fresh_app)
                 continue
+            if entry.kind is not EntryKind.LINK and found is None:
+                continue  # removed between listing and stat
             try:
                 if entry.kind is EntryKind.LINK:  # resolved inside the project, or refused
                     found = self._fs.info(self._file(entry.name))
@@ -213,8 +276,37 @@ class SequenceIndex:
                 self._fs, self._file(entry.name), sig
             )
         self._set_entries(fresh)
+        self._set_app_entries(fresh_app)
         self._folder_mtime = folder_mtime
         self._swept_at = started
+
+    def _sweep_app_file(
+        self, name: str, kind: EntryKind, found: FileInfo | None, fresh: dict[str, _AppEntry]
+    ) -> None:
+        """Identify ``name``, outside the layout, into ``fresh`` (re-read only when its
+        signature changed). A link is resolved inside the project; one that cannot be
+        (out of the project, dangling, a loop) is a stray file: nothing is read."""
+        if kind is EntryKind.LINK:
+            try:
+                found = self._fs.info(self._file(name))
+            except SeqcheckError:
+                return
+        if found is None or found.kind is not EntryKind.FILE:
+            return
+        old = self._app_entries.get(name)
+        if old is not None and old.signature == found.signature:
+            fresh[name] = old
+        else:
+            fresh[name] = _read_app_entry(self._fs, self._file(name), found.signature)
+
+    def _set_app_entries(self, entries: dict[str, _AppEntry]) -> None:
+        by_id: dict[str, list[str]] = {}
+        for name in sorted(entries):
+            seq_id = entries[name].sequence_id
+            if seq_id is not None:
+                by_id.setdefault(seq_id, []).append(name)
+        self._app_entries = entries
+        self._app_by_id = by_id
 
     def _set_entries(self, entries: dict[str, _Entry]) -> None:
         """Replace the entries, updating the derived maps for changed entries only
@@ -257,21 +349,43 @@ class SequenceIndex:
             return False
         return self._signature_now(name) == entry.signature
 
-    def note_written(self, name: str) -> None:
+    def note_written(
+        self, name: str, written: FileInfo | None = None, doc: Any = None, *,
+        same_ids: bool = False,
+    ) -> None:
         """Record that the store itself just replaced ``name`` (under its lock).
 
-        The file is re-read (cheap, and exact even if a program that takes no lock
-        rewrote it a moment later), and the folder's new mtime, changed by the
-        store's rename, is adopted so the next lookup needs no full sweep. The
-        periodic sweep bounds what that could hide (another program's change in the
-        same timestamp tick).
+        With ``written`` (what :meth:`ProjectFS.write_atomic` returned: the file in
+        place is provably the one written) and ``doc`` (the document written), the
+        entry is made from them. Otherwise the file is re-read (exact even if a
+        program that takes no lock rewrote it a moment later). The folder's new
+        mtime, changed by the store's rename, is adopted so the next lookup needs no
+        full sweep. A change after that (another program's, in the same timestamp
+        tick) is what the periodic sweep bounds. ``same_ids``: the caller knows
+        ``doc`` holds the sequence id and shot ids the file held before.
         """
         path = self._file(name)
-        sig = self._signature_now(name)
-        if sig is None:
-            self._folder_mtime = None
-            return
-        fresh = _read_entry(self._fs, path, sig)
+        stale = self._entries.get(name)
+        if written is not None and doc is not None:
+            if same_ids and stale is not None and stale.sequence_id == doc.get("id"):
+                fresh = dataclasses.replace(stale, signature=written.signature)
+            else:
+                fresh = _entry_of(written.signature, doc)
+            if stale is not None and (stale.sequence_id, stale.shot_ids, stale.problem) == (
+                fresh.sequence_id, fresh.shot_ids, fresh.problem
+            ):
+                # The usual update: same id, same shots. Only the signature changed,
+                # so the derived maps stay as they are.
+                self._entries[name] = fresh
+                if self._folder_mtime is not None:
+                    self._folder_mtime = self._folder_mtime_now()
+                return
+        else:
+            sig = self._signature_now(name)
+            if sig is None:
+                self._folder_mtime = None
+                return
+            fresh = _read_entry(self._fs, path, sig)
         stale = self._entries.get(name)
         if stale is not None:
             self._unmap(name, stale)
@@ -294,6 +408,33 @@ class SequenceIndex:
                     file=self.folder / name,
                     pointer="",
                 )
+
+    def app_file_error(self, sequence_id: str | None = None) -> SeqcheckError | None:
+        """``CORRUPT_FILE`` for the first id-prefix file SequenceService wrote (of
+        ``sequence_id`` when given) as of the last refresh; ``None`` when there is none.
+
+        Such a file is never read as a sequence (its name is outside the layout), and
+        never passed over either (SEQ-LAYOUT-2): the app shows it, so a reader that
+        ignored it would hide a sequence the user made, or an edit of one."""
+        if sequence_id is None:
+            names = sorted(n for ns in self._app_by_id.values() for n in ns)
+        else:
+            names = self._app_by_id.get(sequence_id, [])
+        if not names:
+            return None
+        name = names[0]
+        held = self._app_entries[name].sequence_id
+        return SeqcheckError(
+            ErrorCode.CORRUPT_FILE,
+            f"expected each sequence in a file named sequence_NNN.json, found sequence "
+            f"{json.dumps(held)} in {json.dumps(name)}, a file written by "
+            f"{field_shapes.ID_PREFIX_WRITER}. seqcheck never reads a sequence from a "
+            "name outside the layout, and will not guess whether this file or another "
+            "holds the current version. Run 'seqcheck migrate --repair' to bring it into "
+            "the canonical layout (one sequence_NNN.json file per id; nothing is dropped).",
+            file=self.folder / name,
+            pointer="",
+        )
 
     def _raise_problems(self) -> None:
         for name in sorted(self._problems):
@@ -321,10 +462,15 @@ class SequenceIndex:
         """The file holding ``sequence_id``.
 
         Raises ``SEQUENCE_NOT_FOUND``, ``DUPLICATE_SEQUENCE_ID``, or ``CORRUPT_FILE``
-        when some sequence file cannot be identified at all.
+        when some sequence file cannot be identified at all, or when the app's
+        SequenceService wrote ``sequence_id`` under its id-prefix name (checked before
+        duplicates and absence: see :meth:`app_file_error`).
         """
         names = self.names_for(sequence_id)
-        if len(names) == 1 and self._trusted(names[0]) and not self._has_problems():
+        if (
+            len(names) == 1 and sequence_id not in self._app_by_id
+            and self._trusted(names[0]) and not self._has_problems()
+        ):
             return self.folder / names[0]
         self.refresh()
         names = self.names_for(sequence_id)
@@ -334,6 +480,9 @@ class SequenceIndex:
             self.refresh(force=True)
             names = self.names_for(sequence_id)
         self._raise_problems()
+        app_error = self.app_file_error(sequence_id)
+        if app_error is not None:
+            raise app_error
         if len(names) > 1:
             raise SeqcheckError(
                 ErrorCode.DUPLICATE_SEQUENCE_ID,

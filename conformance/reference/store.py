@@ -8,14 +8,15 @@ in value and key order.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from conformance import schema_registry
-from conformance.atomic import LOCK_TIMEOUT_SECONDS, atomic_write_bytes, file_lock
+from conformance import atomic, schema_registry
+from conformance.atomic import LOCK_TIMEOUT_SECONDS
 from conformance.documents import (
     LEGACY_ARRAYS,
     MEMBERSHIP_FIELDS,
@@ -28,12 +29,48 @@ from conformance.documents import (
 )
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
-from conformance.jsonio import copy_value, dump_checked_bytes, find_unwritable, parse_bytes
-from conformance.layout import PROJECT_FILE, project_file, sequences_dir
-from conformance.projectfs import EntryKind, NotRegularFileError, ProjectFS
+from conformance.jsonio import dump_checked_bytes, find_unwritable, parse_bytes
+from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, project_file, sequences_dir
+from conformance.projectfs import EntryKind, FileInfo, NotRegularFileError, OpenFolder, ProjectFS
 from conformance.reference.index import SequenceIndex
+from conformance.reference.written import (
+    Written,
+    WrittenFiles,
+    canonical_bytes,
+    changed_part,
+    json_copy,
+    parse_known,
+    working_copy,
+)
 
 Shot = dict[str, Any]
+
+
+# The store's write and lock, by path. Module functions, not methods, so that the
+# crash tools' deliberately broken stores (tests/crash/broken_impls.py) and the
+# lock-race test can swap them. ``folder``: the operation's open sequences folder,
+# used for a file directly in it (no walk from the project root).
+def atomic_write_bytes(
+    target: Path, data: bytes, *, project: str | os.PathLike[str] | None = None,
+    folder: OpenFolder | None = None,
+) -> FileInfo | None:
+    """THE atomic write (:meth:`ProjectFS.write_atomic`) of ``target``; what it returns."""
+    if folder is not None:
+        return folder.write_atomic(target.name, data)
+    if project is not None:
+        return ProjectFS(project).write_atomic(target, data)
+    atomic.atomic_write_bytes(target, data)
+    return None
+
+
+def file_lock(
+    target: Path, timeout: float = LOCK_TIMEOUT_SECONDS, *,
+    project: str | os.PathLike[str] | None = None, folder: OpenFolder | None = None,
+) -> contextlib.AbstractContextManager[None]:
+    """THE lock (:meth:`ProjectFS.lock`) of ``target``."""
+    if folder is not None:
+        return folder.lock(target.name, timeout)
+    return atomic.file_lock(target, timeout, project=project)
 
 
 def utc_now_iso() -> str:
@@ -81,6 +118,15 @@ class ReferenceStore:
         # outside the project is read or written, only regular files are read.
         self._fs = ProjectFS(self.project)
         self._index = SequenceIndex(sequences_dir(self.project), self._fs)
+        # What this store last wrote, to skip re-reading its own writes (written.py).
+        self._written = WrittenFiles()
+        # The sequences folder, opened once per public call (see _operation).
+        self._open: OpenFolder | None = None
+        self._folder_str = str(self._index.folder)
+        # The document an update's working copy was made from: (copy, original,
+        # what the store wrote, if the file held exactly that). Set by
+        # _load_for_update, used to check and encode only what the update changed.
+        self._basis: tuple[dict[str, Any], dict[str, Any], Written | None] | None = None
 
     # -- helpers -----------------------------------------------------------------
     def _check_project(self) -> None:
@@ -93,6 +139,53 @@ class ReferenceStore:
                 file=self.project,
             )
 
+    @contextlib.contextmanager
+    def _operation(self) -> Iterator[None]:
+        """Open ``sequences/`` once for the file calls of one public operation.
+
+        The walk from the project root (SEQ-ID-5) is then done once, not for every
+        stat, read, lock and write; files directly in the folder are reached through
+        its descriptor, links among them still through :class:`ProjectFS`. When the
+        folder cannot be opened (absent, a link out, not a folder), every call goes
+        by path, which reports that exactly as before. Nested operations share it.
+        """
+        if self._open is not None:
+            yield
+            return
+        opened = self._fs.open_folder(SEQUENCES_DIR)
+        try:
+            folder: OpenFolder | None = opened.__enter__()
+        except (FileNotFoundError, SeqcheckError):
+            folder = None
+        if folder is None:
+            # Say PROJECT_NOT_FOUND (rather than what the folder's absence means)
+            # when the project itself is missing; an opened folder proves it exists.
+            self._check_project()
+            yield
+            return
+        self._open = folder
+        self._index.use_folder(folder)
+        try:
+            yield
+        finally:
+            self._open = None
+            self._index.use_folder(None)
+            opened.__exit__(None, None, None)
+
+    def _folder_of(self, path: Path) -> OpenFolder | None:
+        """The open folder, when ``path`` is directly in it."""
+        folder = self._open
+        # A string comparison: Path.parent builds a Path, several times per update.
+        if folder is not None and os.path.dirname(path) == self._folder_str:  # noqa: PTH120
+            return folder
+        return None
+
+    def _read_raw(self, path: Path) -> bytes | None:
+        folder = self._folder_of(path)
+        if folder is not None:
+            return folder.read_bytes_or_none(path.name)
+        return self._fs.read_bytes_or_none(path)
+
     def _load_at(self, sequence_id: str, path: Path) -> dict[str, Any] | None:
         """Strictly load ``path``; ``None`` when it vanished or now holds another id."""
         doc = self._read_sequence(path)
@@ -102,16 +195,47 @@ class ReferenceStore:
         return doc
 
     def _read_sequence(self, path: Path) -> dict[str, Any] | None:
-        """The valid sequence document in ``path`` (``None`` when it does not exist)."""
-        raw = self._fs.read_bytes_or_none(path)
+        """The valid sequence document in ``path`` (``None`` when it does not exist),
+        as a new object the caller owns."""
+        raw = self._read_raw(path)
         if raw is None:
             return None
+        known = self._written.matching(path, raw)
+        if known is not None:  # the store's own write, checked when it was made
+            return parse_known(raw, known)
         return check_sequence_doc(parse_bytes(raw, file=path), path)
+
+    def _load_for_update(self, sequence_id: str, path: Path) -> dict[str, Any] | None:
+        """Like :meth:`_load_at`, but a working copy (see :func:`working_copy`) of the
+        document, remembered as the basis of the update (:attr:`_basis`)."""
+        raw = self._read_raw(path)
+        known = None if raw is None else self._written.matching(path, raw)
+        if known is not None:
+            original = known.doc
+        elif raw is not None:
+            original = check_sequence_doc(parse_bytes(raw, file=path), path)
+        if raw is None or original["id"] != sequence_id:
+            self._index.forget(path.name)  # rewritten or removed since indexed
+            return None
+        work = working_copy(original)
+        self._basis = (work, original, known)
+        return work
+
+    def _basis_of(self, doc: dict[str, Any]) -> tuple[dict[str, Any], Written | None] | None:
+        """The original of ``doc`` and what the store wrote of it, when ``doc`` is the
+        working copy :meth:`_load_for_update` made."""
+        basis = self._basis
+        if basis is None or basis[0] is not doc:
+            return None
+        return basis[1], basis[2]
 
     def _has_sidecar(self, path: Path) -> bool:
         """Whether the lock file of ``path`` already exists. A write that would fail
         is refused before the lock is taken when it does not: a call that changes
         nothing leaves nothing behind, not even a new lock file."""
+        folder = self._folder_of(path)
+        if folder is not None:
+            return folder.lock_exists(path.name)
         return self._fs.lock_exists(path)
 
     def _moved(self, sequence_id: str) -> SeqcheckError:
@@ -168,7 +292,7 @@ class ReferenceStore:
                     file=path,
                     pointer=pointer + "/" + field,
                 )
-        return {**shot, **copy_value(updates)}
+        return {**shot, **json_copy(updates)}
 
     # -- sequence files ------------------------------------------------------------
     def update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> Shot:
@@ -182,18 +306,25 @@ class ReferenceStore:
         check_id("sequence id", sequence_id)
         check_id("shot id", shot_id)
         _check_updates(updates)
-        self._check_project()
+        with self._operation():
+            try:
+                return self._update_shot(sequence_id, shot_id, updates)
+            finally:
+                self._basis = None
+
+    def _update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> Shot:
         for _ in range(3):
             path = self._index.locate(sequence_id)
             if not self._has_sidecar(path):
                 # Dry run without the lock: every error it raises is raised before
                 # the lock file is created (the run under the lock repeats it).
-                doc = self._load_at(sequence_id, path)
+                doc = self._load_for_update(sequence_id, path)
                 if doc is None:
                     continue
                 self._updated(path, doc, sequence_id, shot_id, updates)
-            with file_lock(path, self.lock_timeout, project=self.project):
-                doc = self._load_at(sequence_id, path)
+            folder = self._folder_of(path)
+            with file_lock(path, self.lock_timeout, project=self.project, folder=folder):
+                doc = self._load_for_update(sequence_id, path)
                 if doc is None:
                     continue
                 return self._update_locked(path, doc, sequence_id, shot_id, updates)
@@ -204,9 +335,16 @@ class ReferenceStore:
         updates: dict[str, Any],
     ) -> Shot:
         new_shot = self._updated(path, doc, sequence_id, shot_id, updates)
-        atomic_write_bytes(path, dump_checked_bytes(doc), project=self.project)
-        self._index.note_written(path.name)
-        return copy_value(new_shot)
+        basis = self._basis_of(doc)
+        data, fast = canonical_bytes(doc, None if basis is None else basis[1])
+        written = atomic_write_bytes(
+            path, data, project=self.project, folder=self._folder_of(path)
+        )
+        # doc is the store's own copy from here on: the caller gets a copy of the shot.
+        self._written.remember(path, Written(data, doc, fast))
+        same_ids = basis is not None and changed_part(doc, basis[0]) is not None
+        self._index.note_written(path.name, written, doc, same_ids=same_ids)
+        return json_copy(new_shot)  # type: ignore[no-any-return]
 
     def _updated(
         self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
@@ -218,15 +356,28 @@ class ReferenceStore:
         new_shot = self._merge(doc["shots"][index], updates, pointer, path, sequence_id)
         doc["shots"][index] = new_shot
         self._touch_metadata(doc)
-        err = schema_error(
-            ErrorCode.SCHEMA_VIOLATION, schema_registry.SEQUENCE, doc, path,
-            "the updated sequence",
-        )
-        if err is not None:
-            raise err
+        self._check_updated(path, doc)
+        return new_shot
+
+    def _check_updated(self, path: Path, doc: dict[str, Any]) -> None:
+        """SEQ-UPDATE-8: ``doc`` is schema-valid and keeps SEQ-MEMBER-1/2, else
+        SCHEMA_VIOLATION. When ``doc`` is a working copy of a valid document, only
+        what changed is checked (:func:`changed_part`); the explanation of a failure
+        always comes from the whole document."""
+        basis = self._basis_of(doc)
+        part = None if basis is None else changed_part(doc, basis[0])
+        checked = doc if part is None else part
+        if not schema_registry.is_valid(schema_registry.SEQUENCE, checked):
+            err = schema_error(
+                ErrorCode.SCHEMA_VIOLATION, schema_registry.SEQUENCE, doc, path,
+                "the updated sequence",
+            )
+            if err is not None:
+                raise err
+        if part is not None and not any(True for _ in membership_problems(part)):
+            return
         for bad_pointer, message in membership_problems(doc):
             raise SeqcheckError(ErrorCode.SCHEMA_VIOLATION, message, file=path, pointer=bad_pointer)
-        return new_shot
 
     def _touch_metadata(self, doc: dict[str, Any]) -> None:
         now = self._clock()
@@ -241,8 +392,8 @@ class ReferenceStore:
     def get_shots(self, sequence_id: str) -> list[Shot]:
         """The shots of sequence ``sequence_id`` in file order (SEQUENCE_NOT_FOUND if none)."""
         check_id("sequence id", sequence_id)
-        self._check_project()
-        _, doc = self._load_located(sequence_id)
+        with self._operation():
+            _, doc = self._load_located(sequence_id)
         shots: list[Shot] = doc["shots"]
         return shots
 
@@ -256,6 +407,11 @@ class ReferenceStore:
         self._index.refresh()
         # A link out of the project fails the call before any file is opened.
         self._index.raise_escapes()
+        # So does a sequence the app's SequenceService wrote under a name outside the
+        # layout: returning the others would silently leave it out (SEQ-LAYOUT-2).
+        app_error = self._index.app_file_error()
+        if app_error is not None:
+            raise app_error
         folder = self._index.folder
         seen: dict[str, str] = {}
         sequences: list[dict[str, Any]] = []
@@ -328,7 +484,7 @@ class ReferenceStore:
             doc = self._load_project_json(path)
             result = self._legacy_updated(path, doc, shot_id, updates)
             atomic_write_bytes(path, dump_checked_bytes(doc), project=self.project)
-        return copy_value(result)
+        return json_copy(result)  # type: ignore[no-any-return]
 
     def _legacy_updated(
         self, path: Path, doc: dict[str, Any], shot_id: str, updates: dict[str, Any]
@@ -371,7 +527,10 @@ class ReferenceStore:
         """
         check_id("shot id", shot_id)
         _check_updates(updates)
-        self._check_project()
+        with self._operation():
+            return self._save_shot(shot_id, updates)
+
+    def _save_shot(self, shot_id: str, updates: dict[str, Any]) -> Shot:
         holders = self._index.sequences_holding(shot_id)
         if len(holders) > 1:
             raise SeqcheckError(

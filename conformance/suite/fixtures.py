@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.suite.disk import Canary, ProjectDir
-from conformance.suite.plugin import requirement_ids, suite_state
 from conformance.suite.profiles import Profile
+from conformance.suite.session import requirement_ids, suite_state
 from conformance.suite.state import SuiteState
 
 if TYPE_CHECKING:
@@ -22,8 +22,7 @@ def seqcheck_state(pytestconfig: pytest.Config) -> SuiteState:
     """The plugin's session state."""
     state = suite_state(pytestconfig)
     assert state is not None, "the seqcheck plugin is not active"
-    result: SuiteState = state
-    return result
+    return state
 
 
 @pytest.fixture

@@ -18,10 +18,13 @@ import pytest
 from conformance import requirements
 from conformance.suite import CASES_DIR
 from conformance.suite.profiles import PROFILES
-
-_STATE_KEY = pytest.StashKey["Any"]()
-MARKER = "requirement"
-FULL_MARKER = "seqcheck_full"
+from conformance.suite.session import (
+    FULL_MARKER,
+    MARKER,
+    STATE_KEY,
+    requirement_ids,
+    suite_state,
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,15 +48,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--seqcheck-results", metavar="FILE", default=None,
         help="write per-test outcomes as JSON (read by 'seqcheck certify')",
     )
-
-
-def _state(config: pytest.Config) -> Any:
-    return config.stash.get(_STATE_KEY, None)
-
-
-def suite_state(config: pytest.Config) -> Any:
-    """The session's :class:`~conformance.suite.state.SuiteState` (None when inactive)."""
-    return _state(config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -80,10 +74,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "seqcheck: give either --seqcheck-impl or --seqcheck-adapter, not both."
         )
-    from conformance.suite.state import SuiteState, Target
+    from conformance.suite.state import SuiteState
+    from conformance.target import Target
 
     depth = config.getoption("seqcheck_depth") or "quick"
-    config.stash[_STATE_KEY] = SuiteState(Target(impl, adapter), PROFILES[depth])
+    config.stash[STATE_KEY] = SuiteState(Target(impl, adapter), PROFILES[depth])
     config.pluginmanager.register(
         importlib.import_module("conformance.suite.fixtures"), "seqcheck-fixtures"
     )
@@ -102,19 +97,9 @@ def _in_cases(path: Path) -> bool:
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     # Without a target the suite's modules have nothing to test: never collect them.
-    if _state(config) is None and _in_cases(collection_path):
+    if suite_state(config) is None and _in_cases(collection_path):
         return True
     return None
-
-
-def requirement_ids(item: pytest.Item) -> list[str]:
-    """The requirement IDs ``item`` is tagged with, in order, without repeats."""
-    ids: list[str] = []
-    for mark in item.iter_markers(MARKER):
-        for value in mark.args:
-            if value not in ids:
-                ids.append(str(value))
-    return ids
 
 
 def _tag_problems(item: pytest.Item) -> list[str]:
@@ -133,14 +118,15 @@ def _tag_problems(item: pytest.Item) -> list[str]:
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    if _state(config) is None:
+    state = suite_state(config)
+    if state is None:
         return
     problems = [f"{item.nodeid}: {p}" for item in items for p in _tag_problems(item)]
     if problems:
         raise pytest.UsageError(
             "seqcheck: badly tagged suite tests:\n  " + "\n  ".join(problems)
         )
-    if _state(config).profile.name != "full":
+    if state.profile.name != "full":
         deep = [item for item in items if item.get_closest_marker(FULL_MARKER) is not None]
         if deep:
             config.hook.pytest_deselected(items=deep)
@@ -148,7 +134,7 @@ def pytest_collection_modifyitems(
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    state = _state(item.config)
+    state = suite_state(item.config)
     if state is None:
         return
     ids = requirement_ids(item)
@@ -173,7 +159,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
-    if _state(pyfuncitem.config) is None:
+    if suite_state(pyfuncitem.config) is None:
         yield
         return
     from conformance.suite.checks import (
@@ -203,7 +189,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
-    state = _state(item.config)
+    state = suite_state(item.config)
     if state is None:
         return
     from conformance.suite.classify import classify
@@ -218,7 +204,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    state = _state(session.config)
+    state = suite_state(session.config)
     if state is None:
         return
     state.close()
@@ -228,7 +214,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    state = _state(config)
+    state = suite_state(config)
     if state is None or not state.recorder.records:
         return
     import time
@@ -242,3 +228,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     )
     terminalreporter.write_sep("=", "seqcheck requirements")
     terminalreporter.write(render_table(report, color=False) + "\n")
+
+
+# Kept importable from here: the plugin module is public API (pytest11 entry point).
+__all__ = ["FULL_MARKER", "MARKER", "requirement_ids", "suite_state"]

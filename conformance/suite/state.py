@@ -12,6 +12,7 @@ from conformance.limits import STDERR_TAIL_BYTES
 from conformance.suite import SUITE_VERSION
 from conformance.suite.profiles import Profile
 from conformance.suite.results import Recorder
+from conformance.target import Target
 
 if TYPE_CHECKING:
     from conformance.protocol import Implementation
@@ -23,26 +24,6 @@ def _fresh(exc: BaseException) -> BaseException:
     clone.__dict__.update(exc.__dict__)
     clone.args = exc.args
     return clone
-
-
-@dataclass(frozen=True)
-class Target:
-    """Which implementation the session certifies: ``--seqcheck-impl`` or ``-adapter``."""
-
-    impl: str | None
-    adapter: str | None
-
-    @property
-    def kind(self) -> str:
-        """``reference``, ``python`` or ``adapter``."""
-        if self.adapter is not None:
-            return "adapter"
-        return "reference" if self.impl == "reference" else "python"
-
-    @property
-    def spec(self) -> str:
-        """The option value that names the implementation."""
-        return self.adapter if self.adapter is not None else str(self.impl)
 
 
 @dataclass

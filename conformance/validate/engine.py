@@ -8,11 +8,8 @@ its rules have run; line and column are computed only for files with findings.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,6 +26,7 @@ from conformance.projectfs import (
 )
 from conformance.validate.discovery import resolve_projects
 from conformance.validate.finding import FileRef, Finding
+from conformance.validate.gc_pause import cyclic_gc_paused
 from conformance.validate.parsing import parse
 from conformance.validate.positions import locate
 from conformance.validate.project_rules import ProjectRules
@@ -189,20 +187,6 @@ def _check_sequence_file(
     return _with_positions(listed, raw), summaries, elsewhere
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """JSON documents are trees, freed by reference counting as soon as a file is
-    done; the cyclic collector only re-scans their containers, which cost about a
-    quarter of the run time on big projects. Paused for one project, then restored."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def validate_project(
     path: str | os.PathLike[str], *, max_findings_per_file: int | None = MAX_FINDINGS_PER_FILE
 ) -> ValidationReport:
@@ -218,7 +202,7 @@ def validate_project(
     (see :func:`conformance.validate.discovery.is_project`).
     """
     project = resolve_projects([path], recursive=False)[0]
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return _validate(project, max_findings_per_file)
 
 

@@ -66,101 +66,117 @@ def scan(text: str, wanted: Iterable[str] | None = None) -> ScanResult:
     An object member's offset is that of its key (where an editor shows the member);
     an array item's and the root's is the start of the value.
     """
-    want = None if wanted is None else set(wanted)
-    result = ScanResult()
-    stack: list[_Frame] = []
-    mode = _VALUE
-    pos = 0
-    n = len(text)
+    return _Scanner(text, None if wanted is None else set(wanted)).run()
 
-    def record(pointer: str, offset: int) -> None:
-        if (want is None or pointer in want) and pointer not in result.positions:
-            result.positions[pointer] = offset
 
-    while True:
-        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
-        if pos >= n:
-            result.complete = not stack and mode == _AFTER
-            return result
-        ch = text[pos]
+_STOP = -1  # what a step returns when the scan cannot go on (syntax error, too deep)
+
+
+class _Scanner:
+    """One pass of :func:`scan`: each step reads the token at ``pos`` that the current
+    mode allows and returns where the next token starts (or :data:`_STOP`)."""
+
+    def __init__(self, text: str, want: set[str] | None) -> None:
+        self.text = text
+        self.want = want
+        self.result = ScanResult()
+        self.stack: list[_Frame] = []
+        self.mode = _VALUE
+
+    def run(self) -> ScanResult:
+        text, n, result = self.text, len(self.text), self.result
+        steps: dict[int, Callable[[int, str], int]] = {
+            _VALUE: self._value, _VALUE_OR_CLOSE: self._value, _KEY: self._key,
+            _KEY_OR_CLOSE: self._key, _COLON: self._colon, _AFTER: self._after,
+        }
+        pos = 0
+        while True:
+            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            if pos >= n:
+                result.complete = not self.stack and self.mode == _AFTER
+                return result
+            pos = steps[self.mode](pos, text[pos])
+            if pos == _STOP:
+                result.complete = False
+                return result
+
+    def _record(self, pointer: str, offset: int) -> None:
+        want, positions = self.want, self.result.positions
+        if (want is None or pointer in want) and pointer not in positions:
+            positions[pointer] = offset
+
+    def _close(self, pos: int) -> int:
+        self.stack.pop()
+        self.mode = _AFTER
+        return pos + 1
+
+    def _value(self, pos: int, ch: str) -> int:
+        stack = self.stack
+        if self.mode == _VALUE_OR_CLOSE and ch == "]":
+            return self._close(pos)
         top = stack[-1] if stack else None
-        if mode in (_VALUE, _VALUE_OR_CLOSE):
-            if mode == _VALUE_OR_CLOSE and ch == "]":
-                stack.pop()
-                pos += 1
-                mode = _AFTER
-                continue
-            if top is None:
-                pointer = ""
-            elif top.is_object:
-                pointer = top.pointer + _escape(top.key)
+        if top is None:
+            pointer = ""
+            self._record(pointer, pos)
+        elif top.is_object:
+            pointer = top.pointer + _escape(top.key)  # recorded at its key
+        else:
+            pointer = f"{top.pointer}/{top.index}"
+            self._record(pointer, pos)
+        if ch in "{[":
+            if len(stack) >= MAX_DEPTH:
+                return _STOP
+            stack.append(_Frame(ch == "{", pointer))
+            self.mode = _KEY_OR_CLOSE if ch == "{" else _VALUE_OR_CLOSE
+            return pos + 1
+        m = _STRING.match(self.text, pos) if ch == '"' else _SCALAR.match(self.text, pos)
+        if m is None:
+            return _STOP
+        if m.group() in _NON_FINITE:
+            self.result.non_finite.append((pointer, m.group(), pos))
+        self.mode = _AFTER
+        return m.end()
+
+    def _key(self, pos: int, ch: str) -> int:
+        if self.mode == _KEY_OR_CLOSE and ch == "}":
+            return self._close(pos)
+        m = _STRING.match(self.text, pos) if ch == '"' else None
+        if m is None:
+            return _STOP
+        top = self.stack[-1]
+        token = m.group()
+        key = json.loads(token) if "\\" in token else token[1:-1]
+        member = top.pointer + _escape(key)
+        if key in top.keys:
+            self.result.duplicates.append((member, key, pos))
+        else:
+            top.keys.add(key)
+        top.key = key
+        self._record(member, pos)
+        self.mode = _COLON
+        return m.end()
+
+    def _colon(self, pos: int, ch: str) -> int:
+        if ch != ":":
+            return _STOP
+        self.mode = _VALUE
+        return pos + 1
+
+    def _after(self, pos: int, ch: str) -> int:
+        """A comma or the closer of the enclosing container."""
+        if not self.stack:
+            return _STOP  # trailing data after the document
+        top = self.stack[-1]
+        if ch == ",":
+            if top.is_object:
+                self.mode = _KEY
             else:
-                pointer = f"{top.pointer}/{top.index}"
-                record(pointer, pos)
-            if top is None:
-                record(pointer, pos)
-            if ch in "{[":
-                if len(stack) >= MAX_DEPTH:
-                    result.complete = False
-                    return result
-                stack.append(_Frame(ch == "{", pointer))
-                pos += 1
-                mode = _KEY_OR_CLOSE if ch == "{" else _VALUE_OR_CLOSE
-                continue
-            m = _STRING.match(text, pos) if ch == '"' else _SCALAR.match(text, pos)
-            if m is None:
-                result.complete = False
-                return result
-            if m.group() in _NON_FINITE:
-                result.non_finite.append((pointer, m.group(), pos))
-            pos = m.end()
-            mode = _AFTER
-        elif mode in (_KEY, _KEY_OR_CLOSE):
-            assert top is not None
-            if mode == _KEY_OR_CLOSE and ch == "}":
-                stack.pop()
-                pos += 1
-                mode = _AFTER
-                continue
-            m = _STRING.match(text, pos) if ch == '"' else None
-            if m is None:
-                result.complete = False
-                return result
-            token = m.group()
-            key = json.loads(token) if "\\" in token else token[1:-1]
-            member = top.pointer + _escape(key)
-            if key in top.keys:
-                result.duplicates.append((member, key, pos))
-            else:
-                top.keys.add(key)
-            top.key = key
-            record(member, pos)
-            pos = m.end()
-            mode = _COLON
-        elif mode == _COLON:
-            if ch != ":":
-                result.complete = False
-                return result
-            pos += 1
-            mode = _VALUE
-        else:  # _AFTER: a comma or the closer of the enclosing container
-            if top is None:
-                result.complete = False  # trailing data after the document
-                return result
-            if ch == ",":
-                pos += 1
-                if top.is_object:
-                    mode = _KEY
-                else:
-                    top.index += 1
-                    mode = _VALUE
-            elif ch == ("}" if top.is_object else "]"):
-                stack.pop()
-                pos += 1
-                mode = _AFTER
-            else:
-                result.complete = False
-                return result
+                top.index += 1
+                self.mode = _VALUE
+            return pos + 1
+        if ch == ("}" if top.is_object else "]"):
+            return self._close(pos)
+        return _STOP
 
 
 class LineIndex:

@@ -58,6 +58,31 @@ def timing_findings(shot: Any, base: str, ref: FileRef) -> list[Finding]:
     return []
 
 
+def _checked_duration(shot: dict[str, Any], index: int, ref: FileRef, out: list[Finding]) -> Any:
+    """The shot's duration (``timing.duration`` when a number, else ``duration``), after
+    adding the findings of its timing to ``out``."""
+    timing: Any = shot.get("timing")
+    if type(timing) is not dict:
+        return shot.get("duration")
+    in_point: Any = timing.get("inPoint")
+    out_point: Any = timing.get("outPoint")
+    duration: Any = timing.get("duration")
+    if (
+        type(in_point) in _NUMBER
+        and type(out_point) in _NUMBER
+        and (
+            out_point < in_point
+            or (
+                type(duration) in _NUMBER
+                and duration != out_point - in_point  # the common case: no call
+                and not _close(duration, out_point - in_point)
+            )
+        )
+    ):
+        out.extend(timing_findings(shot, f"/shots/{index}", ref))
+    return duration if type(duration) in _NUMBER else shot.get("duration")
+
+
 def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list[Finding]:
     """Per-file rules of a sequence document: membership (SC304), shot timing
     (SC310/SC311), the sequence duration (SC312), the file name (SC308)."""
@@ -69,9 +94,6 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
     total = 0.0
     summable = True  # an unknown duration makes the sum unknown, not 0
     shot: Any
-    timing: Any
-    in_point: Any
-    out_point: Any
     duration: Any
     members_ok = True
     plan_field, wizard_field = MEMBERSHIP_FIELDS
@@ -84,27 +106,7 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
             shot.get(plan_field, seq_id) != seq_id or shot.get(wizard_field, seq_id) != seq_id
         ):
             members_ok = False
-        timing = shot.get("timing")
-        if type(timing) is dict:
-            in_point, out_point = timing.get("inPoint"), timing.get("outPoint")
-            duration = timing.get("duration")
-            if (
-                type(in_point) in _NUMBER
-                and type(out_point) in _NUMBER
-                and (
-                    out_point < in_point
-                    or (
-                        type(duration) in _NUMBER
-                        and duration != out_point - in_point  # the common case: no call
-                        and not _close(duration, out_point - in_point)
-                    )
-                )
-            ):
-                out.extend(timing_findings(shot, f"/shots/{index}", ref))
-            if type(duration) not in _NUMBER:
-                duration = shot.get("duration")
-        else:
-            duration = shot.get("duration")
+        duration = _checked_duration(shot, index, ref, out)
         if type(duration) in _NUMBER:
             total += duration
         else:

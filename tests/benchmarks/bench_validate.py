@@ -42,6 +42,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -124,7 +125,7 @@ def generate(root: Path, files: int, shots: int, broken: bool = False) -> int:
     total = (root / "project.json").write_text(json.dumps(project, indent=2) + "\n")
     for i in range(1, files + 1):
         seq_id = f"{i:03d}"
-        doc = {
+        doc: dict[str, Any] = {
             "id": seq_id,
             "name": f"Sequence {i}",
             "description": "",

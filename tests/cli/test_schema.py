@@ -51,7 +51,7 @@ def seqcheck_verdict(name: str, path: Path) -> bool:
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
     """Every fixture, plus one-change mutants of the demo project's documents."""
-    out = fixtures()
+    out: dict[str, list[Path]] = fixtures()
     for name, paths in mutants(tmp_path_factory.mktemp("mutants")).items():
         out[name] = out[name] + paths
     return out

@@ -118,7 +118,7 @@ def test_a_dead_worker_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
 
     if multiprocessing.get_start_method() != "fork":
         pytest.skip("the patched function reaches the workers only when they are forked")
-    real = batch.validate_project
+    real = batch.validate_project  # type: ignore[attr-defined]
 
     def dies_on_bom(project: Path, **options: Any) -> Any:
         if project.name == "sc103_bom":

@@ -33,7 +33,7 @@ class _Patched(ReferenceStore):
     writer = staticmethod(_real_atomic_write)
 
     def update_shot(self, sequence_id: str, shot_id: str, updates: dict) -> dict:  # type: ignore[type-arg]
-        store_module.atomic_write_bytes = self.writer  # type: ignore[assignment]
+        store_module.atomic_write_bytes = self.writer
         try:
             return super().update_shot(sequence_id, shot_id, updates)
         finally:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -131,7 +132,14 @@ def test_rename_without_fsync_survives_kill_points() -> None:
 def test_failed_baseline_is_reported_not_swept() -> None:
     result = kill_point_sweep(reference_command(), make_demo, TARGET, "001", "no-such-shot", {})
     assert result.outcomes == []
-    assert result.error is not None and "SHOT_NOT_FOUND" in result.error
+    assert result.points_total == 0
+    assert result.error is not None
+    prefix = "the uninterrupted update did not succeed: "
+    first_line = result.error.splitlines()[0]
+    assert first_line.startswith(prefix), result.error
+    error = json.loads(first_line[len(prefix):])
+    assert error["code"] == "SHOT_NOT_FOUND", error
+    assert "no-such-shot" in error["message"], error
 
 
 # -- injected I/O errors ----------------------------------------------------------------

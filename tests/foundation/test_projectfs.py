@@ -345,3 +345,140 @@ def test_lock_exists_creates_nothing(root: Path) -> None:
     with fs.lock("sequences/sequence_001.json"):
         pass
     assert fs.lock_exists("sequences/alias.json") is True  # one lock for both names
+
+
+# -- one folder opened for an operation ------------------------------------------------
+
+
+def _outcome(call: object, *args: object) -> object:
+    """What a call returned, or the error it raised (type, code, file, message)."""
+    try:
+        return ("ok", call(*args))  # type: ignore[operator]
+    except SeqcheckError as err:
+        return (type(err).__name__, err.code, err.file, err.message)
+    except OSError as err:
+        return (type(err).__name__, err.errno)
+
+
+def test_open_folder_answers_as_the_walk_does(root: Path, tmp_path: Path) -> None:
+    """OpenFolder's calls on one name give exactly what the ProjectFS calls give:
+    values, error types, codes, files and messages, links inside and out included."""
+    seqs = root / "sequences"
+    (root / "data").mkdir()
+    (root / "data" / "shared.json").write_bytes(b"shared")
+    (seqs / "sequence_002.json").symlink_to(Path("..") / "data" / "shared.json")
+    (seqs / "sequence_003.json").symlink_to(tmp_path / "outside" / "secret")
+    (seqs / "sequence_004.json").symlink_to("missing.json")
+    (seqs / "big.json").write_bytes(b"x" * 11)
+    (seqs / "folder.json").mkdir()
+    os.mkfifo(seqs / "fifo.json")
+    names_ = ["sequence_001.json", "sequence_002.json", "sequence_003.json",
+              "sequence_004.json", "big.json", "folder.json", "fifo.json", "absent.json"]
+    fs = ProjectFS(root, max_file_bytes=10)
+    with fs.open_folder("sequences") as folder:
+        assert folder.path == seqs
+        assert folder.self_info() == fs.info("sequences")
+        for name in names_:
+            rel = f"sequences/{name}"
+            for method in ("info", "read_bytes", "read_bytes_or_none", "lock_exists"):
+                assert _outcome(getattr(folder, method), name) == _outcome(
+                    getattr(fs, method), rel), (method, name)
+    for bad in ("..", "a/b", "", "."):
+        with fs.open_folder("sequences") as folder:
+            corrupt(lambda: folder.read_bytes(bad), seqs)  # noqa: B023
+
+
+def test_open_folder_writes_and_locks_as_the_walk_does(root: Path, tmp_path: Path) -> None:
+    seqs = root / "sequences"
+    (root / "data").mkdir()
+    (root / "data" / "shared.json").write_bytes(b"shared")
+    (seqs / "sequence_002.json").symlink_to(Path("..") / "data" / "shared.json")
+    (seqs / "sequence_003.json").symlink_to(tmp_path / "outside" / "secret")
+    (seqs / "sequence_001.json").chmod(0o600)
+    fs = ProjectFS(root)
+    with fs.open_folder("sequences") as folder:
+        info = folder.write_atomic("sequence_001.json", b"new")
+        # The FileInfo returned is the file in place: what stat says now.
+        assert info == fs.info("sequences/sequence_001.json")
+        assert stat.S_IMODE((seqs / "sequence_001.json").stat().st_mode) == 0o600
+        # Through an inside link: the file it leads to is replaced, the link kept.
+        folder.write_atomic("sequence_002.json", b"through")
+        assert (root / "data" / "shared.json").read_bytes() == b"through"
+        assert (seqs / "sequence_002.json").is_symlink()
+        with pytest.raises(LinkOutError):
+            folder.write_atomic("sequence_003.json", b"never")
+        with pytest.raises(LinkOutError), folder.lock("sequence_003.json"):
+            pass
+        # The lock of a link's file is the sidecar beside the file it leads to.
+        with folder.lock("sequence_002.json"):
+            assert (root / "data" / ".shared.json.lock").is_file()
+            assert folder.lock_exists("sequence_002.json")
+        with folder.lock("sequence_001.json"), pytest.raises(SeqcheckError) as info_, \
+                fs.lock("sequences/sequence_001.json", timeout=0.05):
+            pass
+        assert info_.value.code is ErrorCode.LOCK_TIMEOUT
+        assert info_.value.file == str(seqs / ".sequence_001.json.lock")
+    assert (tmp_path / "outside" / "secret").read_bytes() == b"secret"
+    assert not [n for n in names(seqs) if n.endswith(".tmp")]
+
+
+def test_open_folder_through_an_inside_link_and_its_refusals(root: Path, tmp_path: Path) -> None:
+    (root / "real").mkdir()
+    (root / "real" / "a.json").write_bytes(b"a")
+    (root / "linked").symlink_to("real")
+    fs = ProjectFS(root)
+    with fs.open_folder("linked") as folder:
+        assert folder.read_bytes("a.json") == b"a"
+        folder.write_atomic("a.json", b"b")
+    assert (root / "real" / "a.json").read_bytes() == b"b"
+    (root / "out").symlink_to(tmp_path / "outside")
+    with pytest.raises(LinkOutError), fs.open_folder("out"):
+        pass
+    with pytest.raises(FileNotFoundError), fs.open_folder("absent"):
+        pass
+    corrupt(lambda: fs.open_folder("project.json").__enter__(), root / "project.json")
+
+
+def test_write_atomic_returns_none_when_the_file_in_place_is_not_the_one_written(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program rewrites the file between the rename and the check: the
+    result must not vouch for a file seqcheck did not write."""
+    import conformance.projectfs as projectfs_module
+
+    real_replace = projectfs_module._replace
+    target = root / "sequences" / "sequence_001.json"
+
+    def replace_then_rewrite(*args: object) -> None:
+        real_replace(*args)  # type: ignore[arg-type]
+        with target.open("r+b") as fh:  # in place, as the app writes: same inode
+            fh.write(b"app's longer content")
+
+    monkeypatch.setattr(projectfs_module, "_replace", replace_then_rewrite)
+    fs = ProjectFS(root)
+    assert fs.write_atomic("sequences/sequence_001.json", b"ours") is None
+    with fs.open_folder("sequences") as folder:
+        assert folder.write_atomic("sequence_001.json", b"ours") is None
+    monkeypatch.setattr(projectfs_module, "_replace", real_replace)
+    assert fs.write_atomic("sequences/sequence_001.json", b"ours") == fs.info(
+        "sequences/sequence_001.json")
+
+
+def test_reads_stop_at_the_end_without_a_second_read(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real_read = os.read
+
+    def counting_read(fd: int, n: int) -> bytes:
+        calls.append(n)
+        return real_read(fd, n)
+
+    monkeypatch.setattr(os, "read", counting_read)
+    fs = ProjectFS(root, max_file_bytes=3)
+    assert fs.read_bytes("sequences/sequence_001.json") == b"one"
+    assert len(calls) == 1
+    (root / "sequences" / "sequence_001.json").write_bytes(b"four")
+    with pytest.raises(SeqcheckError) as info:
+        fs.read_bytes("sequences/sequence_001.json")
+    assert info.value.code is ErrorCode.CORRUPT_FILE

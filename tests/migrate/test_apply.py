@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -198,9 +199,8 @@ def test_a_shot_naming_two_sequences_stops(make_project: MakeProject) -> None:
 
 
 def test_newer_seqcheck_stamp_is_refused(make_project: MakeProject) -> None:
-    root = make_project(project_doc(shots=[{"id": "a", "sequencePlanId": "s"}],
-                                    **{RECORD_KEY: {"tool_version": "99.0.0",
-                                                    "record_format": 1}}))
+    newer: dict[str, Any] = {RECORD_KEY: {"tool_version": "99.0.0", "record_format": 1}}
+    root = make_project(project_doc(shots=[{"id": "a", "sequencePlanId": "s"}], **newer))
     before = tree(root, records=True)
     with pytest.raises(MigrateError) as info:
         apply(root, now=NOW)

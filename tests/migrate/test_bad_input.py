@@ -70,7 +70,7 @@ def test_shot_id_not_a_string(make_project: MakeProject) -> None:
 
 
 def test_shots_not_an_array(make_project: MakeProject) -> None:
-    err = _refused(make_project(project_doc(shots={"id": "a"})))
+    err = _refused(make_project(project_doc(shots={"id": "a"})))  # type: ignore[arg-type]
     assert err.code is ErrorCode.CORRUPT_FILE and err.pointer == "/shots"
 
 

@@ -278,7 +278,7 @@ def test_prune_never_deletes_an_in_progress_run(make_project: MakeProject,
 
 
 def test_every_migrate_code_is_documented_with_its_exit_code() -> None:
-    from conformance.cli.exit_codes import ExitCode
+    from conformance.exit_codes import ExitCode
     from migrate import exit_code_for
     from tests.migrate.conftest import REPO
 

@@ -65,8 +65,8 @@ def cases(draw: st.DrawFn) -> Case:
     for seq, number in zip(existing, numbers, strict=True):
         shots = []
         for _ in range(draw(st.integers(0, 2))):
-            shot = {"id": next(ids), **draw(st.sampled_from([{}, {"sequencePlanId": seq}]))}
-            shots.append(shot)
+            member = {"id": next(ids), **draw(st.sampled_from([{}, {"sequencePlanId": seq}]))}
+            shots.append(member)
         doc: dict[str, Any] = {"id": seq, "name": f"Existing {seq}", "shots": shots,
                                **draw(unknown_fields)}
         if draw(st.booleans()):
@@ -111,9 +111,10 @@ def cases(draw: st.DrawFn) -> Case:
             files[holder_of[other]]["shots"].append(
                 {**copy, "sequencePlanId": other, "x-edited": "elsewhere"})
     project: dict[str, Any] = {"schema_version": "1.0", "project_name": "Générée ✓"}
-    for array, shots in arrays.items():
-        if shots or draw(st.booleans()):
-            project[array] = shots
+    for array, listed in arrays.items():
+        if not listed and not draw(st.booleans()):
+            continue
+        project[array] = listed
     project.update(draw(unknown_fields))
     return Case(project, files, Options(orphans=orphans, on_conflict=on_conflict))
 

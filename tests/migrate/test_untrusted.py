@@ -381,7 +381,7 @@ def test_a_step_that_removes_a_file_is_recorded_undone_and_rolled_back(
     def with_removal(*args: Any, **kwargs: Any) -> Any:
         plan_ = real_plan(*args, **kwargs)
         removal = FileChange("sequences/sequence_009.json", "remove", "t", 0, 0,
-                             data=None, original=extra)  # type: ignore[arg-type]
+                             data=None, original=extra)
         plan_.steps.insert(len(plan_.steps) - 1, removal)
         return plan_
 

@@ -85,7 +85,7 @@ def result_for(op: str, args: dict[str, object]) -> object:
     return None
 
 
-def main() -> int:
+def main() -> int:  # noqa: C901
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=MODES, required=True)
     parser.add_argument("--trigger", default="get_shots")

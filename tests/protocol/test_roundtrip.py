@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +175,10 @@ def test_python_implementation_failures_map_to_codes(tmp_path: Path) -> None:
 
 def test_undeclarable_capability_is_malformed_both_ways() -> None:
     spec = f"{HERE / 'fixed_clock_impl.py'}:bad_capabilities"
-    for opener in (lambda: open_python(spec), lambda: open_adapter(python_command(spec))):
+    openers: list[Callable[[], object]] = [
+        lambda: open_python(spec), lambda: open_adapter(python_command(spec))
+    ]
+    for opener in openers:
         with pytest.raises(AdapterFault) as caught:
             opener()
         assert caught.value.kind == "malformed"
@@ -184,7 +187,10 @@ def test_undeclarable_capability_is_malformed_both_ways() -> None:
 
 def test_unloadable_factory_is_start_failed_both_ways() -> None:
     spec = "conformance.no_such_module:factory"
-    for opener in (lambda: open_python(spec), lambda: open_adapter(python_command(spec))):
+    openers: list[Callable[[], object]] = [
+        lambda: open_python(spec), lambda: open_adapter(python_command(spec))
+    ]
+    for opener in openers:
         with pytest.raises(AdapterFault) as caught:
             opener()
         assert caught.value.kind == "start-failed"
@@ -198,7 +204,8 @@ def test_open_implementation_choices(tmp_path: Path) -> None:
         assert ada.pid is not None and ada.info.name == "seqcheck-reference"
     with open_implementation(impl=FIXED) as fixed:
         assert fixed.command() == python_command(FIXED)
-    for bad in ({}, {"impl": "reference", "adapter": "x"}):
+    bads: list[dict[str, Any]] = [{}, {"impl": "reference", "adapter": "x"}]
+    for bad in bads:
         with pytest.raises(ValueError, match="exactly one"):
             open_implementation(**bad)
 

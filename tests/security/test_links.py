@@ -12,6 +12,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +92,14 @@ def test_migrate_entry_points_refuse_links(project: Path, canary: Canary) -> Non
     project= and without it (then the file's own folder is the boundary)."""
     side = project / ".project.json.lock"
     side.symlink_to(canary.folder / "planted.lock")
-    for where in ({"project": project}, {}):
+    wheres: list[dict[str, Any]] = [{"project": project}, {}]
+    for where in wheres:
         with pytest.raises(SeqcheckError) as info, file_lock(project / "project.json", **where):
             pass
         assert info.value.code is ErrorCode.CORRUPT_FILE and info.value.file == str(side)
     link = project / "sequences" / "sequence_002.json"
     link.symlink_to(canary.secret)
-    for where in ({"project": project}, {}):
+    for where in wheres:
         with pytest.raises(LinkOutError) as info2:
             atomic_write_bytes(link, b"{}", **where)
         assert info2.value.file == str(link)
@@ -112,10 +114,13 @@ def test_reads_create_no_sidecar(project: Path) -> None:
     store = ReferenceStore(project)
     store.get_all_sequences()
     store.get_shots("001")
-    for call in (lambda: store.update_shot("001", "nope", {"n": 1}),
-                 lambda: store.update_shot("001", "a", {"id": "other"}),
-                 lambda: store.update_legacy_shot("nope", {"n": 1}),
-                 lambda: store.save_shot("nope", {"n": 1})):
+    calls: list[Callable[[], object]] = [
+        lambda: store.update_shot("001", "nope", {"n": 1}),
+        lambda: store.update_shot("001", "a", {"id": "other"}),
+        lambda: store.update_legacy_shot("nope", {"n": 1}),
+        lambda: store.save_shot("nope", {"n": 1}),
+    ]
+    for call in calls:
         with pytest.raises(SeqcheckError):
             call()
     assert sorted(p.name for p in project.rglob(".*.lock")) == []

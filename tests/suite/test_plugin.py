@@ -4,9 +4,8 @@ classifies adapter faults as errors."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,44 +18,58 @@ FAULTY = ROOT / "tests" / "suite" / "broken" / "faulty.py"
 GARBAGE = ROOT / "tests" / "suite" / "broken" / "garbage_adapter.py"
 CORE_ONLY = ROOT / "tests" / "suite" / "broken" / "stores.py"
 
+pytest_plugins = ["pytester"]
 
-def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.pop("PYTEST_ADDOPTS", None)
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-                          cwd=cwd, env=env, capture_output=True, text=True, check=False,
-                          timeout=600)
+Run = Callable[..., pytest.RunResult]
 
 
-def test_plugin_is_inert_without_options(tmp_path: Path) -> None:
-    (tmp_path / "test_plain.py").write_text("def test_ok():\n    assert True\n")
-    plain = _pytest("-q", str(tmp_path), cwd=tmp_path)
-    assert plain.returncode == 0, plain.stdout
-    assert "seqcheck requirements" not in plain.stdout
-    suite = _pytest("-q", "--collect-only", str(CASES_DIR), cwd=tmp_path)
-    assert "no tests collected" in suite.stdout, suite.stdout  # the cases are never collected
+@pytest.fixture
+def run(pytester: pytest.Pytester) -> Run:
+    """``run(*args)``: pytest with the plugin, in process, in ``pytester``'s folder."""
+
+    def _run(*args: str) -> pytest.RunResult:
+        return pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
+
+    return _run
 
 
-def test_unknown_requirement_id_is_a_collection_error(tmp_path: Path) -> None:
-    (tmp_path / "test_bad_tag.py").write_text(
-        "import pytest\n\n@pytest.mark.requirement('SEQ-NOPE-1')\ndef test_x():\n    pass\n"
+def _text(lines: list[str]) -> str:
+    return "\n".join(lines)
+
+
+def test_plugin_is_inert_without_options(pytester: pytest.Pytester, run: Run) -> None:
+    pytester.makepyfile(test_plain="def test_ok():\n    assert True\n")
+    plain = run("-q", str(pytester.path))
+    assert plain.ret == 0, _text(plain.outlines)
+    assert "seqcheck requirements" not in _text(plain.outlines)
+    suite = run("-q", "--collect-only", str(CASES_DIR))
+    # the cases are never collected
+    assert "no tests collected" in _text(suite.outlines), _text(suite.outlines)
+
+
+def test_unknown_requirement_id_is_a_collection_error(
+    pytester: pytest.Pytester, run: Run
+) -> None:
+    pytester.makepyfile(
+        test_bad_tag="import pytest\n\n@pytest.mark.requirement('SEQ-NOPE-1')\n"
+        "def test_x():\n    pass\n"
     )
-    result = _pytest("-q", "--seqcheck-impl", "reference", str(tmp_path), cwd=tmp_path)
-    assert result.returncode == 4, result.stdout + result.stderr
-    assert "unknown requirement id(s) SEQ-NOPE-1" in result.stderr
+    result = run("-q", "--seqcheck-impl", "reference", str(pytester.path))
+    assert result.ret == 4, _text(result.outlines + result.errlines)
+    assert "unknown requirement id(s) SEQ-NOPE-1" in _text(result.errlines)
 
 
-def test_options_without_an_implementation_are_a_usage_error(tmp_path: Path) -> None:
-    result = _pytest("-q", "--seqcheck-depth", "full", cwd=tmp_path)
-    assert result.returncode == 4
-    assert "need an implementation" in result.stderr
+def test_options_without_an_implementation_are_a_usage_error(run: Run) -> None:
+    result = run("-q", "--seqcheck-depth", "full")
+    assert result.ret == 4
+    assert "need an implementation" in _text(result.errlines)
 
 
-def test_capabilities_not_declared_are_not_claimed(tmp_path: Path) -> None:
+def test_capabilities_not_declared_are_not_claimed(tmp_path: Path, run: Run) -> None:
     out = tmp_path / "raw.json"
-    result = _pytest("-q", "--seqcheck-impl", f"{CORE_ONLY}:CoreOnly", "--seqcheck-results",
-                     str(out), "-k", "fallback or concurrency", cwd=tmp_path)
-    assert result.returncode == 0, result.stdout[-3000:]
+    result = run("-q", "--seqcheck-impl", f"{CORE_ONLY}:CoreOnly", "--seqcheck-results",
+                 str(out), "-k", "fallback or concurrency")
+    assert result.ret == 0, _text(result.outlines)[-3000:]
     raw = json.loads(out.read_text())
     assert raw["implementation"]["capabilities"] == []
     assert {t["outcome"] for t in raw["tests"]} == {"not-claimed"}
@@ -67,15 +80,15 @@ def test_capabilities_not_declared_are_not_claimed(tmp_path: Path) -> None:
     assert report.verdict == "not-certified"
 
 
-def test_adapter_crash_is_an_error_with_its_stderr(tmp_path: Path) -> None:
+def test_adapter_crash_is_an_error_with_its_stderr(tmp_path: Path, run: Run) -> None:
     out = tmp_path / "raw.json"
     command = f"{sys.executable} -m conformance.adapters.python --factory {FAULTY}:CrashOnGetAll"
-    result = _pytest("-q", "--seqcheck-adapter", command, "--seqcheck-results", str(out),
-                     "-k", "get_all_sorted or get_shots_returns_file_order", cwd=tmp_path)
+    result = run("-q", "--seqcheck-adapter", command, "--seqcheck-results", str(out),
+                 "-k", "get_all_sorted or get_shots_returns_file_order")
     raw = json.loads(out.read_text())
     outcomes = {t["nodeid"].split("::")[-1]: t for t in raw["tests"]}
     crashed = outcomes["test_get_all_sorted_by_order_then_id"]
-    assert crashed["outcome"] == "error", result.stdout[-2000:]
+    assert crashed["outcome"] == "error", _text(result.outlines)[-2000:]
     assert "adapter crash" in crashed["reason"]
     assert "simulated crash in get_all_sequences" in crashed["reason"]
     # The adapter is restarted for the next test, which passes.
@@ -84,27 +97,33 @@ def test_adapter_crash_is_an_error_with_its_stderr(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("flag", "kind"), [("", "malformed"), ("--wrong-id", "wrong-id")])
-def test_garbage_answers_are_errors_and_adapter_broken(tmp_path: Path, flag: str,
+def test_garbage_answers_are_errors_and_adapter_broken(tmp_path: Path, run: Run, flag: str,
                                                        kind: str) -> None:
     out = tmp_path / "raw.json"
     command = f"{sys.executable} {GARBAGE} {flag}".strip()
-    _pytest("-q", "--seqcheck-adapter", command, "--seqcheck-results", str(out),
-            "-k", "test_sequences", cwd=tmp_path)
+    run("-q", "--seqcheck-adapter", command, "--seqcheck-results", str(out),
+        "-k", "test_sequences")
     raw = json.loads(out.read_text())
     assert raw["tests"] and {t["outcome"] for t in raw["tests"]} == {"error"}
     assert all(f"adapter {kind}" in t["reason"] for t in raw["tests"]), raw["tests"][0]["reason"]
     assert build_report(raw).verdict == "adapter-broken"
 
 
-def test_without_strace_crash_checks_fall_back_with_reduced_assurance(tmp_path: Path) -> None:
+def _without_strace(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str
+) -> pytest.RunResult:
+    # A subprocess: strace_status() is cached for the life of a process.
+    monkeypatch.setenv("PATH", str(pytester.path / "no-tools-here"))  # strace cannot be found
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=600)
+
+
+def test_without_strace_crash_checks_fall_back_with_reduced_assurance(
+    tmp_path: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "raw.json"
-    env = dict(os.environ, PATH=str(tmp_path / "no-tools-here"))  # strace cannot be found
-    env.pop("PYTEST_ADDOPTS", None)
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--seqcheck-impl",
-         "reference", "--seqcheck-results", str(out), "-k", "test_crash"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=600,
-    )
+    _without_strace(pytester, monkeypatch, "-q", "--seqcheck-impl", "reference",
+                    "--seqcheck-results", str(out), "-k", "test_crash")
     raw = json.loads(out.read_text())
     report = build_report(raw)
     assert report.header["assurance"] == "reduced"
@@ -116,16 +135,12 @@ def test_without_strace_crash_checks_fall_back_with_reduced_assurance(tmp_path: 
     assert report.by_id("SEQ-ATOMIC-3").status == "skipped"  # fault injection needs strace
 
 
-def test_without_strace_an_in_place_writer_still_fails_the_write_protocol(tmp_path: Path) -> None:
+def test_without_strace_an_in_place_writer_still_fails_the_write_protocol(
+    tmp_path: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "raw.json"
-    env = dict(os.environ, PATH=str(tmp_path / "no-tools-here"))
-    env.pop("PYTEST_ADDOPTS", None)
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--seqcheck-impl",
-         f"{CORE_ONLY}:InPlaceWrite", "--seqcheck-results", str(out), "-k",
-         "test_write_protocol_trace"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=600,
-    )
+    _without_strace(pytester, monkeypatch, "-q", "--seqcheck-impl", f"{CORE_ONLY}:InPlaceWrite",
+                    "--seqcheck-results", str(out), "-k", "test_write_protocol_trace")
     (test,) = json.loads(out.read_text())["tests"]
     assert test["outcome"] == "failed"
     assert "kept its inode" in test["reason"]

@@ -27,12 +27,9 @@ REPO = HERE.parents[1]
 
 def run(*args: str, cwd: Path = CORPUS) -> Result:
     """Invoke ``seqcheck validate ARGS`` in-process with ``cwd`` as current folder."""
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(cwd)
         return CliRunner().invoke(cli, ["validate", *args], catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def test_demo_project_exits_0_in_a_real_process() -> None:

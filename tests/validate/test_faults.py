@@ -46,8 +46,8 @@ def test_unreadable_files_become_findings() -> None:
         # Unreadable project.json and sequences folder: still findings, not exceptions.
         (root / "project.json").chmod(0o000)
         (root / "sequences").chmod(0o000)
-        found = [(f.code, f.file) for f in validate_project(root).findings]
-        assert found == [("SC101", "project.json"), ("SC101", "sequences")]
+        unreadable = [(f.code, f.file) for f in validate_project(root).findings]
+        assert unreadable == [("SC101", "project.json"), ("SC101", "sequences")]
 
 
 def test_batch_goes_on_after_a_broken_project() -> None:
@@ -66,5 +66,5 @@ def test_batch_goes_on_after_a_broken_project() -> None:
 
 
 def test_validate_projects_accepts_one_path() -> None:
-    (report,) = validate_projects(CORPUS / "clean")  # type: ignore[arg-type]
+    (report,) = validate_projects(CORPUS / "clean")
     assert report.project == CORPUS / "clean" and report.ok

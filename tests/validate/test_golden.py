@@ -25,14 +25,10 @@ FORMATS = {"text": "txt", "json": "json", "junit": "xml", "sarif": "sarif", "git
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 @pytest.mark.parametrize("verbose", [False, True], ids=["default", "verbose"])
-def test_golden_output(fmt: str, verbose: bool) -> None:
-    old = Path.cwd()
-    os.chdir(CORPUS)
-    try:
-        args = ["validate", *PROJECTS, "--format", fmt] + (["--verbose"] if verbose else [])
-        result = CliRunner().invoke(cli, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
+def test_golden_output(fmt: str, verbose: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(CORPUS)
+    args = ["validate", *PROJECTS, "--format", fmt] + (["--verbose"] if verbose else [])
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 1
     output = result.output.replace(f'"{__version__}"', '"<VERSION>"')
     golden = GOLDEN / f"{fmt}{'-verbose' if verbose else ''}.{FORMATS[fmt]}"

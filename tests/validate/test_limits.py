@@ -99,6 +99,7 @@ def test_validate(tmp_path: Path, at_limit: str, past: str, code: str, pointer: 
 def test_migrate_plan(tmp_path: Path, at_limit: str, past: str, code: str, pointer: str) -> None:
     result = plan(make_legacy_project(tmp_path / "ok", at_limit))
     (step,) = [s for s in result.steps if s.path == SEQ]
+    assert step.data is not None
     written = parse_bytes(step.data)
     assert written["shots"][0]["id"] == "a"
     assert dump_bytes(written) == step.data

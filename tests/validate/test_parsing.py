@@ -197,11 +197,11 @@ class _CountingText(str):
 
     scanned = 0
 
-    def count(self, sub: str, start: Any = None, end: Any = None) -> int:  # type: ignore[override]
+    def count(self, sub: str, start: Any = None, end: Any = None) -> int:
         _CountingText.scanned += (len(self) if end is None else end) - (start or 0)
         return super().count(sub, start, end)
 
-    def rfind(self, sub: str, start: Any = None, end: Any = None) -> int:  # type: ignore[override]
+    def rfind(self, sub: str, start: Any = None, end: Any = None) -> int:
         _CountingText.scanned += (len(self) if end is None else end) - (start or 0)
         return super().rfind(sub, start, end)
 

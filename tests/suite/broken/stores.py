@@ -177,8 +177,10 @@ class UnknownFieldsDropped(_Broken):
         finally:
             self._in_sequence_update = False
 
-    def _merge(self, shot: dict[str, Any], updates: dict[str, Any], pointer: str, path: Path,
-               sequence_id: str | None) -> dict[str, Any]:
+    def _merge(  # type: ignore[override]  # the defect needs the store's state
+        self, shot: dict[str, Any], updates: dict[str, Any], pointer: str, path: Path,
+        sequence_id: str | None,
+    ) -> dict[str, Any]:
         merged = super()._merge(shot, updates, pointer, path, sequence_id)
         if not self._in_sequence_update:
             return merged
@@ -190,8 +192,10 @@ class IdChangeable(_Broken):
 
     name = "broken-id-changeable"
 
-    def _merge(self, shot: dict[str, Any], updates: dict[str, Any], pointer: str, path: Path,
-               sequence_id: str | None) -> dict[str, Any]:
+    def _merge(  # type: ignore[override]  # the defect needs the store's state
+        self, shot: dict[str, Any], updates: dict[str, Any], pointer: str, path: Path,
+        sequence_id: str | None,
+    ) -> dict[str, Any]:
         rest = {k: v for k, v in updates.items() if k != "id"}
         merged = super()._merge(shot, rest, pointer, path, sequence_id)
         if "id" in updates:
@@ -365,7 +369,8 @@ class FloatsRounded(_Broken):
 
 
 class LinksFollowed(_Broken):
-    """A sequence file, or sequences/ itself, linking out of the project is followed."""
+    """A sequence file, or sequences/ itself, linking out of the project is followed: when
+    the folder holds a link, shots are read by plain path (links resolved by the OS)."""
 
     name = "broken-links-followed"
 

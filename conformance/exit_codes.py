@@ -1,4 +1,5 @@
-"""Process exit codes shared by every seqcheck command (documented in README.md)."""
+"""Process exit codes shared by every seqcheck command and the library functions that
+choose them (migrate's batch, for one); documented in README.md."""
 
 from __future__ import annotations
 
