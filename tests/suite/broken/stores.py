@@ -17,8 +17,8 @@ from typing import Any
 
 from conformance import schema_registry
 from conformance.atomic import file_lock
-from conformance.documents import load_sequence_file, schema_error
-from conformance.errors import ErrorCode, SeqcheckError, json_pointer
+from conformance.documents import load_sequence_file
+from conformance.errors import ErrorCode, SeqcheckError
 from conformance.ids import check_id
 from conformance.jsonio import dump_bytes
 from conformance.layout import sequences_dir, temp_name_for
@@ -52,15 +52,8 @@ class InPlaceWrite(_Broken):
         self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
         updates: dict[str, Any],
     ) -> dict[str, Any]:
-        index = self._find_shot(doc, shot_id, path, f"sequence {sequence_id!r}")
-        new_shot = self._merge(
-            doc["shots"][index], updates, json_pointer(["shots", index]), path, sequence_id
-        )
-        doc["shots"][index] = new_shot
-        self._touch_metadata(doc)
-        err = schema_error(ErrorCode.SCHEMA_VIOLATION, "sequence", doc, path, "the sequence")
-        if err is not None:
-            raise err
+        # The reference's merge, metadata touch and checks; only the write differs.
+        new_shot = self._updated(path, doc, sequence_id, shot_id, updates)
         data = dump_bytes(doc)
         with path.open("wb") as f:  # THE DEFECT: truncate and stream into the live file
             for start in range(0, len(data), 65536):
@@ -259,15 +252,8 @@ class NoFsync(_Broken):
         self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
         updates: dict[str, Any],
     ) -> dict[str, Any]:
-        index = self._find_shot(doc, shot_id, path, f"sequence {sequence_id!r}")
-        new_shot = self._merge(
-            doc["shots"][index], updates, json_pointer(["shots", index]), path, sequence_id
-        )
-        doc["shots"][index] = new_shot
-        self._touch_metadata(doc)
-        err = schema_error(ErrorCode.SCHEMA_VIOLATION, "sequence", doc, path, "the sequence")
-        if err is not None:
-            raise err
+        # The reference's merge, metadata touch and checks; only the write differs.
+        new_shot = self._updated(path, doc, sequence_id, shot_id, updates)
         tmp = path.parent / temp_name_for(path.name)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
@@ -295,15 +281,8 @@ class TempLeftBehind(NoFsync):
         self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
         updates: dict[str, Any],
     ) -> dict[str, Any]:
-        index = self._find_shot(doc, shot_id, path, f"sequence {sequence_id!r}")
-        new_shot = self._merge(
-            doc["shots"][index], updates, json_pointer(["shots", index]), path, sequence_id
-        )
-        doc["shots"][index] = new_shot
-        self._touch_metadata(doc)
-        err = schema_error(ErrorCode.SCHEMA_VIOLATION, "sequence", doc, path, "the sequence")
-        if err is not None:
-            raise err
+        # The reference's merge, metadata touch and checks; only the write differs.
+        new_shot = self._updated(path, doc, sequence_id, shot_id, updates)
         tmp = path.parent / temp_name_for(path.name)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
