@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from collections.abc import Iterable
 from pathlib import Path
 
 from conformance import layout
 from conformance.errors import ErrorCode, SeqcheckError
+from conformance.projectfs import EntryKind, kind_of_mode
 
 #: Folders ``--recursive`` never descends into (besides hidden ones).
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__"})
@@ -46,24 +46,15 @@ def find_projects(root: Path) -> list[Path]:
 
 
 #: What a path that is neither a folder nor a regular file is, by its ``st_mode`` type.
-_SPECIAL_KINDS: tuple[tuple[int, str], ...] = (
-    (stat.S_IFIFO, "a FIFO (named pipe)"),
-    (stat.S_IFSOCK, "a socket"),
-    (stat.S_IFCHR, "a character device"),
-    (stat.S_IFBLK, "a block device"),
-)
-
-
 def special_file_kind(path: Path) -> str | None:
     """``"a FIFO (named pipe)"``, ``"a socket"``, ... when ``path`` (links followed) is
     neither a folder nor a regular file, else None. Decided by ``stat`` alone: opening
     a FIFO blocks until a writer appears, and reading a device may never end."""
     try:
-        mode = path.stat().st_mode
+        kind = kind_of_mode(path.stat().st_mode)
     except OSError:
         return None
-    kind = stat.S_IFMT(mode)
-    return next((text for ifmt, text in _SPECIAL_KINDS if kind == ifmt), None)
+    return None if kind in (EntryKind.FILE, EntryKind.FOLDER) else f"a {kind}"
 
 
 def project_holding(path: Path) -> Path | None:
