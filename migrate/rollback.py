@@ -36,10 +36,8 @@ from migrate.errors import (
     unexpected,
 )
 from migrate.model import RollbackResult
-from migrate.run_records import sidecar_of
-from migrate.sidecars import remove_created_sidecars
+from migrate.project_files import remove_created_sidecars, remove_stale_temps, sidecar_of
 from migrate.snapshot import project_root
-from migrate.temps import remove_stale_temps
 
 
 def _hash_or_none(root: Path, rel: str) -> str | None:

@@ -4,6 +4,8 @@ The same reader serves the live project folder and a run's backup folder, so a
 resumed migration plans from exactly the bytes the first attempt saw. Every check
 that can reject the input happens here, before anything is written: a bad project
 is refused with the file, the JSON pointer and what to do.
+
+Facts about one shot the migrator relies on: how long it lasts, how it is stored.
 """
 
 from __future__ import annotations
@@ -31,6 +33,25 @@ from conformance.validate.finding import FileRef
 from conformance.validate.parsing import parse
 from migrate import project_files
 from migrate.errors import quote
+
+Shot = dict[str, Any]
+
+
+def shot_duration(shot: Shot) -> float:
+    """Seconds a shot lasts: ``timing.duration``, else ``duration``, else 0."""
+    timing = shot.get("timing")
+    for value in (timing.get("duration") if isinstance(timing, dict) else None,
+                  shot.get("duration")):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+    return 0
+
+
+def with_plan_id(shot: Shot, sequence_id: str) -> Shot:
+    """The shot as stored in its sequence file: ``sequencePlanId`` added when missing."""
+    if "sequencePlanId" in shot:
+        return shot
+    return {**shot, "sequencePlanId": sequence_id}
 
 
 @dataclass(frozen=True)

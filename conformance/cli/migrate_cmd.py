@@ -33,9 +33,7 @@ from migrate.batch import (
     run_batch,
     summary_table,
 )
-from migrate.errors import quote
-from migrate.exit_status import exit_code_for
-from migrate.history import history, prune
+from migrate.errors import exit_code_for, quote
 from migrate.model import ALREADY_MIGRATED as STATE_ALREADY
 from migrate.model import NOTHING_TO_DO as STATE_NOTHING
 from migrate.model import ON_CONFLICT_CHOICES, ON_DUPLICATE_CHOICES
@@ -48,6 +46,7 @@ from migrate.render import (
     rollback_text,
     verify_text,
 )
+from migrate.runs import history, prune
 
 #: ``$id`` of schemas/migration-output.schema.json.
 OUTPUT_SCHEMA_ID = "https://schemas.seqcheck.dev/v1/migration-output.schema.json"
