@@ -23,9 +23,9 @@ from pathlib import Path, PurePosixPath
 
 from conformance import __version__
 from conformance.atomic import LOCK_TIMEOUT_SECONDS
+from conformance.clock import utc_now_iso
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import PROJECT_FILE
-from conformance.reference.store import utc_now_iso
 from migrate import project_files, runs
 from migrate.errors import (
     MigrateCode,

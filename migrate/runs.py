@@ -61,10 +61,10 @@ from typing import Any
 
 from conformance import __version__
 from conformance.atomic import LOCK_TIMEOUT_SECONDS
+from conformance.clock import utc_now_iso
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.jsonio import dump_bytes
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
-from conformance.reference.store import utc_now_iso
 from migrate import project_files
 from migrate.errors import MigrateCode, MigrateError, quote
 from migrate.model import Options, Plan
