@@ -1,4 +1,5 @@
-"""Applying a plan: back up, then write step by step under the journal; resume after a crash.
+"""Applying a plan: back up, then write step by step under the journal; resume after a crash;
+undo a migration that failed cleanly.
 
 Order of durability (conformance/spec/migration.md, "Safety"):
 
@@ -9,14 +10,14 @@ Order of durability (conformance/spec/migration.md, "Safety"):
    already its result), write the result atomically, then advance the journal.
 
 A write that fails cleanly (disk full, permission denied, a file edited meanwhile)
-is undone at once (:mod:`migrate.undo`): the project is back in its old layout and
+is undone at once (:func:`undo_steps`): the project is back in its old layout and
 the run is discarded. A process killed part-way cannot undo; the next invocation
 finds a journal not ``done`` and resumes: it plans again from the backup (same
 bytes, same options, the run's recorded time), checks the plan reproduces the
 manifest's result hashes, and continues after the last journalled step. Every step
 writes fixed bytes, so redoing one is harmless.
 
-Undoing the steps of a migration that failed cleanly, so the project is as before.
+Undoing (:func:`undo_steps`) puts the project back as before.
 
 A failed write (disk full, permission denied, a file edited meanwhile) raises inside
 the migrating process, which can still put the project back in its old layout:

@@ -5,7 +5,8 @@ adapter protocol, so the migrator does not add to it. A :class:`MigrateError` is
 :class:`~conformance.errors.SeqcheckError` with the closest core code (what a generic
 caller switches on) plus a :class:`MigrateCode` saying precisely what went wrong.
 
-Which process exit code a migration outcome maps to (documented in spec/migration.md).
+:func:`exit_code_for`: which process exit code a migration outcome maps to (documented
+in spec/migration.md).
 
 0 migrated or nothing to do; 1 conflicts, bad input or verification failures;
 2 usage (including a path that is not a project, or options that do not match an

@@ -17,7 +17,7 @@ Rules (conformance/spec/migration.md, "What moves where"):
 * Steps: created files, then rewritten files (by name), then project.json last, so
   until the final step every shot is still in project.json.
 
-``migrate.plan``: what a migration of a project would do, read-only.
+:func:`plan` is the public entry: what a migration of a project would do, read-only.
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ class _Planner:
 
     def repair_service(self, groups: tuple[ServiceGroup, ...]) -> None:
         """One canonical file per sequence id the app's SequenceService wrote
-        (migrate.service_repair); replaced files become ``remove`` steps."""
+        (migrate.repair); replaced files become ``remove`` steps."""
         copies = self.legacy_copies()
         legacy = {shot_id: LegacyShot(c[0].pointer, c[0].shot) for shot_id, c in copies.items()}
         for group in groups:

@@ -1,4 +1,5 @@
-"""Every file access of the migrator, by project-relative path, through ``ProjectFS``.
+"""Every file access of the migrator, by project-relative path, through ``ProjectFS``;
+and cleaning what interrupted writes leave: created lock sidecars, stale temps.
 
 The migrator names files by project-relative posix paths (``project.json``,
 ``sequences/sequence_002.json``, ``.seqcheck/runs/0001/manifest.json``); this module is
@@ -10,7 +11,8 @@ backup ever holds bytes from outside (SEQ-ID-5, issue 13). The few things the
 migrator needs beyond ``ProjectFS`` - a folder that must not be a link at all (the
 records), folders created with their list - are small compositions here.
 
-Removing the lock sidecars a run created, so an undone migration leaves nothing.
+Removing the lock sidecars a run created (:func:`remove_created_sidecars`), so an undone
+migration leaves nothing.
 
 A sidecar (``.<name>.lock``) is removed only when the run's journal recorded that the
 run created it (it is recorded *before* it is created), and only while holding its
@@ -20,7 +22,7 @@ that opened the sidecar before the removal and waits for the lock would then loc
 removed file. The migrator therefore removes sidecars only when it ends a run
 (rollback, or a clean failure undone), never mid-migration.
 
-Removing temp files a killed migration or rollback left behind.
+Removing temp files a killed migration or rollback left behind (:func:`remove_stale_temps`).
 
 The atomic write writes ``.<name>.<12 hex>.tmp`` beside its target and renames it; a
 process killed between the two leaves the temp file. A writer creates a target's temp

@@ -1,4 +1,7 @@
-"""Run records are untrusted data: parse, schema-check and path-check them before use.
+"""The records seqcheck writes: the run records in ``.seqcheck/runs`` and the migration
+record in project.json.
+
+Run records are untrusted data: parse, schema-check and path-check them before use.
 
 ``.seqcheck/runs/NNNN/`` lives in a folder other people write (a share, a pull
 request, a downloaded project). A record is used only after it passed, in order:
@@ -9,7 +12,8 @@ created file was not, the journal counts the manifest's steps, a sidecar belongs
 file the run writes. Anything else is ``MIGRATE_BAD_RECORD`` naming the file and the
 JSON pointer; ``--force`` never widens this set.
 
-The migration record stamped into project.json, and the newer-version guard.
+The migration record stamped into project.json (:func:`build_record`,
+:func:`existing_record`), and the newer-version guard.
 
 The record (key :data:`RECORD_KEY`, documented in conformance/spec/migration.md)
 says which seqcheck migrated the project, when, and what it moved. A project whose

@@ -1,4 +1,7 @@
-"""Merging the files of one sequence id written by the app's SequenceService (pure).
+"""The app-written shapes that need ``--repair``: finding them, and merging the files of
+one sequence id written by the app's SequenceService (pure).
+
+Merging (:func:`merge_group`):
 
 The rules (conformance/SPEC.md "Files the app's SequenceService writes", the field guide
 rows SS-1..SS-4):
@@ -17,7 +20,7 @@ rows SS-1..SS-4):
   files hold are appended; where two files hold different versions of a shot the kept
   file's version wins and the plan warns (the other is in the run's backup).
 
-Recognising the app's shapes that need ``--repair`` (conformance/spec/field-guide.md).
+Recognising them (conformance/spec/field-guide.md):
 
 * Born broken by the New Project dialog (D-2): one ``sequences/sequence_NNN.json``
   without an ``id`` holding every shot of every intended sequence, each shot naming
@@ -25,7 +28,7 @@ Recognising the app's shapes that need ``--repair`` (conformance/spec/field-guid
   holds copies.
 * Written by the app's SequenceService or dashboard (S-1..S-3): the sequence ids held
   by a reference-shape or id-prefix file, with every other file holding the same id
-  (:func:`find_service_groups`; merged by :mod:`migrate.service_repair`).
+  (:func:`find_service_groups`; merged by :func:`merge_group`).
 """
 
 from __future__ import annotations

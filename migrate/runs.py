@@ -1,27 +1,30 @@
-"""The ``.seqcheck/`` folder of a project: one numbered run per migration.
+"""The ``.seqcheck/`` folder of a project: one numbered run per migration; its time,
+journal, history and pruning.
 
 Layout (conformance/spec/migration.md, "The .seqcheck folder")::
 
     .seqcheck/runs/0001/manifest.json                  written first: hashes, options, steps
     .seqcheck/runs/0001/backup/project.json            originals, byte for byte
     .seqcheck/runs/0001/backup/sequences/sequence_001.json
-    .seqcheck/runs/0001/json                   written once the backup is complete
+    .seqcheck/runs/0001/journal.json                   written once the backup is complete
     .seqcheck/runs/0001/rollback.json                  audit record, once rolled back
 
 The manifest marks a folder as seqcheck's own: only folders carrying one are ever
 deleted. A run with a manifest but no journal is a setup interrupted before the first
 project write; the next migration deletes it. A numbered folder without a manifest is
 not seqcheck's; it is left alone and its number skipped. Every record is validated
-(:mod:`migrate.run_records`) before use, and every access goes through
+(:mod:`migrate.records`) before use, and every access goes through
 :mod:`migrate.project_files` (``.seqcheck`` or ``runs`` being a link is refused).
 
-The migration timestamp, injectable so that two runs can be compared byte for byte.
+The migration timestamp (:func:`migration_time`) is injectable so that two runs can be
+compared byte for byte.
 
 The time goes into the migration record and the sequence files' metadata. A resumed
 migration reuses the time its run recorded, so resuming never changes it; tests and
 reproducible pipelines set :data:`NOW_ENV` (or pass ``now=``) to fix it up front.
 
-The journal of a run: how many steps are durable on disk, and the sidecars it created.
+The journal of a run (:func:`write_journal`): how many steps are durable on disk, and
+the sidecars it created.
 
 Protocol: step k's file is written atomically (fsynced, renamed, folder fsynced)
 *before* the journal is rewritten, also atomically, to say ``completed = k``. So the
@@ -33,7 +36,8 @@ step. The journal is first written once every backup is in place: a run folder
 without one never touched the project. ``sidecars`` lists the lock sidecars the run
 created, recorded *before* they are created (schemas/migration-run-journal.schema.json).
 
-Listing and pruning a project's migration runs (``seqcheck migrate --history/--prune``).
+Listing and pruning a project's migration runs (:func:`history`, :func:`prune`;
+``seqcheck migrate --history/--prune``).
 
 The history lists every numbered folder in ``.seqcheck/runs``: a run with its
 validated records (number, time, status, files touched), a damaged one with the

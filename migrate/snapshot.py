@@ -5,7 +5,8 @@ resumed migration plans from exactly the bytes the first attempt saw. Every chec
 that can reject the input happens here, before anything is written: a bad project
 is refused with the file, the JSON pointer and what to do.
 
-Facts about one shot the migrator relies on: how long it lasts, how it is stored.
+:func:`shot_duration` and :func:`with_plan_id` are the facts about one shot the migrator
+relies on: how long it lasts, how it is stored.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def with_plan_id(shot: Shot, sequence_id: str) -> Shot:
 class SequenceInput:
     """One sequence file as found: its name, bytes and document.
 
-    ``doc`` has no ``id`` only for a born-broken file (see :mod:`migrate.detect`).
+    ``doc`` has no ``id`` only for a born-broken file (see :mod:`migrate.repair`).
     """
 
     name: str
@@ -310,7 +311,7 @@ def _check_sequence(doc: Any, name: str, path: Path) -> None:
 
 def _check_duplicates(sequences: list[SequenceInput], folder: Path) -> None:
     """Two files with one id are refused unless the app's SequenceService wrote one of
-    them (then ``--repair`` merges them, see migrate.detect)."""
+    them (then ``--repair`` merges them, see migrate.repair)."""
     groups: dict[str, list[SequenceInput]] = {}
     for seq in sequences:
         if seq.has_id:

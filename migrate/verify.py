@@ -13,7 +13,7 @@ project as it is now.
 
 Without a run (a project never migrated by seqcheck) only the last two apply.
 
-The "passes ``seqcheck validate``" half of verification.
+The "passes ``seqcheck validate``" half (:func:`validation_problems`):
 
 Uses the validator's library API (:func:`conformance.validate.validate_project`); only
 findings of severity error fail a verification (warnings and infos are the
