@@ -275,7 +275,7 @@ def iter_sequences(root: Path, *, checked: bool = True) -> Iterator[SequenceInpu
         raw = _read_sequence(root, path, name)
         doc = parse_bytes(raw, file=path) if checked else _object(_parse_fast(raw, path), path)
         if checked and not (isinstance(doc, dict) and "id" not in doc):
-            # Files with an id must be valid; id-less ones are judged by detect.py.
+            # Files with an id must be valid; id-less ones are judged by repair.py.
             _check_sequence(doc, name, path)
         yield SequenceInput(name, raw, doc)
 
