@@ -52,7 +52,7 @@ def _update_cases(draw: st.DrawFn) -> tuple[dict[str, Any], int, dict[str, Any],
     return doc, draw(st.integers(0, len(shots) - 1)), draw(_fields), draw(_json)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_update_cases())
 def test_canonical_bytes_equal_dump_bytes_before_and_after_an_update(
     case: tuple[dict[str, Any], int, dict[str, Any], Any],
