@@ -7,12 +7,13 @@ adapter protocol: never rename one, only add.
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from conformance.text_enum import TextEnum
 
-class ErrorCode(str, Enum):
+
+class ErrorCode(TextEnum):
     """Stable, protocol-visible error codes (spec section "Error model")."""
 
     PROJECT_NOT_FOUND = "PROJECT_NOT_FOUND"
@@ -31,8 +32,6 @@ class ErrorCode(str, Enum):
     # spec code (a plain thrown Error). Never accepted where the spec demands a code.
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 class SeqcheckError(Exception):

@@ -48,13 +48,13 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path, PurePath
 from typing import NamedTuple
 
 from conformance import limits
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import lock_path, temp_name_for
+from conformance.text_enum import TextEnum
 
 try:  # POSIX
     import fcntl as _fcntl
@@ -87,7 +87,7 @@ _LINK_ERRNOS = frozenset({errno.ELOOP, errno.EMLINK})
 _READ_CHUNK = 1 << 20
 
 
-class EntryKind(str, Enum):
+class EntryKind(TextEnum):
     """What a directory entry is, seen without following links."""
 
     FILE = "file"
@@ -99,8 +99,6 @@ class EntryKind(str, Enum):
     BLOCK_DEVICE = "block device"
     OTHER = "special file"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 def kind_of_mode(mode: int) -> EntryKind:

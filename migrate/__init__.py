@@ -17,9 +17,23 @@ have JSON Schemas (``schemas/migration-run-*.schema.json``,
 """
 
 from migrate.apply import apply
-from migrate.batch import BatchRow, discover, run_batch
+from migrate.batch import BatchRow, BatchStatus, discover, run_batch
 from migrate.errors import MigrateCode, MigrateError, exit_code_for
-from migrate.model import ApplyResult, Options, Plan, RollbackResult, VerifyReport
+from migrate.model import (
+    ApplyResult,
+    ApplyState,
+    GroupResolution,
+    MoveAction,
+    OnConflict,
+    OnDuplicate,
+    Options,
+    Plan,
+    PlanState,
+    ProblemKind,
+    RollbackResult,
+    StepAction,
+    VerifyReport,
+)
 from migrate.plan import plan
 from migrate.rollback import rollback
 from migrate.runs import HistoryEntry, PruneResult, history, prune
@@ -27,14 +41,23 @@ from migrate.verify import verify
 
 __all__ = [
     "ApplyResult",
+    "ApplyState",
     "BatchRow",
+    "BatchStatus",
+    "GroupResolution",
     "HistoryEntry",
     "MigrateCode",
     "MigrateError",
+    "MoveAction",
+    "OnConflict",
+    "OnDuplicate",
     "Options",
     "Plan",
+    "PlanState",
+    "ProblemKind",
     "PruneResult",
     "RollbackResult",
+    "StepAction",
     "VerifyReport",
     "apply",
     "discover",

@@ -52,9 +52,12 @@ from migrate.errors import (
 )
 from migrate.model import (
     ApplyResult,
+    ApplyState,
     FileChange,
+    OnConflict,
     Options,
     Plan,
+    ProblemKind,
     VerifyProblem,
     VerifyReport,
 )
@@ -94,7 +97,7 @@ StepCallback = Callable[[int, int], None]
 
 def conflict_error(plan: Plan) -> MigrateError:
     """The stop-before-writing error for a plan with unresolved conflicts."""
-    stopped = [c for c in plan.conflicts if c.resolution == "stop"]
+    stopped = [c for c in plan.conflicts if c.resolution is OnConflict.STOP]
     listed = "; ".join(f"{c.message} (project.json at {c.legacy_pointer})" for c in stopped[:5])
     more = f"; and {len(stopped) - 5} more" if len(stopped) > 5 else ""
     first = stopped[0]
@@ -272,7 +275,7 @@ def _resume(root: Path, run: runs.Run, options: Options, lock_timeout: float,
     remove_stale_temps(root, {PROJECT_FILE}, [s.path for s in plan.steps], [run.rel],
                        lock_timeout)
     written = _execute(writer, writer.progress.completed, on_step)
-    return ApplyResult(root, "migrated", plan, resumed=True, steps_written=written,
+    return ApplyResult(root, ApplyState.MIGRATED, plan, resumed=True, steps_written=written,
                        run_dir=run.folder)
 
 
@@ -342,7 +345,7 @@ def _apply(root: Path, options: Options, now: str | None, verify_after: bool,
     when = migration_time(now)
     early = _preflight(root, options, when)
     if early is not None and not early.plan.has_work:
-        result = ApplyResult(root, early.plan.state, early.plan)
+        result = ApplyResult(root, ApplyState.unchanged(early.plan.state), early.plan)
     else:
         ours = [] if project_files.exists(root, sidecar_of(PROJECT_FILE)) \
             else [sidecar_of(PROJECT_FILE)]
@@ -368,10 +371,11 @@ def _verify_after(root: Path, result: ApplyResult) -> VerifyReport:
         return verify(root)
     except Exception as exc:  # reported, with its type, as a problem of the report
         report = VerifyReport(root, 0, VALIDATOR)
-        done = "the migration was applied and recorded" if result.state == "migrated" \
+        done = "the migration was applied and recorded" if result.state is ApplyState.MIGRATED \
             else "nothing was changed"
         report.problems.append(VerifyProblem(
-            "unreadable", f"the verification could not run ({type(exc).__name__}: {exc}); "
+            ProblemKind.UNREADABLE,
+            f"the verification could not run ({type(exc).__name__}: {exc}); "
             f"{done}. Run 'seqcheck migrate PROJECT --verify' once the cause is fixed, or "
             "--rollback.", getattr(exc, "file", None), getattr(exc, "pointer", None)))
         return report
@@ -389,7 +393,7 @@ def _planned(root: Path, options: Options, now: str) -> _Early:
 def _fresh(root: Path, snap: Snapshot, plan: Plan, lock_timeout: float,
            on_step: StepCallback | None, sidecars: list[str]) -> ApplyResult:
     if not plan.has_work:
-        return ApplyResult(root, plan.state, plan)
+        return ApplyResult(root, ApplyState.unchanged(plan.state), plan)
     # Record up front the sidecars the steps' locks will create (one journal write,
     # not one per step); one missing then is created by a step only if absent now.
     sidecars = sidecars + [
@@ -398,4 +402,4 @@ def _fresh(root: Path, snap: Snapshot, plan: Plan, lock_timeout: float,
         and not project_files.exists(root, side := sidecar_of(s.path))]
     run = _start(root, plan, snap.raw_files(), snap.had_sequences_dir, sidecars)
     written = _execute(_Writer(root, run, plan, lock_timeout), 0, on_step)
-    return ApplyResult(root, "migrated", plan, steps_written=written, run_dir=run.folder)
+    return ApplyResult(root, ApplyState.MIGRATED, plan, steps_written=written, run_dir=run.folder)

@@ -16,14 +16,39 @@ from typing import Any
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.exit_codes import ExitCode
 from conformance.layout import PROJECT_FILE
+from conformance.text_enum import TextEnum
 from conformance.validate.discovery import find_projects
 from migrate import project_files
 from migrate.errors import exit_code_for
+from migrate.model import ApplyState, PlanState
 
-MIGRATED = "migrated"
-ALREADY_MIGRATED = "already migrated"
-NOTHING_TO_DO = "nothing to do"
-FAILED = "failed"
+
+class BatchStatus(TextEnum):
+    """One project's row in the summary table (and ``status`` in ``--format json``)."""
+
+    WOULD_MIGRATE = "would migrate"
+    MIGRATED = "migrated"
+    ALREADY_MIGRATED = "already migrated"
+    NOTHING_TO_DO = "nothing to do"
+    VERIFIED = "verified"
+    ROLLED_BACK = "rolled back"
+    LISTED = "listed"
+    PRUNED = "pruned"
+    FAILED = "failed"
+
+    @classmethod
+    def of(cls, state: PlanState | ApplyState, changed: BatchStatus) -> BatchStatus:
+        """The row for a project in ``state``: ``changed`` unless nothing had to be done."""
+        if state in (PlanState.ALREADY_MIGRATED, ApplyState.ALREADY_MIGRATED):
+            return cls.ALREADY_MIGRATED
+        if state in (PlanState.NOTHING_TO_DO, ApplyState.NOTHING_TO_DO):
+            return cls.NOTHING_TO_DO
+        return changed
+
+
+#: The statuses counted under the summary table.
+_COUNTED = (BatchStatus.MIGRATED, BatchStatus.ALREADY_MIGRATED, BatchStatus.NOTHING_TO_DO,
+            BatchStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -31,7 +56,7 @@ class BatchRow:
     """One project's outcome: a status from this module, a detail and its exit code."""
 
     project: Path
-    status: str
+    status: BatchStatus
     detail: str
     exit_code: int
     #: The error object (``SeqcheckError.to_dict()``) of a failed project.
@@ -70,9 +95,10 @@ def run_one(operation: Operation, project: Path) -> BatchRow:
     try:
         return operation(project)
     except SeqcheckError as exc:
-        return BatchRow(project, FAILED, str(exc), int(exit_code_for(exc)), exc.to_dict())
+        return BatchRow(project, BatchStatus.FAILED, str(exc), int(exit_code_for(exc)),
+                        exc.to_dict())
     except OSError as exc:
-        return BatchRow(project, FAILED, f"IO_ERROR: {exc}", int(ExitCode.ERROR),
+        return BatchRow(project, BatchStatus.FAILED, f"IO_ERROR: {exc}", int(ExitCode.ERROR),
                         {"code": "IO_ERROR", "message": str(exc)})
 
 
@@ -139,6 +165,6 @@ def summary_table(rows: list[BatchRow]) -> str:
     lines = [f"{'project':<{width}}  {'status':<16}  detail"]
     lines += [f"{r.project!s:<{width}}  {r.status:<16}  {r.detail}" for r in rows]
     counts = {s: sum(1 for r in rows if r.status == s)
-              for s in (MIGRATED, ALREADY_MIGRATED, NOTHING_TO_DO, FAILED)}
+              for s in _COUNTED}
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items()))
     return "\n".join(lines)

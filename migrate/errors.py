@@ -18,15 +18,15 @@ restored: ``MIGRATE_NOT_RESTORED``; never "unchanged").
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.exit_codes import ExitCode
+from conformance.text_enum import TextEnum
 
 
-class MigrateCode(str, Enum):
+class MigrateCode(TextEnum):
     """Stable codes of the migrator's own failures (documented in spec/migration.md)."""
 
     #: A legacy shot and a sequence file disagree about a shot's content.
@@ -55,8 +55,6 @@ class MigrateCode(str, Enum):
     #: ``--prune`` named a run that is unknown, in progress, damaged or not seqcheck's.
     NOT_PRUNABLE = "MIGRATE_NOT_PRUNABLE"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 def quote(value: Any, limit: int = 120) -> str:

@@ -7,29 +7,99 @@ holds the exact bytes every step will write, so ``--dry-run`` shows precisely wh
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance import __version__
+from conformance.text_enum import TextEnum
 
 #: ``$id`` of schemas/migration-plan.schema.json, the ``--format json`` plan.
 PLAN_SCHEMA_ID = "https://schemas.seqcheck.dev/v1/migration-plan.schema.json"
-#: ``--on-conflict`` values: stop before writing, or let one side win.
-ON_CONFLICT_CHOICES = ("stop", "keep-sequence", "keep-legacy")
-#: ``--on-duplicate`` values, for files sharing one sequence id with different content
-#: (the app's SequenceService leaves them): stop before writing, keep the file with the
-#: newest timestamp, or keep the file in the canonical layout.
-ON_DUPLICATE_CHOICES = ("stop", "keep-newest", "keep-canonical")
+class OnConflict(TextEnum):
+    """``--on-conflict``: a shot id held by a sequence file with different content."""
 
-#: Plan states.
-LEGACY = "legacy"  # legacy shots to move
-BORN_BROKEN = "born-broken"  # New Project dialog shape, to split (with --repair)
-#: SequenceService files (reference shape, id-prefix names, duplicates), to bring into
-#: the canonical layout (with --repair)
-SEQUENCE_SERVICE = "sequence-service"
-ALREADY_MIGRATED = "already-migrated"  # carries a migration record, nothing left to do
-NOTHING_TO_DO = "nothing-to-do"  # never migrated and nothing to move
+    STOP = "stop"  # stop before writing
+    KEEP_SEQUENCE = "keep-sequence"  # the sequence file's copy wins
+    KEEP_LEGACY = "keep-legacy"  # the project.json copy wins
+
+
+class OnDuplicate(TextEnum):
+    """``--on-duplicate``: files sharing one sequence id with different content (the
+    app's SequenceService leaves them)."""
+
+    STOP = "stop"  # stop before writing
+    KEEP_NEWEST = "keep-newest"  # the file with the newest timestamp
+    KEEP_CANONICAL = "keep-canonical"  # the file in the canonical layout
+
+
+class GroupResolution(TextEnum):
+    """How files sharing one sequence id are brought together (see :class:`ServiceRepair`)."""
+
+    SINGLE = "single"  # one file
+    IDENTICAL = "identical"  # duplicates with equal content
+    KEEP_NEWEST = "keep-newest"
+    KEEP_CANONICAL = "keep-canonical"
+    STOP = "stop"  # a human must choose (--on-duplicate)
+
+
+class PlanState(TextEnum):
+    """What a project needs, as the plan found it."""
+
+    LEGACY = "legacy"  # legacy shots to move
+    BORN_BROKEN = "born-broken"  # New Project dialog shape, to split (with --repair)
+    #: SequenceService files (reference shape, id-prefix names, duplicates), to bring
+    #: into the canonical layout (with --repair)
+    SEQUENCE_SERVICE = "sequence-service"
+    ALREADY_MIGRATED = "already-migrated"  # carries a migration record, nothing left to do
+    NOTHING_TO_DO = "nothing-to-do"  # never migrated and nothing to move
+
+
+class ApplyState(TextEnum):
+    """What :func:`migrate.apply` did to the project."""
+
+    MIGRATED = "migrated"
+    ALREADY_MIGRATED = "already-migrated"
+    NOTHING_TO_DO = "nothing-to-do"
+
+    @classmethod
+    def unchanged(cls, state: PlanState) -> ApplyState:
+        """The result of a plan with nothing to write."""
+        return cls.ALREADY_MIGRATED if state is PlanState.ALREADY_MIGRATED else cls.NOTHING_TO_DO
+
+
+class MoveAction(TextEnum):
+    """What happens to one legacy shot (see :class:`ShotMove`)."""
+
+    APPEND = "append"
+    DEDUPE = "dedupe"
+    REPLACE = "replace"
+    RELOCATE = "relocate"
+    DROP = "drop"
+
+
+class StepAction(TextEnum):
+    """What one plan step does to its file (see :class:`FileChange`)."""
+
+    CREATE = "create"
+    MERGE = "merge"
+    SPLIT = "split"
+    REPAIR = "repair"
+    REMOVE = "remove"
+    REWRITE_PROJECT = "rewrite-project"
+
+
+class ProblemKind(TextEnum):
+    """Why a migrated layout is not right (see :class:`VerifyProblem`)."""
+
+    NOT_MIGRATED = "not-migrated"  # a shot naming a sequence is still in project.json
+    MISSING = "missing"  # a legacy shot is in no sequence file
+    DUPLICATED = "duplicated"  # a shot is in more than one place
+    CHANGED = "changed"  # a shot's content differs from the legacy copy
+    INCOMPLETE = "incomplete"  # the run did not finish
+    UNREADABLE = "unreadable"  # a file could not be read
+    VALIDATION = "validation"  # a seqcheck validate finding
 
 
 @dataclass(frozen=True)
@@ -38,13 +108,24 @@ class Options:
 
     orphans: str | None = None
     repair: bool = False
-    on_conflict: str = "stop"
-    on_duplicate: str = "stop"
+    on_conflict: OnConflict = OnConflict.STOP
+    on_duplicate: OnDuplicate = OnDuplicate.STOP
+
+    def __post_init__(self) -> None:
+        # Library callers may pass the CLI spelling; a value outside the enum is a
+        # ValueError naming the choices.
+        for name, kind in (("on_conflict", OnConflict), ("on_duplicate", OnDuplicate)):
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                if value not in kind.values():
+                    raise ValueError(f"{name} must be one of {list(kind.values())}, got "
+                                     f"{json.dumps(value, default=repr)}")
+                object.__setattr__(self, name, kind(value))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form, as stored in the run manifest and shown in the plan."""
-        return {"orphans": self.orphans, "repair": self.repair, "on_conflict": self.on_conflict,
-                "on_duplicate": self.on_duplicate}
+        return {"orphans": self.orphans, "repair": self.repair,
+                "on_conflict": str(self.on_conflict), "on_duplicate": str(self.on_duplicate)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Options:
@@ -52,8 +133,8 @@ class Options:
         return cls(
             orphans=data.get("orphans"),
             repair=bool(data.get("repair", False)),
-            on_conflict=str(data.get("on_conflict", "stop")),
-            on_duplicate=str(data.get("on_duplicate", "stop")),
+            on_conflict=OnConflict(data.get("on_conflict", OnConflict.STOP)),
+            on_duplicate=OnDuplicate(data.get("on_duplicate", OnDuplicate.STOP)),
         )
 
 
@@ -72,7 +153,7 @@ class ShotMove:
     sources: tuple[str, ...]  # JSON pointers into project.json, e.g. "/shots/3"
     sequence_id: str
     target_file: str  # project-relative posix path
-    action: str
+    action: MoveAction
     detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,7 +163,7 @@ class ShotMove:
             "from": list(self.sources),
             "sequence_id": self.sequence_id,
             "to": self.target_file,
-            "action": self.action,
+            "action": str(self.action),
             "detail": self.detail,
         }
 
@@ -109,7 +190,7 @@ class Conflict:
     sequence_file: str
     sequence_pointer: str
     sequence_id: str  # the sequence the legacy shot names
-    resolution: str  # "stop" (unresolved), "keep-sequence" or "keep-legacy"
+    resolution: OnConflict  # STOP: unresolved
     message: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,7 +200,7 @@ class Conflict:
             "legacy": {"file": "project.json", "pointer": self.legacy_pointer},
             "sequence": {"file": self.sequence_file, "pointer": self.sequence_pointer},
             "sequence_id": self.sequence_id,
-            "resolution": self.resolution,
+            "resolution": str(self.resolution),
             "message": self.message,
         }
 
@@ -191,7 +272,7 @@ class ServiceRepair:
     files: tuple[str, ...]  # project-relative, by name
     target_file: str
     kept_file: str
-    resolution: str
+    resolution: GroupResolution
     resolved_shots: tuple[str, ...]  # shot_ids resolved against project.json
     appended_shots: tuple[str, ...]  # held only by a file that is not kept
     unresolved: tuple[str, ...]  # shot_ids naming no shot: kept in shot_ids
@@ -204,7 +285,7 @@ class ServiceRepair:
             "files": list(self.files),
             "to": self.target_file,
             "kept": self.kept_file,
-            "resolution": self.resolution,
+            "resolution": str(self.resolution),
             "resolved_shots": list(self.resolved_shots),
             "appended_shots": list(self.appended_shots),
             "unresolved_shot_ids": list(self.unresolved),
@@ -225,7 +306,7 @@ class FileChange:
     """
 
     path: str
-    action: str
+    action: StepAction
     sequence_id: str | None
     shots_before: int
     shots_after: int
@@ -236,7 +317,7 @@ class FileChange:
         """JSON form for ``--format json`` (without the bytes)."""
         return {
             "path": self.path,
-            "action": self.action,
+            "action": str(self.action),
             "sequence_id": self.sequence_id,
             "shots_before": self.shots_before,
             "shots_after": self.shots_after,
@@ -249,7 +330,7 @@ class Plan:
     """Everything a migration will do, computed without writing anything."""
 
     project: Path
-    state: str
+    state: PlanState
     options: Options
     migrated_at: str
     moves: list[ShotMove] = field(default_factory=list)
@@ -269,8 +350,8 @@ class Plan:
     def blocked(self) -> bool:
         """True when applying would stop before any write: unresolved conflicts or
         duplicate files, or a project needing ``--repair`` without it."""
-        return (self.needs_repair or any(c.resolution == "stop" for c in self.conflicts)
-                or any(r.resolution == "stop" for r in self.service_repairs))
+        return (self.needs_repair or any(c.resolution is OnConflict.STOP for c in self.conflicts)
+                or any(r.resolution is GroupResolution.STOP for r in self.service_repairs))
 
     @property
     def has_work(self) -> bool:
@@ -279,23 +360,25 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         """Summary figures (also written into the migration record)."""
-        by_action: dict[str, int] = {}
+        by_action: dict[MoveAction, int] = {}
         for move in self.moves:
             by_action[move.action] = by_action.get(move.action, 0) + 1
         return {
-            "moved_shots": by_action.get("append", 0) + by_action.get("relocate", 0),
-            "replaced_shots": by_action.get("replace", 0),
-            "deduplicated_shots": by_action.get("dedupe", 0),
-            "dropped_legacy_copies": by_action.get("drop", 0),
+            "moved_shots": (by_action.get(MoveAction.APPEND, 0)
+                            + by_action.get(MoveAction.RELOCATE, 0)),
+            "replaced_shots": by_action.get(MoveAction.REPLACE, 0),
+            "deduplicated_shots": by_action.get(MoveAction.DEDUPE, 0),
+            "dropped_legacy_copies": by_action.get(MoveAction.DROP, 0),
             "split_shots": sum(len(p.shot_ids) for p in self.repair.parts)
             if self.repair is not None else 0,
             "kept_in_project": len(self.stays),
             "conflicts": len(self.conflicts),
-            "sequence_files_created": sum(1 for s in self.steps if s.action == "create"),
+            "sequence_files_created": sum(1 for s in self.steps if s.action is StepAction.CREATE),
             "sequence_files_merged": sum(
-                1 for s in self.steps if s.action in ("merge", "split", "repair")),
+                1 for s in self.steps
+                if s.action in (StepAction.MERGE, StepAction.SPLIT, StepAction.REPAIR)),
             "resolved_references": sum(len(r.resolved_shots) for r in self.service_repairs),
-            "sequence_files_removed": sum(1 for s in self.steps if s.action == "remove"),
+            "sequence_files_removed": sum(1 for s in self.steps if s.action is StepAction.REMOVE),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -304,7 +387,7 @@ class Plan:
             "$schema": PLAN_SCHEMA_ID,
             "tool": {"name": "seqcheck", "version": __version__},
             "project": str(self.project),
-            "state": self.state,
+            "state": str(self.state),
             "options": self.options.to_dict(),
             "migrated_at": self.migrated_at,
             "blocked": self.blocked,
@@ -327,7 +410,7 @@ class ApplyResult:
     """What :func:`migrate.apply` did."""
 
     project: Path
-    state: str  # "migrated", ALREADY_MIGRATED or NOTHING_TO_DO
+    state: ApplyState
     plan: Plan
     resumed: bool = False
     steps_written: int = 0
@@ -339,14 +422,14 @@ class ApplyResult:
 class VerifyProblem:
     """One reason a migrated layout is not right."""
 
-    kind: str
+    kind: ProblemKind
     message: str
     file: str | None = None
     pointer: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"kind": self.kind, "message": self.message, "file": self.file,
+        return {"kind": str(self.kind), "message": self.message, "file": self.file,
                 "pointer": self.pointer}
 
 

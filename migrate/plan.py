@@ -78,6 +78,11 @@ def _touched_metadata(metadata: Any, now: str) -> dict[str, Any]:
     return out
 
 
+#: Moves after which the legacy copy is what the sequence file holds.
+_PLACES_LEGACY_COPY = (model.MoveAction.APPEND, model.MoveAction.REPLACE,
+                       model.MoveAction.RELOCATE)
+
+
 @dataclass
 class _WorkFile:
     """A sequence file being planned: its working document and what changed."""
@@ -86,7 +91,7 @@ class _WorkFile:
     sequence_id: str
     doc: dict[str, Any]
     original: bytes | None
-    action: str  # "create", "merge", "split" or "repair"
+    action: model.StepAction  # CREATE, MERGE, SPLIT or REPAIR
     shots_before: int
     by_id: dict[str, Shot] = field(default_factory=dict)
     delta: float = 0
@@ -183,7 +188,7 @@ class _Planner:
         self.holders: dict[str, str] = {}  # shot id -> file name
         self.split_shots: set[str] = set()
         self.removed: set[tuple[str, int]] = set()
-        self.plan = model.Plan(root, model.LEGACY, options, now)
+        self.plan = model.Plan(root, model.PlanState.LEGACY, options, now)
         self.next_order = 1
         self.created_rank = 0
         self.names = _FileNames({seq.name for seq in snap.sequences})
@@ -200,7 +205,8 @@ class _Planner:
                 continue
             doc = dict(seq.doc)
             doc["shots"] = list(seq.doc["shots"])
-            work = _WorkFile(seq.name, doc["id"], doc, seq.raw, "merge", len(doc["shots"]))
+            work = _WorkFile(seq.name, doc["id"], doc, seq.raw, model.StepAction.MERGE,
+                             len(doc["shots"]))
             self._register(work)
             order = doc.get("order")
             if isinstance(order, int) and not isinstance(order, bool):
@@ -232,7 +238,8 @@ class _Planner:
             doc = self._split_doc(src.doc, seq_id, rank, shots)
             work = _WorkFile(
                 name, seq_id, doc, src.raw if rank == 1 else None,
-                "split" if rank == 1 else "create", len(src.doc["shots"]) if rank == 1 else 0,
+                model.StepAction.SPLIT if rank == 1 else model.StepAction.CREATE,
+                len(src.doc["shots"]) if rank == 1 else 0,
             )
             work.dirty = True
             self._register(work)
@@ -241,7 +248,7 @@ class _Planner:
                                          tuple(s["id"] for s in shots)))
         self.next_order = max(self.next_order, len(broken.groups) + 1)
         self.plan.repair = model.Repair(src.path, broken.explanation(), tuple(parts))
-        self.plan.state = model.BORN_BROKEN
+        self.plan.state = model.PlanState.BORN_BROKEN
 
     def _split_doc(
         self, src: dict[str, Any], seq_id: str, rank: int, shots: list[Shot]
@@ -297,7 +304,8 @@ class _Planner:
             before = target.doc.get("shots") if target is not None else None
             work = _WorkFile(
                 name, seq_id, doc, target.raw if target is not None else None,
-                ("repair" if target is not None else "create") if changed else "merge",
+                (model.StepAction.REPAIR if target is not None else model.StepAction.CREATE)
+                if changed else model.StepAction.MERGE,
                 len(before) if isinstance(before, list) else 0,
             )
             work.dirty = changed
@@ -306,7 +314,7 @@ class _Planner:
                 if member.name != name:
                     shots = member.doc.get("shots")
                     self.removals.append(model.FileChange(
-                        member.path, "remove", seq_id,
+                        member.path, model.StepAction.REMOVE, seq_id,
                         len(shots) if isinstance(shots, list) else 0, 0, None, member.raw,
                     ))
             for shot_id in merged.resolved:
@@ -314,7 +322,7 @@ class _Planner:
                 source = next(m.path for m in group.members if shot_id in (
                     m.doc.get(field_shapes.REFERENCES_KEY) or ()))
                 self.move(shot_id, tuple(c.pointer for c in copies[shot_id]), seq_id,
-                          work.path, "append", f"referenced by shot_ids in {source}",
+                          work.path, model.MoveAction.APPEND, f"referenced by shot_ids in {source}",
                           copies[shot_id])
                 self._check_legacy_copies(shot_id, copies[shot_id])
             self.plan.warnings.extend(merged.warnings)
@@ -323,8 +331,8 @@ class _Planner:
                 merged.resolution, tuple(merged.resolved), tuple(merged.appended),
                 tuple(merged.unresolved), merged.message,
             ))
-        if self.plan.state == model.LEGACY:
-            self.plan.state = model.SEQUENCE_SERVICE
+        if self.plan.state is model.PlanState.LEGACY:
+            self.plan.state = model.PlanState.SEQUENCE_SERVICE
 
     def _check_legacy_copies(self, shot_id: str, copies: list[_Copy]) -> None:
         differing = next((c for c in copies[1:] if c.shot != copies[0].shot), None)
@@ -409,15 +417,15 @@ class _Planner:
         if holder_name is None:
             work = self.file_for(target)
             work.append(new_shot)
-            self.move(shot_id, pointers, target, work.path, "append", "", copies)
+            self.move(shot_id, pointers, target, work.path, model.MoveAction.APPEND, "", copies)
             return
         holder = self.files[holder_name]
         held = holder.by_id[shot_id]
         if held in (first.shot, new_shot):
-            self.move(shot_id, pointers, target, holder.path, "dedupe",
+            self.move(shot_id, pointers, target, holder.path, model.MoveAction.DEDUPE,
                       f"identical copy already in {holder.path}", copies)
         elif in_split:
-            self.move(shot_id, pointers, target, holder.path, "dedupe",
+            self.move(shot_id, pointers, target, holder.path, model.MoveAction.DEDUPE,
                       "project.json copy differs; the sequence file's version is kept",
                       copies)
         else:
@@ -436,29 +444,29 @@ class _Planner:
             f"shot {quote(shot_id)} is already in {where} ({holder.path}) with different "
             "content",
         ))
-        if resolution == "keep-sequence":
-            self.move(shot_id, pointers, holder.sequence_id, holder.path, "drop",
+        if resolution is model.OnConflict.KEEP_SEQUENCE:
+            self.move(shot_id, pointers, holder.sequence_id, holder.path, model.MoveAction.DROP,
                       "conflict: the sequence file's version is kept", copies)
-        elif resolution == "keep-legacy" and same_file:
+        elif resolution is model.OnConflict.KEEP_LEGACY and same_file:
             holder.replace(new_shot)
-            self.move(shot_id, pointers, target, holder.path, "replace",
+            self.move(shot_id, pointers, target, holder.path, model.MoveAction.REPLACE,
                       "conflict: the project.json version replaces the file's", copies)
-        elif resolution == "keep-legacy":
+        elif resolution is model.OnConflict.KEEP_LEGACY:
             holder.remove(shot_id)
             work = self.file_for(target)
             work.append(new_shot)
             self.holders[shot_id] = work.name
-            self.move(shot_id, pointers, target, work.path, "relocate",
+            self.move(shot_id, pointers, target, work.path, model.MoveAction.RELOCATE,
                       f"conflict: removed from {holder.path}, the project.json version "
                       "is appended here", copies)
 
     def move(
         self, shot_id: str, pointers: tuple[str, ...], sequence_id: str, path: str,
-        action: str, detail: str, copies: list[_Copy],
+        action: model.MoveAction, detail: str, copies: list[_Copy],
     ) -> None:
         self.plan.moves.append(model.ShotMove(shot_id, pointers, sequence_id, path, action,
                                               detail))
-        if action in ("append", "replace", "relocate"):
+        if action in _PLACES_LEGACY_COPY:
             self.sources[shot_id] = copies[0].pointer
         for c in copies:
             self.removed.add((c.array, c.index))
@@ -479,7 +487,7 @@ class _Planner:
             "shots": [],
             "metadata": {"created_at": self.now, "modified_at": self.now},
         }
-        work = _WorkFile(name, sequence_id, doc, None, "create", 0, fresh=True)
+        work = _WorkFile(name, sequence_id, doc, None, model.StepAction.CREATE, 0, fresh=True)
         self._register(work)
         return work
 
@@ -490,7 +498,7 @@ class _Planner:
         steps = []
         for work in changed:
             doc = work.doc
-            if work.action == "merge":
+            if work.action is model.StepAction.MERGE:
                 doc["metadata"] = _touched_metadata(doc.get("metadata"), self.now)
             duration = doc.get("duration")
             if work.fresh:
@@ -558,7 +566,7 @@ class _Planner:
             doc["metadata"] = {**metadata, "sequences": len(self.files)}
         doc[RECORD_KEY] = build_record(self.now, counts,
                                        self.broken is not None or bool(self.plan.service_repairs))
-        return model.FileChange(PROJECT_FILE, "rewrite-project", None, before, after,
+        return model.FileChange(PROJECT_FILE, model.StepAction.REWRITE_PROJECT, None, before, after,
                                 dump_checked_bytes(doc), self.snap.project_raw)
 
 def make_plan(
@@ -576,10 +584,6 @@ def make_plan(
     Conflicts do not raise: they are listed, and :attr:`Plan.blocked` says whether
     they stop the migration.
     """
-    if options.on_conflict not in model.ON_CONFLICT_CHOICES:
-        raise ValueError(f"on_conflict must be one of {model.ON_CONFLICT_CHOICES}")
-    if options.on_duplicate not in model.ON_DUPLICATE_CHOICES:
-        raise ValueError(f"on_duplicate must be one of {model.ON_DUPLICATE_CHOICES}")
     if options.orphans is not None:
         check_id("sequence id", options.orphans)
     record = existing_record(snap.project, root / PROJECT_FILE)
@@ -611,12 +615,13 @@ def make_plan(
     plan.steps = planner.sequence_steps()
     if plan.steps or planner.removed:
         plan.steps.append(planner.project_step(plan.counts()))
-    elif plan.state not in (model.BORN_BROKEN, model.SEQUENCE_SERVICE):
-        plan.state = model.ALREADY_MIGRATED if record is not None else model.NOTHING_TO_DO
+    elif plan.state not in (model.PlanState.BORN_BROKEN, model.PlanState.SEQUENCE_SERVICE):
+        plan.state = (model.PlanState.ALREADY_MIGRATED if record is not None
+                      else model.PlanState.NOTHING_TO_DO)
     if options.repair and broken is None and not groups:
         plan.notes.append("--repair given, but no sequence file lacks an id and none was "
                           "written by the app's SequenceService: nothing to repair")
-    stopped = [r for r in plan.service_repairs if r.resolution == "stop"]
+    stopped = [r for r in plan.service_repairs if r.resolution is model.GroupResolution.STOP]
     if stopped and not preview:
         raise MigrateError(
             MigrateCode.CONFLICT, ErrorCode.DUPLICATE_SEQUENCE_ID,

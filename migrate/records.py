@@ -33,6 +33,7 @@ from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.jsonio import parse_bytes
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
 from migrate.errors import MigrateCode, MigrateError, quote
+from migrate.model import StepAction
 from migrate.project_files import sidecar_of
 
 #: Version of the manifest's shape (the journal's and rollback record's are 1).
@@ -150,16 +151,16 @@ def check_manifest(doc: dict[str, Any], number: int, file: Path) -> None:
             raise bad_record(f"step {index} rewrites {quote(rel)}, but the run backed up no "
                              "such original (file or hash differ)", file,
                              json_pointer(["steps", index, "original_sha256"]))
-        if (step["action"] == "rewrite-project") != (rel == PROJECT_FILE):
+        if (step["action"] == StepAction.REWRITE_PROJECT) != (rel == PROJECT_FILE):
             raise bad_record(f"expected action \"rewrite-project\" exactly for project.json, "
                              f"found {quote(step['action'])} for {quote(rel)}", file,
                              json_pointer(["steps", index, "action"]))
-        if (step["action"] == "create") != (original is None):
+        if (step["action"] == StepAction.CREATE) != (original is None):
             raise bad_record(f"expected action \"create\" exactly for files without an "
                              f"original, found {quote(step['action'])}", file,
                              json_pointer(["steps", index, "action"]))
-        if (step["action"] == "remove") != (step["result_sha256"] is None) or (
-                step["action"] == "remove" and rel == PROJECT_FILE):
+        if (step["action"] == StepAction.REMOVE) != (step["result_sha256"] is None) or (
+                step["action"] == StepAction.REMOVE and rel == PROJECT_FILE):
             raise bad_record(f"expected a null result exactly for action \"remove\" of a "
                              f"sequence file, found {quote(step['action'])} with "
                              f"{quote(step['result_sha256'])}", file,

@@ -12,12 +12,12 @@ from migrate.runs import HistoryEntry, PruneResult
 MAX_LINES = 200
 
 _STATE_TEXT = {
-    model.LEGACY: "legacy shots to move",
-    model.BORN_BROKEN: "born broken by the New Project dialog; --repair splits it",
-    model.SEQUENCE_SERVICE: "files written by the app's SequenceService; --repair brings "
-                            "them into the canonical layout",
-    model.ALREADY_MIGRATED: "already migrated",
-    model.NOTHING_TO_DO: "nothing to migrate",
+    model.PlanState.LEGACY: "legacy shots to move",
+    model.PlanState.BORN_BROKEN: "born broken by the New Project dialog; --repair splits it",
+    model.PlanState.SEQUENCE_SERVICE: "files written by the app's SequenceService; --repair brings "
+                                      "them into the canonical layout",
+    model.PlanState.ALREADY_MIGRATED: "already migrated",
+    model.PlanState.NOTHING_TO_DO: "nothing to migrate",
 }
 
 
@@ -44,7 +44,7 @@ def counts_sentence(counts: dict[str, int]) -> str:
 
 def plan_text(plan: model.Plan) -> str:
     """The plan as a report: files, split, moves, stays, conflicts, summary."""
-    out = [f"Migration plan for {plan.project} ({_STATE_TEXT.get(plan.state, plan.state)})"]
+    out = [f"Migration plan for {plan.project} ({_STATE_TEXT[plan.state]})"]
     if plan.record is not None:
         out.append(f"  previously migrated by seqcheck {plan.record.get('tool_version')} at "
                    f"{plan.record.get('migrated_at')}")
@@ -76,7 +76,8 @@ def plan_text(plan: model.Plan) -> str:
         out.extend(_capped([
             f"  {c.message}: project.json {c.legacy_pointer} vs {c.sequence_file} "
             f"{c.sequence_pointer} -> "
-            + ("STOP (choose with --on-conflict)" if c.resolution == "stop" else c.resolution)
+            + ("STOP (choose with --on-conflict)" if c.resolution is model.OnConflict.STOP
+               else str(c.resolution))
             for c in plan.conflicts
         ]))
     if plan.service_repairs:
@@ -122,11 +123,11 @@ def verify_text(report: model.VerifyReport) -> str:
 def apply_text(result: model.ApplyResult) -> str:
     """What an apply did (the verification is rendered separately)."""
     plan = result.plan
-    if result.state == model.ALREADY_MIGRATED:
+    if result.state is model.ApplyState.ALREADY_MIGRATED:
         rec = plan.record or {}
         return (f"{result.project}: already migrated (by seqcheck {rec.get('tool_version')} "
                 f"at {rec.get('migrated_at')}); nothing to do, nothing changed.")
-    if result.state == model.NOTHING_TO_DO:
+    if result.state is model.ApplyState.NOTHING_TO_DO:
         return (f"{result.project}: nothing to migrate (no shot in project.json names a "
                 "sequence); nothing changed.")
     how = "Resumed and finished the interrupted migration of" if result.resumed else "Migrated"

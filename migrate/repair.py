@@ -45,7 +45,7 @@ from conformance.documents import MEMBERSHIP_FIELDS, schema_error
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import id_problem
 from migrate.errors import MigrateCode, MigrateError, quote
-from migrate.model import PlanWarning
+from migrate.model import GroupResolution, OnDuplicate, PlanWarning
 from migrate.snapshot import SequenceInput, Snapshot, shot_duration, with_plan_id
 
 #: Stand-in id used only to check an id-less file against the sequence schema.
@@ -241,7 +241,7 @@ class Merged:
 
     doc: dict[str, Any]
     kept: SequenceInput
-    resolution: str
+    resolution: GroupResolution
     resolved: list[str] = field(default_factory=list)  # moved from project.json
     appended: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
@@ -342,15 +342,15 @@ def _timestamp(doc: dict[str, Any]) -> datetime | None:
 
 
 def _keeper(members: tuple[SequenceInput, ...], docs: list[dict[str, Any]],
-            choice: str) -> tuple[int | None, str]:
+            choice: OnDuplicate) -> tuple[int | None, str]:
     """Index of the file whose fields win under ``choice``, or None with the reason."""
     canonical = [i for i, m in enumerate(members) if m.canonical_name and not m.by_service]
-    if choice == "keep-canonical":
+    if choice is OnDuplicate.KEEP_CANONICAL:
         if len(canonical) == 1:
             return canonical[0], ""
         return None, (f"{len(canonical)} of the files are canonical sequence files not "
                       "written by SequenceService; keep-canonical needs exactly one")
-    if choice == "keep-newest":
+    if choice is OnDuplicate.KEEP_NEWEST:
         stamps = [_timestamp(d) for d in docs]
         known = [s for s in stamps if s is not None]
         if not known:
@@ -364,7 +364,8 @@ def _keeper(members: tuple[SequenceInput, ...], docs: list[dict[str, Any]],
 
 
 def merge_group(group: ServiceGroup, legacy: Mapping[str, LegacyShot],
-                held_elsewhere: Mapping[str, str], on_duplicate: str, root: Path) -> Merged:
+                held_elsewhere: Mapping[str, str], on_duplicate: OnDuplicate,
+                root: Path) -> Merged:
     """Merge ``group``'s files into one document (see the module doc). ``legacy`` maps
     shot ids to their project.json copy; ``held_elsewhere`` maps shot ids held by files
     of other sequences to that file."""
@@ -372,18 +373,18 @@ def merge_group(group: ServiceGroup, legacy: Mapping[str, LegacyShot],
     docs = [_normalized(m, resolver.shots_of(m)) for m in group.members]
     members = group.members
     if len(members) == 1:
-        kept_index, resolution, reason = 0, "single", ""
+        kept_index, resolution, reason = 0, GroupResolution.SINGLE, ""
     elif all(d == docs[0] for d in docs[1:]):
         canonical = [i for i, m in enumerate(members) if m.canonical_name and not m.by_service]
-        kept_index, resolution, reason = (canonical or [0])[0], "identical", ""
+        kept_index, resolution, reason = (canonical or [0])[0], GroupResolution.IDENTICAL, ""
     else:
         chosen, reason = _keeper(members, docs, on_duplicate)
         if chosen is None:
             # Provisional choice so the preview shows a whole plan; it is blocked.
-            fallback, _ = _keeper(members, docs, "keep-canonical")
-            kept_index, resolution = (fallback if fallback is not None else 0), "stop"
+            fallback, _ = _keeper(members, docs, OnDuplicate.KEEP_CANONICAL)
+            kept_index, resolution = (fallback if fallback is not None else 0), GroupResolution.STOP
         else:
-            kept_index, resolution = chosen, on_duplicate
+            kept_index, resolution = chosen, GroupResolution(on_duplicate.value)
     kept = members[kept_index]
     doc = dict(docs[kept_index])
     shots = list(doc.get("shots", []))
@@ -416,10 +417,11 @@ def merge_group(group: ServiceGroup, legacy: Mapping[str, LegacyShot],
     merged.warnings[:0] = resolver.warnings
     names = ", ".join(m.path for m in members)
     merged.message = {
-        "single": f"{kept.path} rewritten in the canonical layout",
-        "identical": f"{names} hold the same sequence; one file is kept",
-        "stop": f"{names} hold different versions of sequence {json.dumps(group.sequence_id)}"
-                f" ({reason}); choose with --on-duplicate keep-newest or keep-canonical",
+        GroupResolution.SINGLE: f"{kept.path} rewritten in the canonical layout",
+        GroupResolution.IDENTICAL: f"{names} hold the same sequence; one file is kept",
+        GroupResolution.STOP: f"{names} hold different versions of sequence "
+                              f"{json.dumps(group.sequence_id)} ({reason}); choose with "
+                              "--on-duplicate keep-newest or keep-canonical",
     }.get(resolution, f"{names} differ; --on-duplicate {resolution} keeps {kept.path}'s "
                       "fields and appends the shots only the others hold")
     return merged

@@ -59,7 +59,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +68,7 @@ from conformance.clock import utc_now_iso
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.jsonio import dump_bytes
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
+from conformance.text_enum import TextEnum
 from migrate import project_files
 from migrate.errors import MigrateCode, MigrateError, quote
 from migrate.model import Options, Plan
@@ -154,7 +154,7 @@ ROLLBACK = RecordKind.ROLLBACK.file_name
 BACKUP_DIR = "backup"
 _RUN_NAME = re.compile(r"^[0-9]{4,8}\Z")
 
-class RunStatus(str, Enum):
+class RunStatus(TextEnum):
     """Where a run stands (``seqcheck migrate --history``)."""
 
     #: Manifest written, backup not complete: never touched the project.
@@ -166,8 +166,6 @@ class RunStatus(str, Enum):
     #: Undone by ``--rollback`` (its audit record says what it restored).
     ROLLED_BACK = "rolled-back"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 def sha256(data: bytes) -> str:
@@ -427,13 +425,13 @@ def _manifest(number: int, plan: Plan, raw_inputs: dict[str, bytes],
         "run": number,
         "migrated_at": plan.migrated_at,
         "options": plan.options.to_dict(),
-        "state_before": plan.state,
+        "state_before": str(plan.state),
         "inputs": {rel: {"sha256": sha256(raw), "size": len(raw)}
                    for rel, raw in raw_inputs.items()},
         "steps": [
             {
                 "path": s.path,
-                "action": s.action,
+                "action": str(s.action),
                 "original_sha256": sha256(s.original) if s.original is not None else None,
                 "result_sha256": sha256_or_none(s.data),
             }
@@ -462,7 +460,7 @@ def discard_seqcheck_dir(root: Path) -> None:
             return
 
 
-class EntryStatus(str, Enum):
+class EntryStatus(TextEnum):
     """What a folder in ``.seqcheck/runs`` is."""
 
     SETUP = RunStatus.SETUP.value
@@ -474,8 +472,6 @@ class EntryStatus(str, Enum):
     #: A numbered folder without a manifest: not seqcheck's, left alone.
     FOREIGN = "not-seqcheck"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 #: Statuses a prune may delete.

@@ -38,7 +38,7 @@ from conformance.validate import Severity, validate_project
 from conformance.validate.gc_pause import cyclic_gc_paused
 from migrate import runs
 from migrate.errors import quote
-from migrate.model import VerifyProblem, VerifyReport
+from migrate.model import ProblemKind, VerifyProblem, VerifyReport
 from migrate.snapshot import SequenceInput, iter_sequences, project_root, read_project
 
 #: Shown in reports: which check decided validity.
@@ -49,7 +49,7 @@ def validation_problems(root: Path) -> tuple[str, list[VerifyProblem]]:
     """``(validator name, one problem per validation error)`` for project ``root``."""
     report = validate_project(root)
     problems = [
-        VerifyProblem("validation", f"{f.code} {f.name}: {f.message}", f.file, f.pointer)
+        VerifyProblem(ProblemKind.VALIDATION, f"{f.code} {f.name}: {f.message}", f.file, f.pointer)
         for f in report.findings
         if f.severity is Severity.ERROR
     ]
@@ -305,7 +305,8 @@ def _compare(originals: _Index, found: dict[str, list[_Found]],
         locs = found.get(shot_id, [])
         if not locs:
             problems.append(VerifyProblem(
-                "missing", f"shot {quote(shot_id)} of the original project is nowhere in the "
+                ProblemKind.MISSING,
+                f"shot {quote(shot_id)} of the original project is nowhere in the "
                 "migrated project. Roll back with 'seqcheck migrate PROJECT --rollback'."))
             continue
         files = {loc.file for loc in locs}
@@ -313,12 +314,14 @@ def _compare(originals: _Index, found: dict[str, list[_Found]],
         if len(files) > 1 or len(locs) - n_project > 1 or n_project > in_project:
             where = ", ".join(f"{loc.file}#{loc.pointer}" for loc in locs)
             problems.append(VerifyProblem(
-                "duplicated", f"expected shot {quote(shot_id)} exactly once, found it at {where}.",
+                ProblemKind.DUPLICATED,
+                f"expected shot {quote(shot_id)} exactly once, found it at {where}.",
                 locs[1].file, locs[1].pointer))
         for loc in locs:
             if not loc.matches:
                 problems.append(VerifyProblem(
-                    "changed", f"expected shot {quote(shot_id)} with its original content (plus "
+                    ProblemKind.CHANGED,
+                    f"expected shot {quote(shot_id)} with its original content (plus "
                     "sequencePlanId), found different content (edited since the migration?).",
                     loc.file, loc.pointer))
 
@@ -327,7 +330,7 @@ def _left_behind(locs: list[_Location], problems: list[VerifyProblem]) -> None:
     for loc in locs:
         if loc.file == PROJECT_FILE and shot_sequence_id(loc.shot) is not None:
             problems.append(VerifyProblem(
-                "not-migrated", f"shot {quote(loc.shot.get('id'))} names sequence "
+                ProblemKind.NOT_MIGRATED, f"shot {quote(loc.shot.get('id'))} names sequence "
                 f"{quote(shot_sequence_id(loc.shot))} but is still in project.json. Run "
                 "'seqcheck migrate PROJECT'.", PROJECT_FILE, loc.pointer))
 
@@ -347,7 +350,7 @@ def _verify(root: Path) -> VerifyReport:
         progress = run.progress()
         if not progress.done:
             report.problems.append(VerifyProblem(
-                "incomplete", f"the migration (run {run.number}) stopped after "
+                ProblemKind.INCOMPLETE, f"the migration (run {run.number}) stopped after "
                 f"{progress.completed} of {progress.total} steps; run the same migrate "
                 "command to finish it.", str(run.folder)))
     # The backup first, reduced to an index of keys; then the project one file at a
@@ -357,14 +360,15 @@ def _verify(root: Path) -> VerifyReport:
     try:
         count, found = _read_current(root, originals if damage is None else None, left)
     except SeqcheckError as exc:
-        report.problems.append(VerifyProblem("unreadable", exc.message, exc.file, exc.pointer))
+        report.problems.append(
+            VerifyProblem(ProblemKind.UNREADABLE, exc.message, exc.file, exc.pointer))
         report.problems.extend(findings)
         return report
     if run is None:
         report.checked_shots = count
     elif damage is not None:
         report.problems.append(VerifyProblem(
-            "unreadable", "the run's backup does not match its manifest (damaged "
+            ProblemKind.UNREADABLE, "the run's backup does not match its manifest (damaged "
             f"records: {damage}); cannot compare.", str(run.backup)))
     else:
         assert originals is not None

@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import platform
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from conformance import __version__, requirements
@@ -40,13 +39,14 @@ from conformance.requirements import Consequence, Level
 from conformance.spec_prose import rule_paragraph
 from conformance.suite.coverage import OUT_OF_SCOPE
 from conformance.suite.results import RAW_FORMAT, Outcome
+from conformance.text_enum import TextEnum
 
 #: Identifies the certificate format (the ``format`` field of the JSON report).
 REPORT_FORMAT = "seqcheck-certificate/1"
 REDUCED_ASSURANCE = "reduced assurance"
 
 
-class Status(str, Enum):
+class Status(TextEnum):
     """The status of one requirement in a certificate (see the module docstring)."""
 
     PASS = "pass"
@@ -58,11 +58,9 @@ class Status(str, Enum):
     NOT_APPLICABLE = "not-applicable"
     SKIPPED = "skipped"
 
-    def __str__(self) -> str:
-        return self.value
 
 
-class Verdict(str, Enum):
+class Verdict(TextEnum):
     """The certificate's verdict."""
 
     CERTIFIED = "certified"
@@ -71,8 +69,6 @@ class Verdict(str, Enum):
     #: The run passed its whole-run deadline: what did not run is unproven.
     TIMED_OUT = "timed-out"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 STATUSES = tuple(s.value for s in Status)

@@ -23,20 +23,15 @@ from conformance.exit_codes import ExitCode
 from conformance.ids import id_problem
 from migrate import Options, apply, plan, rollback, verify
 from migrate.batch import (
-    ALREADY_MIGRATED,
-    FAILED,
-    MIGRATED,
-    NOTHING_TO_DO,
     BatchRow,
+    BatchStatus,
     batch_exit_code,
     discover,
     run_batch,
     summary_table,
 )
 from migrate.errors import exit_code_for, quote
-from migrate.model import ALREADY_MIGRATED as STATE_ALREADY
-from migrate.model import NOTHING_TO_DO as STATE_NOTHING
-from migrate.model import ON_CONFLICT_CHOICES, ON_DUPLICATE_CHOICES
+from migrate.model import ApplyState, OnConflict, OnDuplicate
 from migrate.render import (
     apply_text,
     counts_sentence,
@@ -125,13 +120,12 @@ class _Runner:
         p = plan(project, self.options)
         self.text, self.doc = plan_text(p) + "\nDry run: nothing was changed.", p.to_dict()
         if p.needs_repair:
-            return BatchRow(project, FAILED, "born broken: needs --repair",
+            return BatchRow(project, BatchStatus.FAILED, "born broken: needs --repair",
                             int(ExitCode.FAILED))
         if p.blocked:
-            return BatchRow(project, FAILED, f"{len(p.conflicts)} conflict(s) would stop it",
-                            int(ExitCode.FAILED))
-        status = {STATE_ALREADY: ALREADY_MIGRATED, STATE_NOTHING: NOTHING_TO_DO}.get(
-            p.state, "would migrate")
+            return BatchRow(project, BatchStatus.FAILED,
+                            f"{len(p.conflicts)} conflict(s) would stop it", int(ExitCode.FAILED))
+        status = BatchStatus.of(p.state, BatchStatus.WOULD_MIGRATE)
         return BatchRow(project, status, counts_sentence(p.counts()), int(ExitCode.OK))
 
     def apply(self, project: Path) -> BatchRow:
@@ -139,20 +133,20 @@ class _Runner:
             result = apply(project, self.options, verify_after=self.verify_after,
                            on_step=on_step)
         report = result.verification
-        changed = result.state not in (STATE_ALREADY, STATE_NOTHING)
+        changed = result.state is ApplyState.MIGRATED
         self.text = apply_text(result)
         if report is not None and changed:
             self.text += "\n" + verify_text(report)
         if report is not None and not report.ok and changed:
-            row = BatchRow(project, FAILED, f"verification failed: {report.problems[0].message}",
+            row = BatchRow(project, BatchStatus.FAILED,
+                           f"verification failed: {report.problems[0].message}",
                            int(ExitCode.FAILED))
         else:
-            status = {STATE_ALREADY: ALREADY_MIGRATED, STATE_NOTHING: NOTHING_TO_DO}.get(
-                result.state, MIGRATED)
+            status = BatchStatus.of(result.state, BatchStatus.MIGRATED)
             row = BatchRow(project, status, counts_sentence(result.plan.counts())
-                           if status == MIGRATED else "", int(ExitCode.OK))
+                           if status is BatchStatus.MIGRATED else "", int(ExitCode.OK))
         self.doc = _envelope(
-            "apply", row.exit_code, project=str(project), state=result.state,
+            "apply", row.exit_code, project=str(project), state=str(result.state),
             resumed=result.resumed, steps_written=result.steps_written,
             counts=result.plan.counts(),
             run_dir=str(result.run_dir) if result.run_dir else None,
@@ -162,10 +156,11 @@ class _Runner:
     def verify(self, project: Path) -> BatchRow:
         report = verify(project)
         if report.ok:
-            row = BatchRow(project, "verified", f"{report.checked_shots} shot(s)",
+            row = BatchRow(project, BatchStatus.VERIFIED, f"{report.checked_shots} shot(s)",
                            int(ExitCode.OK))
         else:
-            row = BatchRow(project, FAILED, report.problems[0].message, int(ExitCode.FAILED))
+            row = BatchRow(project, BatchStatus.FAILED, report.problems[0].message,
+                           int(ExitCode.FAILED))
         self.text = verify_text(report)
         self.doc = _envelope("verify", row.exit_code, project=str(project),
                              report=report.to_dict())
@@ -179,7 +174,7 @@ class _Runner:
             restored=result.restored, removed=result.removed,
             forced_over=result.forced_over, removed_sidecars=result.removed_sidecars,
             removed_temps=result.removed_temps)
-        return BatchRow(project, "rolled back", f"{len(result.restored)} restored, "
+        return BatchRow(project, BatchStatus.ROLLED_BACK, f"{len(result.restored)} restored, "
                         f"{len(result.removed)} removed", int(ExitCode.OK))
 
     def history(self, project: Path) -> BatchRow:
@@ -187,14 +182,14 @@ class _Runner:
         self.text = history_text(project, entries)
         self.doc = _envelope("history", ExitCode.OK, project=str(project),
                              runs=[e.to_dict() for e in entries])
-        return BatchRow(project, "listed", f"{len(entries)} run(s)", int(ExitCode.OK))
+        return BatchRow(project, BatchStatus.LISTED, f"{len(entries)} run(s)", int(ExitCode.OK))
 
     def prune(self, project: Path) -> BatchRow:
         result = prune(project, keep=self.keep, numbers=self.run_ids or None)
         self.text = prune_text(result)
         self.doc = _envelope("prune", ExitCode.OK, project=str(project),
                              deleted=result.deleted, kept=result.kept)
-        return BatchRow(project, "pruned", f"{len(result.deleted)} run(s) deleted",
+        return BatchRow(project, BatchStatus.PRUNED, f"{len(result.deleted)} run(s) deleted",
                         int(ExitCode.OK))
 
 
@@ -274,11 +269,11 @@ Examples:
 @click.option("--repair", is_flag=True,
               help="Split a sequence file made by the New Project dialog (no id) into one "
               "file per intended sequence.")
-@click.option("--on-conflict", type=click.Choice(ON_CONFLICT_CHOICES), default="stop",
+@click.option("--on-conflict", type=click.Choice(OnConflict.values()), default="stop",
               show_default=True,
               help="When a sequence file holds a shot id with different content: stop before "
               "writing, or let the sequence file's or project.json's version win.")
-@click.option("--on-duplicate", type=click.Choice(ON_DUPLICATE_CHOICES), default="stop",
+@click.option("--on-duplicate", type=click.Choice(OnDuplicate.values()), default="stop",
               show_default=True,
               help="With --repair, when files written by the app's SequenceService share a "
               "sequence id with different content: stop before writing, keep the newest "
@@ -334,8 +329,8 @@ def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | Non
              "--history": do_history, "--prune": do_prune}
     mode = _mode_or_usage_exit(flags, force, orphans, keep, run_ids,
                                parallel_fail_fast=jobs > 1 and fail_fast, as_json=as_json)
-    options = Options(orphans=orphans, repair=repair, on_conflict=on_conflict,
-                      on_duplicate=on_duplicate)
+    options = Options(orphans=orphans, repair=repair, on_conflict=OnConflict(on_conflict),
+                      on_duplicate=OnDuplicate(on_duplicate))
     try:
         projects = discover(paths, recursive=recursive)
     except SeqcheckError as exc:
@@ -423,7 +418,7 @@ def _report_batch(rows: list[BatchRow], projects: list[Path], mode: Mode,
     if as_json:
         click.echo(_json(_envelope(
             "batch", code, operation=mode.value, stopped_early=len(rows) < len(projects),
-            projects=[{"project": str(r.project), "status": r.status, "detail": r.detail,
+            projects=[{"project": str(r.project), "status": str(r.status), "detail": r.detail,
                        "exit_code": r.exit_code, "error": r.error} for r in rows])))
     else:
         click.echo(summary_table(rows))

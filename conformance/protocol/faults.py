@@ -10,14 +10,13 @@ the harness.
 from __future__ import annotations
 
 import json
-from enum import Enum
+
+from conformance.text_enum import TextEnum
 
 
-class FaultKind(str, Enum):
+class FaultKind(TextEnum):
     """What kind of protocol misbehaviour a fault is (compares equal to its value)."""
 
-    def __str__(self) -> str:  # f-strings show the value on every Python version
-        return str(self.value)
 
     CRASH = "crash"
     TIMEOUT = "timeout"

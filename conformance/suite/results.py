@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from conformance.text_enum import TextEnum
 
 #: Identifies the raw-results format written by the plugin.
 RAW_FORMAT = "seqcheck-raw-results/1"
 
 
 
-class Outcome(str, Enum):
+class Outcome(TextEnum):
     """What one suite test showed (see the module docstring)."""
 
     PASSED = "passed"
@@ -40,8 +41,6 @@ class Outcome(str, Enum):
     NOT_CLAIMED = "not-claimed"
     SKIPPED = "skipped"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 OUTCOMES = tuple(o.value for o in Outcome)

@@ -10,10 +10,11 @@ rename or reuse one, only add.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+
+from conformance.text_enum import TextEnum
 
 
-class Severity(str, Enum):
+class Severity(TextEnum):
     """How bad a finding is. ``--fail-on`` compares by :attr:`rank`."""
 
     ERROR = "error"
@@ -25,8 +26,6 @@ class Severity(str, Enum):
         """2 for error, 1 for warning, 0 for info (higher is worse)."""
         return _RANK[self]
 
-    def __str__(self) -> str:
-        return self.value
 
 
 _RANK = {Severity.ERROR: 2, Severity.WARNING: 1, Severity.INFO: 0}

@@ -24,7 +24,16 @@ from conformance.cli.main import cli
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.field_shapes import id_prefix_file_name
 from conformance.validate import Severity, validate_project
-from migrate import MigrateCode, MigrateError, Options, apply, plan, rollback, verify
+from migrate import (
+    MigrateCode,
+    MigrateError,
+    OnDuplicate,
+    Options,
+    apply,
+    plan,
+    rollback,
+    verify,
+)
 from tests.field import projects as P
 
 NOW = "2030-01-02T03:04:05.678Z"
@@ -214,7 +223,7 @@ CASES: dict[str, Case] = {
          ("SC303", "sequences/sequence_3f2b8c1e.json", "/shots/0/id"),
          ("SC309", "sequences/sequence_3f2b8c1e.json", "/order"),
          ("SC317", "sequences/sequence_3f2b8c1e.json", "")],
-        Options(repair=True, on_duplicate="keep-newest"),
+        Options(repair=True, on_duplicate=OnDuplicate.KEEP_NEWEST),
         kept=lambda: {P.UUID_A: _doc(P.edit_duplicate_uuid_project,
                                      "sequences/sequence_3f2b8c1e.json")}),
     "edit-duplicate-timestamp": Case(
@@ -222,7 +231,7 @@ CASES: dict[str, Case] = {
         [("SC302", "sequences/sequence_17370000.json", "/id"),
          ("SC303", "sequences/sequence_17370000.json", "/shots/0/id"),
          ("SC309", "sequences/sequence_17370000.json", "/order")],
-        Options(repair=True, on_duplicate="keep-canonical"),
+        Options(repair=True, on_duplicate=OnDuplicate.KEEP_CANONICAL),
         kept=lambda: {P.STAMP_ID: _doc(P.edit_duplicate_stamp_project,
                                        "sequences/sequence_001.json")}),
     "mixture": Case(
@@ -249,8 +258,8 @@ def test_field_case_end_to_end(name: str, tmp_path: Path) -> None:
     assert not previewed.blocked and previewed.has_work is case.changes
     assert schema_registry.is_valid("migration-plan", previewed.to_dict())
     opts = ["--repair"] if case.options.repair else []
-    if case.options.on_duplicate != "stop":
-        opts += ["--on-duplicate", case.options.on_duplicate]
+    if case.options.on_duplicate is not OnDuplicate.STOP:
+        opts += ["--on-duplicate", str(case.options.on_duplicate)]
     code, doc = cli_json(str(root), "--dry-run", *opts)
     assert code == 0 and doc["steps"] == [s.to_dict() for s in previewed.steps]
     assert tree(root) == original and not (root / ".seqcheck").exists()
@@ -282,7 +291,7 @@ def test_timestamp_duplicate_keeps_the_original_name(tmp_path: Path, choice: str
     """Whichever file's fields win, the sequence stays in sequence_001.json (the name
     the canonical writer gave it) and sequence_17370000.json is removed."""
     root = write(tmp_path / "p", P.edit_duplicate_stamp_project())
-    apply(root, Options(repair=True, on_duplicate=choice), now=NOW)
+    apply(root, Options(repair=True, on_duplicate=OnDuplicate(choice)), now=NOW)
     names = sorted(p.name for p in (root / "sequences").glob("sequence_*.json"))
     assert names == ["sequence_001.json"]
     doc = json.loads((root / "sequences/sequence_001.json").read_bytes())
@@ -335,7 +344,7 @@ def test_keep_newest_merges_the_edit_and_the_later_shot(tmp_path: Path) -> None:
     """The copy's fields (newer updated_at) win; the shot only the original holds is
     appended, so neither the edit nor the shot is lost."""
     root = write(tmp_path / "p", P.edit_duplicate_uuid_project())
-    apply(root, Options(repair=True, on_duplicate="keep-newest"), now=NOW)
+    apply(root, Options(repair=True, on_duplicate=OnDuplicate.KEEP_NEWEST), now=NOW)
     doc = json.loads((root / "sequences/sequence_001.json").read_bytes())
     assert doc["name"] == "Opening" and doc["x-color"] == "#ff8800"
     assert [s["id"] for s in doc["shots"]] == ["s-1", "s-2"]
@@ -344,7 +353,7 @@ def test_keep_newest_merges_the_edit_and_the_later_shot(tmp_path: Path) -> None:
 
 def test_keep_canonical_keeps_the_original_fields(tmp_path: Path) -> None:
     root = write(tmp_path / "p", P.edit_duplicate_uuid_project())
-    apply(root, Options(repair=True, on_duplicate="keep-canonical"), now=NOW)
+    apply(root, Options(repair=True, on_duplicate=OnDuplicate.KEEP_CANONICAL), now=NOW)
     doc = json.loads((root / "sequences/sequence_001.json").read_bytes())
     assert doc["name"] == "Sequence 1" and "x-color" not in doc
     assert [s["id"] for s in doc["shots"]] == ["s-1", "s-2"]

@@ -12,7 +12,7 @@ import pytest
 from conformance import schema_registry
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.validate import validate_project
-from migrate import MigrateCode, MigrateError, Options, apply, plan, verify
+from migrate import MigrateCode, MigrateError, OnConflict, Options, apply, plan, verify
 from migrate.records import RECORD_KEY
 from tests.migrate.conftest import NOW, MakeProject, load, project_doc, seq_doc, tree
 
@@ -148,7 +148,7 @@ def test_conflict_stops_before_any_write(make_project: MakeProject) -> None:
 
 def test_conflict_keep_sequence(make_project: MakeProject) -> None:
     root = _conflict_project(make_project)
-    apply(root, Options(on_conflict="keep-sequence"), now=NOW)
+    apply(root, Options(on_conflict=OnConflict.KEEP_SEQUENCE), now=NOW)
     shots = load(root, "sequences/sequence_001.json")["shots"]
     assert shots == [{"id": "a", "sequencePlanId": "s", "v": "file"},
                      {"id": "z", "sequencePlanId": "s"}, {"id": "b", "sequencePlanId": "s"}]
@@ -158,7 +158,7 @@ def test_conflict_keep_sequence(make_project: MakeProject) -> None:
 
 def test_conflict_keep_legacy_replaces_in_place(make_project: MakeProject) -> None:
     root = _conflict_project(make_project)
-    apply(root, Options(on_conflict="keep-legacy"), now=NOW)
+    apply(root, Options(on_conflict=OnConflict.KEEP_LEGACY), now=NOW)
     shots = load(root, "sequences/sequence_001.json")["shots"]
     assert [s["id"] for s in shots] == ["a", "z", "b"] and shots[0]["v"] == "legacy"
     assert verify(root).ok
@@ -169,9 +169,9 @@ def test_conflict_in_another_sequence_keep_legacy_relocates(make_project: MakePr
         project_doc(shots=[{"id": "a", "sequencePlanId": "t", "v": 2}]),
         {"sequence_001.json": seq_doc("s", [{"id": "a", "v": 1}], duration=3)},
     )
-    p = plan(root, Options(on_conflict="keep-legacy"), now=NOW)
+    p = plan(root, Options(on_conflict=OnConflict.KEEP_LEGACY), now=NOW)
     assert [m.action for m in p.moves] == ["relocate"]
-    apply(root, Options(on_conflict="keep-legacy"), now=NOW)
+    apply(root, Options(on_conflict=OnConflict.KEEP_LEGACY), now=NOW)
     assert load(root, "sequences/sequence_001.json")["shots"] == []
     assert load(root, "sequences/sequence_002.json")["shots"] == [
         {"id": "a", "sequencePlanId": "t", "v": 2}]

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from migrate import MigrateCode, MigrateError, Options, apply, plan, rollback
+from migrate import MigrateCode, MigrateError, OnConflict, Options, apply, plan, rollback
 from tests.migrate.conftest import NOW, tree, write_project
 
 SEQ_IDS = ["001", "002", "10", "seq-a", "Séq✓", "1737000000000-k3j9x2abc"]
@@ -116,7 +116,7 @@ def cases(draw: st.DrawFn) -> Case:
             continue
         project[array] = listed
     project.update(draw(unknown_fields))
-    return Case(project, files, Options(orphans=orphans, on_conflict=on_conflict))
+    return Case(project, files, Options(orphans=orphans, on_conflict=OnConflict(on_conflict)))
 
 
 def _check(case: Case) -> None:

@@ -372,7 +372,7 @@ def test_a_step_that_removes_a_file_is_recorded_undone_and_rolled_back(
     records accept them, a clean failure and a rollback give the file back."""
     import importlib
 
-    from migrate.model import FileChange
+    from migrate.model import FileChange, StepAction
 
     apply_module = importlib.import_module("migrate.apply")
     real_plan = apply_module.make_plan
@@ -380,7 +380,7 @@ def test_a_step_that_removes_a_file_is_recorded_undone_and_rolled_back(
 
     def with_removal(*args: Any, **kwargs: Any) -> Any:
         plan_ = real_plan(*args, **kwargs)
-        removal = FileChange("sequences/sequence_009.json", "remove", "t", 0, 0,
+        removal = FileChange("sequences/sequence_009.json", StepAction.REMOVE, "t", 0, 0,
                              data=None, original=extra)
         plan_.steps.insert(len(plan_.steps) - 1, removal)
         return plan_
