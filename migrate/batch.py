@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.errors import ErrorCode, SeqcheckError
+from conformance.errors import SeqcheckError
 from conformance.exit_codes import ExitCode
-from conformance.layout import PROJECT_FILE
 from conformance.text_enum import TextEnum
-from conformance.validate.discovery import find_projects
-from migrate import project_files
+from conformance.validate.discovery import resolve_projects
 from migrate.errors import exit_code_for
 from migrate.model import ApplyState, PlanState
 
@@ -68,26 +66,12 @@ Operation = Callable[[Path], BatchRow]
 
 
 def discover(paths: Iterable[str | os.PathLike[str]], *, recursive: bool) -> list[Path]:
-    """The project folders to process: the paths themselves, or every folder holding
-    project.json below them with ``recursive`` (hidden folders skipped)."""
-    out: list[Path] = []
-    for given in paths:
-        path = Path(given)
-        if recursive and path.is_dir() and not project_files.exists(path, PROJECT_FILE):
-            found = find_projects(path)
-            if not found:
-                raise SeqcheckError(
-                    ErrorCode.PROJECT_NOT_FOUND,
-                    f"expected at least one folder holding {PROJECT_FILE} under it, found "
-                    "none.",
-                    file=path,
-                )
-            out.extend(p for p in found if p not in out)
-        elif recursive and path.is_dir():
-            out.extend(p for p in find_projects(path) if p not in out)
-        elif path not in out:
-            out.append(path)
-    return out
+    """The project folders to process, each once, in the order given: the same rule and
+    errors as ``seqcheck validate`` (:func:`conformance.validate.discovery.resolve_projects`):
+    a folder is a project (or, with ``recursive``, searched for projects), a file means
+    the project holding it; ``PROJECT_NOT_FOUND`` for a path that is none, before any
+    project is touched."""
+    return resolve_projects(paths, recursive=recursive)
 
 
 def run_one(operation: Operation, project: Path) -> BatchRow:
