@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -64,4 +63,4 @@ def test_recursive_without_projects_names_the_folder(tmp_path: Path) -> None:
         assert json.dumps(str(tmp_path / "empty")) in exc.message
     else:
         raise AssertionError("expected PROJECT_NOT_FOUND")
-    assert os.listdir(tmp_path / "empty") == []
+    assert list((tmp_path / "empty").iterdir()) == []
