@@ -546,7 +546,7 @@ class ProjectFS:
             d.close()
         return target
 
-    def _walk_from(  # noqa: C901
+    def _walk_from(
         self, stack: list[_Dir], pending: list[str], shown: Path, *, follow_last: bool
     ) -> _Target:
         hops = 0
@@ -556,64 +556,96 @@ class ProjectFS:
             here = stack[-1]
             if name in ("", ".", ".."):
                 if name == "..":  # only from a link target: parts() refuses it in rel
-                    if len(stack) == 1:
-                        assert last_link is not None
-                        raise LinkOutError(*last_link)
-                    stack.pop().close()
+                    self._step_up(stack, last_link)
                 if not pending:  # the path ends at a folder: name it in its parent
                     return self._folder_target(stack, shown)
                 continue
             if not pending:  # the last component
-                if not follow_last:
-                    return _Target(here, name, shown, self.root)
-                try:
-                    st = here.lstat(name)
-                except FileNotFoundError:
-                    return _Target(here, name, shown, self.root)
-                if not stat.S_ISLNK(st.st_mode):
-                    return _Target(here, name, shown, self.root, st.st_mode)
-            else:
-                failure: OSError | None = None
-                try:
-                    stack.append(here.open_dir(name))
-                except FileNotFoundError:
-                    raise FileNotFoundError(
-                        errno.ENOENT, "No such file or folder",
-                        str(self.root.joinpath(*here.parts, name)),
-                    ) from None
-                except OSError as exc:
-                    failure = exc
-                if failure is None:
-                    continue
-                link_path = self.root.joinpath(*here.parts, name)
-                kind = kind_of_mode(here.lstat(name).st_mode)
-                if kind is not EntryKind.LINK:
-                    if kind is EntryKind.FOLDER:  # e.g. no permission to open it
-                        raise io_error("open the folder", link_path, failure, unchanged=False)
-                    raise SeqcheckError(
-                        ErrorCode.CORRUPT_FILE,
-                        f"expected a folder, found a {kind}.",
-                        file=link_path,
-                    )
+                found = self._last_component(here, name, shown, follow_last=follow_last)
+                if found is not None:
+                    return found
+            elif self._descend(stack, name):
+                continue
             # A link: resolve it ourselves, inside the project only.
-            link_path = self.root.joinpath(*here.parts, name)
             hops += 1
-            if hops > MAX_LINK_HOPS:
-                raise SeqcheckError(
-                    ErrorCode.CORRUPT_FILE,
-                    f"expected links to lead to a file, found more than {MAX_LINK_HOPS} "
-                    "links in a row (a loop). Remove the looping link.",
-                    file=link_path,
-                )
-            target = here.readlink(name)
-            last_link = (link_path, target)
-            absolute, target_parts = self._link_parts(target, link_path)
-            if absolute:
-                while len(stack) > 1:
-                    stack.pop().close()
-            pending[:0] = list(target_parts)
+            last_link = self._follow_link(stack, pending, name, hops)
             if not pending:  # a link to "" or "/<root>": the folder holding the link
                 return self._folder_target(stack, shown)
+
+    @staticmethod
+    def _step_up(stack: list[_Dir], last_link: tuple[Path, str] | None) -> None:
+        """Leave the current folder for its parent (a link target's ``..``); above the
+        root is outside the project, which the link that led here is blamed for."""
+        if len(stack) == 1:
+            assert last_link is not None
+            raise LinkOutError(*last_link)
+        stack.pop().close()
+
+    def _last_component(
+        self, here: _Dir, name: str, shown: Path, *, follow_last: bool
+    ) -> _Target | None:
+        """The target named by the last component, or ``None`` when it is a link to
+        resolve (only when ``follow_last``)."""
+        if not follow_last:
+            return _Target(here, name, shown, self.root)
+        try:
+            st = here.lstat(name)
+        except FileNotFoundError:
+            return _Target(here, name, shown, self.root)
+        if not stat.S_ISLNK(st.st_mode):
+            return _Target(here, name, shown, self.root, st.st_mode)
+        return None
+
+    def _descend(self, stack: list[_Dir], name: str) -> bool:
+        """Open folder ``name`` of ``stack[-1]`` (``O_NOFOLLOW``) onto the stack; False
+        when ``name`` is a link, to be resolved by the caller. FileNotFoundError when it
+        is missing; ``CORRUPT_FILE`` when it is not a folder; ``IO_ERROR`` when the
+        folder cannot be opened."""
+        here = stack[-1]
+        failure: OSError | None = None
+        try:
+            stack.append(here.open_dir(name))
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                errno.ENOENT, "No such file or folder",
+                str(self.root.joinpath(*here.parts, name)),
+            ) from None
+        except OSError as exc:
+            failure = exc
+        if failure is None:
+            return True
+        kind = kind_of_mode(here.lstat(name).st_mode)
+        if kind is EntryKind.LINK:
+            return False
+        path = self.root.joinpath(*here.parts, name)
+        if kind is EntryKind.FOLDER:  # e.g. no permission to open it
+            raise io_error("open the folder", path, failure, unchanged=False)
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE, f"expected a folder, found a {kind}.", file=path
+        )
+
+    def _follow_link(
+        self, stack: list[_Dir], pending: list[str], name: str, hops: int
+    ) -> tuple[Path, str]:
+        """Put the target of link ``name`` (in ``stack[-1]``) in front of ``pending``,
+        back at the root first for an absolute target; refuses a link out of the
+        project and a loop. Returns the link and its target, as stored."""
+        here = stack[-1]
+        link_path = self.root.joinpath(*here.parts, name)
+        if hops > MAX_LINK_HOPS:
+            raise SeqcheckError(
+                ErrorCode.CORRUPT_FILE,
+                f"expected links to lead to a file, found more than {MAX_LINK_HOPS} "
+                "links in a row (a loop). Remove the looping link.",
+                file=link_path,
+            )
+        target = here.readlink(name)
+        absolute, target_parts = self._link_parts(target, link_path)
+        if absolute:
+            while len(stack) > 1:
+                stack.pop().close()
+        pending[:0] = list(target_parts)
+        return link_path, target
 
     def _folder_target(self, stack: list[_Dir], shown: Path) -> _Target:
         """The target for a path that resolved to the folder ``stack[-1]``."""
