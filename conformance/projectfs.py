@@ -53,7 +53,7 @@ from pathlib import Path, PurePath
 from typing import NamedTuple
 
 from conformance import limits
-from conformance.errors import ErrorCode, SeqcheckError
+from conformance.errors import ErrorCode, HeldOpenError, SeqcheckError, io_error, io_errors
 from conformance.layout import lock_path, temp_name_for
 
 try:  # POSIX
@@ -210,31 +210,6 @@ class FileTooLargeError(SeqcheckError):
         )
 
 
-class _ReplaceRefused(OSError):
-    """os.replace kept failing with PermissionError for the whole retry budget."""
-
-
-def io_error(
-    action: str, path: Path | str, exc: OSError, *, unchanged: bool = True
-) -> SeqcheckError:
-    """The ``IO_ERROR`` for an OS failure while doing ``action`` on ``path``."""
-    if isinstance(exc, _ReplaceRefused):
-        hint = (
-            "another program kept the file open for the whole retry budget (Windows "
-            "refuses to replace an open file); close it and try again"
-        )
-    elif exc.errno == errno.ENOSPC:
-        hint = "the disk is full; free some space and try again"
-    elif exc.errno in (errno.EACCES, errno.EPERM):
-        hint = "permission denied; check the permissions of the file and its folder"
-    elif exc.errno == errno.EROFS:
-        hint = "the file system is read-only"
-    else:
-        hint = exc.strerror or str(exc)
-    tail = " The original file is unchanged." if unchanged else ""
-    return SeqcheckError(ErrorCode.IO_ERROR, f"could not {action}: {hint}.{tail}", file=path)
-
-
 def _use_dir_fd() -> bool:
     # Checked per call: tests emulate Windows by patching os.name.
     return os.name != "nt" and os.open in os.supports_dir_fd
@@ -374,7 +349,7 @@ def _replace(src_dir: _Dir, src: str, dst_dir: _Dir, dst: str) -> None:
             return
         except PermissionError as exc:
             if attempt == _REPLACE_RETRIES:
-                raise _ReplaceRefused(exc.errno, exc.strerror) from exc
+                raise HeldOpenError(exc.errno, exc.strerror) from exc
             time.sleep(delay)
             delay *= 2
 
@@ -711,11 +686,7 @@ class ProjectFS:
                 ) from None
             if exc.errno == errno.EISDIR:
                 raise NotRegularFileError(t.shown, EntryKind.FOLDER) from None
-            raise SeqcheckError(
-                ErrorCode.IO_ERROR,
-                f"could not read the file: {exc.strerror or exc}. Check its permissions.",
-                file=t.shown,
-            ) from exc
+            raise io_error("read the file", t.shown, exc, unchanged=False) from exc
         try:
             st = os.fstat(fd)
             kind = kind_of_mode(st.st_mode)
@@ -731,11 +702,11 @@ class ProjectFS:
 
     def _read_bounded(self, fd: int, shown: Path, expected: int | None = None) -> bytes:
         limit = self.max_file_bytes
-        try:
+        chunks: list[bytes] = []
+        got = 0
+        with io_errors("read the file", shown, unchanged=False):
             if expected is None:
                 expected = os.fstat(fd).st_size
-            chunks: list[bytes] = []
-            got = 0
             while got <= limit:
                 # The whole file plus one byte (to see it end) in one read; chunks only
                 # once it has grown past its size (a 1 MiB buffer for a small file
@@ -751,12 +722,6 @@ class ProjectFS:
                     # read without asking again (one read instead of two). Still
                     # bounded: ``got`` never passes ``limit + 1``.
                     break
-        except OSError as exc:
-            raise SeqcheckError(
-                ErrorCode.IO_ERROR,
-                f"could not read the file: {exc.strerror or exc}. Check its permissions.",
-                file=shown,
-            ) from exc
         if got > limit:
             raise FileTooLargeError(shown, None, limit)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -806,21 +771,13 @@ class ProjectFS:
         listing, no walk per entry) of each entry that is not a link and whose name
         ``wanted`` accepts; ``None`` for the others (resolve a link with
         :meth:`info`)."""
-        shown = self.path(rel)
-        try:
+        with io_errors("list the folder", self.path(rel), unchanged=False,
+                       passing=(FileNotFoundError,)):
             folder = self._open_folder(rel)
             try:
                 out = folder.entries_with_info(wanted)
             finally:
                 folder.close()
-        except (FileNotFoundError, SeqcheckError):
-            raise
-        except OSError as exc:
-            raise SeqcheckError(
-                ErrorCode.IO_ERROR,
-                f"could not list the folder: {exc.strerror or exc}. Check its permissions.",
-                file=shown,
-            ) from exc
         return sorted(out, key=lambda e: e[0].name)
 
     def list_dir_or_none(self, rel: str | os.PathLike[str] = "") -> list[DirEntry] | None:
@@ -860,12 +817,9 @@ class ProjectFS:
             shown = self.root / rel
         else:
             shown = self.path(rel)
-            try:
+            with io_errors("open the folder", shown, unchanged=False,
+                           passing=(FileNotFoundError,)):
                 folder = self._open_folder(rel)
-            except (FileNotFoundError, SeqcheckError):
-                raise
-            except OSError as exc:
-                raise io_error("open the folder", shown, exc, unchanged=False) from exc
         try:
             yield OpenFolder(self, folder, shown)
         finally:
@@ -925,12 +879,8 @@ class ProjectFS:
         mode: int | None = None
         seen = t.mode  # the walk's lstat of the target, a moment ago
         if seen is None:
-            try:
+            with io_errors("inspect the file", t.real), contextlib.suppress(FileNotFoundError):
                 seen = folder.lstat(name).st_mode
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                raise io_error("inspect the file", t.real, exc) from exc
         if seen is not None:
             kind = kind_of_mode(seen)
             if kind is not EntryKind.FILE:
@@ -944,10 +894,8 @@ class ProjectFS:
             mode = seen & 0o7777
         tmp = temp_name_for(name)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY
-        try:
+        with io_errors("create a temp file beside the target", t.real):
             fd = folder.open(tmp, flags, 0o644)
-        except OSError as exc:
-            raise io_error("create a temp file beside the target", t.real, exc) from exc
         try:
             try:
                 if mode is not None:  # the replacement keeps the original's permissions
@@ -973,11 +921,10 @@ class ProjectFS:
             folder.fsync()
         except OSError as exc:
             # The new content is in place; only its durability is in doubt. Say so.
-            raise SeqcheckError(
-                ErrorCode.IO_ERROR,
-                f"wrote the file but could not flush its folder to disk: "
-                f"{exc.strerror or exc}. The change may be lost if the machine crashes now.",
-                file=t.real,
+            raise io_error(
+                "flush the folder to disk after writing the file", t.real, exc,
+                consequence="The new content is in place but may be lost if the machine "
+                "crashes now.",
             ) from exc
         try:
             now = folder.lstat(name)
@@ -1144,16 +1091,13 @@ class ProjectFS:
     def replace(self, src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         """Rename entry ``src`` over ``dst`` (both inside the project; the entries
         themselves, links not followed), then fsync both folders."""
-        shown = self.path(src)
-        try:
-            with self._target(src, follow_last=False) as s, \
-                    self._target(dst, follow_last=False) as d:
-                _replace(s.folder, s.name, d.folder, d.name)
-                s.folder.fsync()
-                d.folder.fsync()
-        except OSError as exc:
-            raise io_error(f"rename the file to {self.path(dst)}", shown, exc,
-                           unchanged=False) from exc
+        with io_errors(f"rename the file to {json.dumps(str(self.path(dst)))}", self.path(src),
+                       unchanged=False), \
+                self._target(src, follow_last=False) as s, \
+                self._target(dst, follow_last=False) as d:
+            _replace(s.folder, s.name, d.folder, d.name)
+            s.folder.fsync()
+            d.folder.fsync()
 
     def remove_tree(self, rel: str | os.PathLike[str], *, marker: str) -> bool:
         """Delete folder ``rel`` and everything in it, only when it is a real folder
@@ -1287,12 +1231,10 @@ class OpenFolder:
 
     def self_info(self) -> FileInfo:
         """The folder's own :class:`FileInfo` (``fstat`` of its descriptor)."""
-        try:
+        with io_errors("inspect", self.path, unchanged=False):
             if self._dir.fd is not None:
                 return _file_info(os.fstat(self._dir.fd))
             return _file_info(os.stat(self._dir.where))  # noqa: PTH116 - no dir_fd here
-        except OSError as exc:
-            raise io_error("inspect", self.path, exc, unchanged=False) from exc
 
     def info(self, name: str) -> FileInfo | None:
         """:meth:`ProjectFS.info` of ``folder/name``."""
@@ -1309,10 +1251,8 @@ class OpenFolder:
 
     def read_bytes(self, name: str) -> bytes:
         """:meth:`ProjectFS.read_bytes` of ``folder/name``."""
-        try:
+        with io_errors("inspect", self._shown(name), unchanged=False):
             t, shown = self._target(name)
-        except OSError as exc:
-            raise io_error("inspect", self.path / name, exc, unchanged=False) from exc
         if t is None:
             return self._fs.read_bytes(shown)
         if t.mode is None:
@@ -1347,10 +1287,8 @@ class OpenFolder:
     @contextlib.contextmanager
     def lock(self, name: str, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
         """:meth:`ProjectFS.lock` of ``folder/name``."""
-        try:
+        with io_errors("inspect", self._shown(name), unchanged=False):
             t, shown = self._target(name)
-        except OSError as exc:
-            raise io_error("inspect", self.path / name, exc, unchanged=False) from exc
         if t is None:
             with self._fs.lock(shown, timeout):
                 yield
@@ -1361,10 +1299,8 @@ class OpenFolder:
 
     def write_atomic(self, name: str, data: bytes) -> FileInfo | None:
         """:meth:`ProjectFS.write_atomic` of ``folder/name``."""
-        try:
+        with io_errors("inspect the file", self._shown(name)):
             t, shown = self._target(name)
-        except OSError as exc:
-            raise io_error("inspect the file", self.path / name, exc) from exc
         if t is None:
             return self._fs.write_atomic(shown, data)
         return self._fs._write_in(t, data)
