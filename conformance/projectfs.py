@@ -103,23 +103,21 @@ class EntryKind(str, Enum):
         return self.value
 
 
+#: The kind of each file type of ``st_mode`` (``stat.S_IFMT``); anything else is OTHER.
+_KIND_OF_TYPE = {
+    stat.S_IFREG: EntryKind.FILE,
+    stat.S_IFDIR: EntryKind.FOLDER,
+    stat.S_IFLNK: EntryKind.LINK,
+    stat.S_IFIFO: EntryKind.FIFO,
+    stat.S_IFSOCK: EntryKind.SOCKET,
+    stat.S_IFCHR: EntryKind.CHAR_DEVICE,
+    stat.S_IFBLK: EntryKind.BLOCK_DEVICE,
+}
+
+
 def kind_of_mode(mode: int) -> EntryKind:
     """The :class:`EntryKind` of an ``st_mode`` value."""
-    if stat.S_ISREG(mode):
-        return EntryKind.FILE
-    if stat.S_ISDIR(mode):
-        return EntryKind.FOLDER
-    if stat.S_ISLNK(mode):
-        return EntryKind.LINK
-    if stat.S_ISFIFO(mode):
-        return EntryKind.FIFO
-    if stat.S_ISSOCK(mode):
-        return EntryKind.SOCKET
-    if stat.S_ISCHR(mode):
-        return EntryKind.CHAR_DEVICE
-    if stat.S_ISBLK(mode):
-        return EntryKind.BLOCK_DEVICE
-    return EntryKind.OTHER
+    return _KIND_OF_TYPE.get(stat.S_IFMT(mode), EntryKind.OTHER)
 
 
 class DirEntry(NamedTuple):

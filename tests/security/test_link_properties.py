@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,22 +142,29 @@ def exercise(root: Path, tree: Tree, out_names: set[str]) -> None:
             assert STOLEN not in json.dumps(result), result
 
 
+def run_swapped(root: Path, outside: Path, tree: Tree, run: Callable[[], None]) -> None:
+    """``run()`` over the built tree; meanwhile, when the tree has an entry to swap
+    (``tree.swap``, in a sequences folder inside the project), a thread swaps it
+    between a sequence file and a link to the outside secret."""
+    if tree.swap is None or tree.swap >= len(tree.entries) or tree.sequences == "out":
+        run()
+        return
+    seqs = root / ("real-seqs" if tree.sequences == "inside" else "sequences")
+    target = seqs / f"sequence_{tree.swap + 1:03d}.json"
+    target.unlink(missing_ok=True)
+    doc = sequence_doc(f"{tree.swap + 1:03d}", f"s{tree.swap + 1}")
+    write_json(target, doc)
+    with Swapper(target, outside / "secret.json", doc):
+        run()
+
+
 def check(tree: Tree) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         root, outside, out_names = build(base, tree)
         before = tree_state(outside)
         links_before = {p: p.readlink() for p in root.rglob("*") if p.is_symlink()}
-        if tree.swap is not None and tree.swap < len(tree.entries) and tree.sequences != "out":
-            seqs = root / ("real-seqs" if tree.sequences == "inside" else "sequences")
-            target = seqs / f"sequence_{tree.swap + 1:03d}.json"
-            target.unlink(missing_ok=True)
-            doc = sequence_doc(f"{tree.swap + 1:03d}", f"s{tree.swap + 1}")
-            write_json(target, doc)
-            with Swapper(target, outside / "secret.json", doc):
-                exercise(root, tree, out_names)
-        else:
-            exercise(root, tree, out_names)
+        run_swapped(root, outside, tree, lambda: exercise(root, tree, out_names))
         assert tree_state(outside) == before
         for link, text in links_before.items():
             if ".swap-" in link.name or (tree.swap is not None and link.parent.name != "p"
