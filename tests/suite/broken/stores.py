@@ -85,31 +85,49 @@ class EmptyOnMissing(_Broken):
             raise
 
 
-class CorruptSkipped(_Broken):
-    """get_all_sequences skips corrupt sequence files with a warning (the app's behaviour)."""
-
-    name = "broken-corrupt-skipped"
+class _PlainListing(_Broken):
+    """get_all_sequences reduced to its core (refresh, refuse links out, read each file,
+    refuse a duplicate id), with a hook for each defect below: _load, _duplicate."""
 
     def get_all_sequences(self) -> list[dict[str, Any]]:
         self._check_project()
         self._index.refresh()
         self._index.raise_escapes()  # as the reference: links out are never followed
-        sequences: list[dict[str, Any]] = []
-        seen: set[str] = set()
+        sequences: dict[str, dict[str, Any]] = {}
         for name in self._index.names():
-            try:
-                doc, _ = load_sequence_file(self._index.folder / name)
-            except FileNotFoundError:
+            doc = self._load(name)
+            if doc is None:
                 continue
-            except SeqcheckError as exc:
-                if exc.code is ErrorCode.CORRUPT_FILE:
-                    continue  # THE DEFECT: "console.warn" and carry on
-                raise
-            if doc["id"] in seen:
-                raise SeqcheckError(ErrorCode.DUPLICATE_SEQUENCE_ID, f"duplicate id {doc['id']!r}")
-            seen.add(doc["id"])
-            sequences.append(doc)
-        return self._sorted(sequences)
+            if doc["id"] in sequences:
+                self._duplicate(doc)
+                continue
+            sequences[doc["id"]] = doc
+        return self._sorted(list(sequences.values()))
+
+    def _load(self, name: str) -> dict[str, Any] | None:
+        """The document of sequence file ``name``; ``None`` when it vanished."""
+        try:
+            doc, _ = load_sequence_file(self._index.folder / name)
+        except FileNotFoundError:
+            return None
+        return doc
+
+    def _duplicate(self, doc: dict[str, Any]) -> None:
+        raise SeqcheckError(ErrorCode.DUPLICATE_SEQUENCE_ID, f"duplicate id {doc['id']!r}")
+
+
+class CorruptSkipped(_PlainListing):
+    """get_all_sequences skips corrupt sequence files with a warning (the app's behaviour)."""
+
+    name = "broken-corrupt-skipped"
+
+    def _load(self, name: str) -> dict[str, Any] | None:
+        try:
+            return super()._load(name)
+        except SeqcheckError as exc:
+            if exc.code is ErrorCode.CORRUPT_FILE:
+                return None  # THE DEFECT: "console.warn" and carry on
+            raise
 
 
 class NoLock(_Broken):
@@ -223,7 +241,7 @@ class _FirstMatchIndex(SequenceIndex):
         return super().names_for(sequence_id)[:1]  # THE DEFECT: the first file by name wins
 
 
-class FirstMatchDuplicates(_Broken):
+class FirstMatchDuplicates(_PlainListing):
     """Two files with one sequence id: the first by name wins, the other is ignored."""
 
     name = "broken-first-match"
@@ -232,22 +250,8 @@ class FirstMatchDuplicates(_Broken):
         super().__init__(project_dir, **kwargs)
         self._index = _FirstMatchIndex(sequences_dir(self.project))
 
-    def get_all_sequences(self) -> list[dict[str, Any]]:
-        self._check_project()
-        self._index.refresh()
-        self._index.raise_escapes()  # as the reference: links out are never followed
-        sequences: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        for name in self._index.names():
-            try:
-                doc, _ = load_sequence_file(self._index.folder / name)
-            except FileNotFoundError:
-                continue
-            if doc["id"] in seen:
-                continue  # THE DEFECT: a duplicate is silently dropped
-            seen.add(doc["id"])
-            sequences.append(doc)
-        return self._sorted(sequences)
+    def _duplicate(self, doc: dict[str, Any]) -> None:
+        pass  # THE DEFECT: a duplicate is silently dropped
 
 
 def _write_all(fd: int, data: bytes) -> None:
