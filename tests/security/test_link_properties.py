@@ -85,30 +85,33 @@ def build(base: Path, tree: Tree) -> tuple[Path, Path, set[str]]:
     out_names: set[str] = set()
     for n, kind in enumerate(tree.entries, 1):
         name = f"sequence_{n:03d}.json"
-        path = seqs / name
-        doc = sequence_doc(f"{n:03d}", f"s{n}")
-        if kind == "file":
-            write_json(path, doc)
-        elif kind in ("inside-rel", "inside-abs"):
-            write_json(root / "shared" / name, doc)
-            path.symlink_to(f"../shared/{name}" if kind == "inside-rel" else root / "shared" / name)
-        elif kind == "out-rel":
-            path.symlink_to(os.path.relpath(outside / "secret.json", seqs))
-        elif kind == "out-abs":
-            path.symlink_to(outside / "secret.json")
-        elif kind == "out-bad":
-            path.symlink_to(outside / "bad.json")
-        elif kind == "dev-zero":
-            path.symlink_to("/dev/zero")
-        elif kind == "loop":
-            path.symlink_to(name)
-        elif kind == "dangling":
-            path.symlink_to("missing.json")
-        else:  # folder-link
-            path.symlink_to("..")
+        _make_entry(kind, seqs / name, root, outside, sequence_doc(f"{n:03d}", f"s{n}"))
         if kind in LINKS_OUT:
             out_names.add(name)
     return root, outside, out_names
+
+
+def _make_entry(kind: str, path: Path, root: Path, outside: Path, doc: dict[str, Any]) -> None:
+    """Sequence file ``path`` as ``kind`` says: the file ``doc``, or a link to it or
+    elsewhere."""
+    name = path.name
+    if kind == "file":
+        write_json(path, doc)
+        return
+    if kind in ("inside-rel", "inside-abs"):
+        write_json(root / "shared" / name, doc)
+        path.symlink_to(f"../shared/{name}" if kind == "inside-rel" else root / "shared" / name)
+        return
+    link_to: dict[str, str | Path] = {
+        "out-rel": os.path.relpath(outside / "secret.json", path.parent),
+        "out-abs": outside / "secret.json",
+        "out-bad": outside / "bad.json",
+        "dev-zero": "/dev/zero",
+        "loop": name,
+        "dangling": "missing.json",
+        "folder-link": "..",
+    }
+    path.symlink_to(link_to[kind])
 
 
 def attempt(call: Any) -> Any:
