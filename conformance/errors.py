@@ -101,24 +101,25 @@ class HeldOpenError(OSError):
 
 
 def os_failure_hint(exc: OSError) -> str:
-    """Why the system refused an operation and what the user can do, as one clause
-    for a message (``"could not write the file: " + hint``)."""
+    """Why the system refused an operation and what the user can do, then the system's
+    own words and error name, as one clause for a message (``"could not write the
+    file: " + hint``)."""
     if isinstance(exc, HeldOpenError):
-        return (
+        hint = (
             "another program kept the file open for the whole retry budget (Windows "
             "refuses to replace an open file); close it and try again"
         )
-    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return "the disk is full; free some space and try again"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied; check the permissions of the file and its folder"
-    if exc.errno == errno.EROFS:
-        return "the file system is read-only; make it writable or work on a copy"
+    elif exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        hint = "the disk is full; free some space and try again"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        hint = "permission denied; check the permissions of the file and its folder"
+    elif exc.errno == errno.EROFS:
+        hint = "the file system is read-only; make it writable or work on a copy"
+    else:
+        hint = "the system refused it; check the file, its folder and the disk, then retry"
+    said = json.dumps(exc.strerror or str(exc))
     name = errno.errorcode.get(exc.errno) if exc.errno is not None else None
-    found = json.dumps(exc.strerror or str(exc))
-    if name is not None:
-        found += f" ({name})"
-    return f"the system reported {found}; check the file, its folder and the disk, then retry"
+    return f"{hint} (the system said {said}{', ' + name if name else ''})"
 
 
 def io_error(
