@@ -7,6 +7,10 @@ adapter protocol: never rename one, only add.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +92,69 @@ class SeqcheckError(Exception):
 def json_pointer(parts: tuple[str | int, ...] | list[str | int]) -> str:
     """Build an RFC 6901 pointer from path parts (``("shots", 3, "id")`` -> ``/shots/3/id``)."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+class HeldOpenError(OSError):
+    """The system kept refusing to replace a file that another program held open
+    (Windows), for the whole retry budget of the atomic write."""
+
+
+def os_failure_hint(exc: OSError) -> str:
+    """Why the system refused an operation and what the user can do, then the system's
+    own words and error name, as one clause for a message (``"could not write the
+    file: " + hint``)."""
+    if isinstance(exc, HeldOpenError):
+        hint = (
+            "another program kept the file open for the whole retry budget (Windows "
+            "refuses to replace an open file); close it and try again"
+        )
+    elif exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        hint = "the disk is full; free some space and try again"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        hint = "permission denied; check the permissions of the file and its folder"
+    elif exc.errno == errno.EROFS:
+        hint = "the file system is read-only; make it writable or work on a copy"
+    else:
+        hint = "the system refused it; check the file, its folder and the disk, then retry"
+    said = json.dumps(exc.strerror or str(exc))
+    name = errno.errorcode.get(exc.errno) if exc.errno is not None else None
+    return f"{hint} (the system said {said}{', ' + name if name else ''})"
+
+
+def io_error(
+    action: str,
+    where: str | Path,
+    exc: OSError,
+    *,
+    unchanged: bool = True,
+    consequence: str | None = None,
+) -> SeqcheckError:
+    """The ``IO_ERROR`` for an OS failure while doing ``action`` on ``where``: what
+    could not be done, why and what to do (:func:`os_failure_hint`), then the state
+    left behind: ``consequence`` when given, else "The original file is unchanged."
+    when ``unchanged``."""
+    if consequence is None:
+        consequence = "The original file is unchanged." if unchanged else ""
+    tail = f" {consequence}" if consequence else ""
+    return SeqcheckError(
+        ErrorCode.IO_ERROR, f"could not {action}: {os_failure_hint(exc)}.{tail}", file=where
+    )
+
+
+@contextlib.contextmanager
+def io_errors(
+    action: str,
+    where: str | Path,
+    *,
+    unchanged: bool = True,
+    passing: tuple[type[OSError], ...] = (),
+) -> Iterator[None]:
+    """Inside the block, an :class:`OSError` becomes :func:`io_error` for ``action`` on
+    ``where``; the ``passing`` kinds (e.g. :class:`FileNotFoundError`, to which the
+    caller gives a meaning) and every other exception go through unchanged."""
+    try:
+        yield
+    except passing:
+        raise
+    except OSError as exc:
+        raise io_error(action, where, exc, unchanged=unchanged) from exc

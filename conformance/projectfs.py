@@ -52,7 +52,7 @@ from pathlib import Path, PurePath
 from typing import NamedTuple
 
 from conformance import limits
-from conformance.errors import ErrorCode, SeqcheckError
+from conformance.errors import ErrorCode, HeldOpenError, SeqcheckError, io_error, io_errors
 from conformance.layout import lock_path, temp_name_for
 from conformance.text_enum import TextEnum
 
@@ -101,23 +101,21 @@ class EntryKind(TextEnum):
 
 
 
+#: The kind of each file type of ``st_mode`` (``stat.S_IFMT``); anything else is OTHER.
+_KIND_OF_TYPE = {
+    stat.S_IFREG: EntryKind.FILE,
+    stat.S_IFDIR: EntryKind.FOLDER,
+    stat.S_IFLNK: EntryKind.LINK,
+    stat.S_IFIFO: EntryKind.FIFO,
+    stat.S_IFSOCK: EntryKind.SOCKET,
+    stat.S_IFCHR: EntryKind.CHAR_DEVICE,
+    stat.S_IFBLK: EntryKind.BLOCK_DEVICE,
+}
+
+
 def kind_of_mode(mode: int) -> EntryKind:
     """The :class:`EntryKind` of an ``st_mode`` value."""
-    if stat.S_ISREG(mode):
-        return EntryKind.FILE
-    if stat.S_ISDIR(mode):
-        return EntryKind.FOLDER
-    if stat.S_ISLNK(mode):
-        return EntryKind.LINK
-    if stat.S_ISFIFO(mode):
-        return EntryKind.FIFO
-    if stat.S_ISSOCK(mode):
-        return EntryKind.SOCKET
-    if stat.S_ISCHR(mode):
-        return EntryKind.CHAR_DEVICE
-    if stat.S_ISBLK(mode):
-        return EntryKind.BLOCK_DEVICE
-    return EntryKind.OTHER
+    return _KIND_OF_TYPE.get(stat.S_IFMT(mode), EntryKind.OTHER)
 
 
 class DirEntry(NamedTuple):
@@ -206,31 +204,6 @@ class FileTooLargeError(SeqcheckError):
             f"{limits.MAX_FILE_BYTES_ENV} if the file is genuine.",
             file=path,
         )
-
-
-class _ReplaceRefused(OSError):
-    """os.replace kept failing with PermissionError for the whole retry budget."""
-
-
-def io_error(
-    action: str, path: Path | str, exc: OSError, *, unchanged: bool = True
-) -> SeqcheckError:
-    """The ``IO_ERROR`` for an OS failure while doing ``action`` on ``path``."""
-    if isinstance(exc, _ReplaceRefused):
-        hint = (
-            "another program kept the file open for the whole retry budget (Windows "
-            "refuses to replace an open file); close it and try again"
-        )
-    elif exc.errno == errno.ENOSPC:
-        hint = "the disk is full; free some space and try again"
-    elif exc.errno in (errno.EACCES, errno.EPERM):
-        hint = "permission denied; check the permissions of the file and its folder"
-    elif exc.errno == errno.EROFS:
-        hint = "the file system is read-only"
-    else:
-        hint = exc.strerror or str(exc)
-    tail = " The original file is unchanged." if unchanged else ""
-    return SeqcheckError(ErrorCode.IO_ERROR, f"could not {action}: {hint}.{tail}", file=path)
 
 
 def _use_dir_fd() -> bool:
@@ -372,7 +345,7 @@ def _replace(src_dir: _Dir, src: str, dst_dir: _Dir, dst: str) -> None:
             return
         except PermissionError as exc:
             if attempt == _REPLACE_RETRIES:
-                raise _ReplaceRefused(exc.errno, exc.strerror) from exc
+                raise HeldOpenError(exc.errno, exc.strerror) from exc
             time.sleep(delay)
             delay *= 2
 
@@ -544,7 +517,7 @@ class ProjectFS:
             d.close()
         return target
 
-    def _walk_from(  # noqa: C901
+    def _walk_from(
         self, stack: list[_Dir], pending: list[str], shown: Path, *, follow_last: bool
     ) -> _Target:
         hops = 0
@@ -554,64 +527,96 @@ class ProjectFS:
             here = stack[-1]
             if name in ("", ".", ".."):
                 if name == "..":  # only from a link target: parts() refuses it in rel
-                    if len(stack) == 1:
-                        assert last_link is not None
-                        raise LinkOutError(*last_link)
-                    stack.pop().close()
+                    self._step_up(stack, last_link)
                 if not pending:  # the path ends at a folder: name it in its parent
                     return self._folder_target(stack, shown)
                 continue
             if not pending:  # the last component
-                if not follow_last:
-                    return _Target(here, name, shown, self.root)
-                try:
-                    st = here.lstat(name)
-                except FileNotFoundError:
-                    return _Target(here, name, shown, self.root)
-                if not stat.S_ISLNK(st.st_mode):
-                    return _Target(here, name, shown, self.root, st.st_mode)
-            else:
-                failure: OSError | None = None
-                try:
-                    stack.append(here.open_dir(name))
-                except FileNotFoundError:
-                    raise FileNotFoundError(
-                        errno.ENOENT, "No such file or folder",
-                        str(self.root.joinpath(*here.parts, name)),
-                    ) from None
-                except OSError as exc:
-                    failure = exc
-                if failure is None:
-                    continue
-                link_path = self.root.joinpath(*here.parts, name)
-                kind = kind_of_mode(here.lstat(name).st_mode)
-                if kind is not EntryKind.LINK:
-                    if kind is EntryKind.FOLDER:  # e.g. no permission to open it
-                        raise io_error("open the folder", link_path, failure, unchanged=False)
-                    raise SeqcheckError(
-                        ErrorCode.CORRUPT_FILE,
-                        f"expected a folder, found a {kind}.",
-                        file=link_path,
-                    )
+                found = self._last_component(here, name, shown, follow_last=follow_last)
+                if found is not None:
+                    return found
+            elif self._descend(stack, name):
+                continue
             # A link: resolve it ourselves, inside the project only.
-            link_path = self.root.joinpath(*here.parts, name)
             hops += 1
-            if hops > MAX_LINK_HOPS:
-                raise SeqcheckError(
-                    ErrorCode.CORRUPT_FILE,
-                    f"expected links to lead to a file, found more than {MAX_LINK_HOPS} "
-                    "links in a row (a loop). Remove the looping link.",
-                    file=link_path,
-                )
-            target = here.readlink(name)
-            last_link = (link_path, target)
-            absolute, target_parts = self._link_parts(target, link_path)
-            if absolute:
-                while len(stack) > 1:
-                    stack.pop().close()
-            pending[:0] = list(target_parts)
+            last_link = self._follow_link(stack, pending, name, hops)
             if not pending:  # a link to "" or "/<root>": the folder holding the link
                 return self._folder_target(stack, shown)
+
+    @staticmethod
+    def _step_up(stack: list[_Dir], last_link: tuple[Path, str] | None) -> None:
+        """Leave the current folder for its parent (a link target's ``..``); above the
+        root is outside the project, which the link that led here is blamed for."""
+        if len(stack) == 1:
+            assert last_link is not None
+            raise LinkOutError(*last_link)
+        stack.pop().close()
+
+    def _last_component(
+        self, here: _Dir, name: str, shown: Path, *, follow_last: bool
+    ) -> _Target | None:
+        """The target named by the last component, or ``None`` when it is a link to
+        resolve (only when ``follow_last``)."""
+        if not follow_last:
+            return _Target(here, name, shown, self.root)
+        try:
+            st = here.lstat(name)
+        except FileNotFoundError:
+            return _Target(here, name, shown, self.root)
+        if not stat.S_ISLNK(st.st_mode):
+            return _Target(here, name, shown, self.root, st.st_mode)
+        return None
+
+    def _descend(self, stack: list[_Dir], name: str) -> bool:
+        """Open folder ``name`` of ``stack[-1]`` (``O_NOFOLLOW``) onto the stack; False
+        when ``name`` is a link, to be resolved by the caller. FileNotFoundError when it
+        is missing; ``CORRUPT_FILE`` when it is not a folder; ``IO_ERROR`` when the
+        folder cannot be opened."""
+        here = stack[-1]
+        failure: OSError | None = None
+        try:
+            stack.append(here.open_dir(name))
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                errno.ENOENT, "No such file or folder",
+                str(self.root.joinpath(*here.parts, name)),
+            ) from None
+        except OSError as exc:
+            failure = exc
+        if failure is None:
+            return True
+        kind = kind_of_mode(here.lstat(name).st_mode)
+        if kind is EntryKind.LINK:
+            return False
+        path = self.root.joinpath(*here.parts, name)
+        if kind is EntryKind.FOLDER:  # e.g. no permission to open it
+            raise io_error("open the folder", path, failure, unchanged=False)
+        raise SeqcheckError(
+            ErrorCode.CORRUPT_FILE, f"expected a folder, found a {kind}.", file=path
+        )
+
+    def _follow_link(
+        self, stack: list[_Dir], pending: list[str], name: str, hops: int
+    ) -> tuple[Path, str]:
+        """Put the target of link ``name`` (in ``stack[-1]``) in front of ``pending``,
+        back at the root first for an absolute target; refuses a link out of the
+        project and a loop. Returns the link and its target, as stored."""
+        here = stack[-1]
+        link_path = self.root.joinpath(*here.parts, name)
+        if hops > MAX_LINK_HOPS:
+            raise SeqcheckError(
+                ErrorCode.CORRUPT_FILE,
+                f"expected links to lead to a file, found more than {MAX_LINK_HOPS} "
+                "links in a row (a loop). Remove the looping link.",
+                file=link_path,
+            )
+        target = here.readlink(name)
+        absolute, target_parts = self._link_parts(target, link_path)
+        if absolute:
+            while len(stack) > 1:
+                stack.pop().close()
+        pending[:0] = list(target_parts)
+        return link_path, target
 
     def _folder_target(self, stack: list[_Dir], shown: Path) -> _Target:
         """The target for a path that resolved to the folder ``stack[-1]``."""
@@ -677,11 +682,7 @@ class ProjectFS:
                 ) from None
             if exc.errno == errno.EISDIR:
                 raise NotRegularFileError(t.shown, EntryKind.FOLDER) from None
-            raise SeqcheckError(
-                ErrorCode.IO_ERROR,
-                f"could not read the file: {exc.strerror or exc}. Check its permissions.",
-                file=t.shown,
-            ) from exc
+            raise io_error("read the file", t.shown, exc, unchanged=False) from exc
         try:
             st = os.fstat(fd)
             kind = kind_of_mode(st.st_mode)
@@ -697,11 +698,11 @@ class ProjectFS:
 
     def _read_bounded(self, fd: int, shown: Path, expected: int | None = None) -> bytes:
         limit = self.max_file_bytes
-        try:
+        chunks: list[bytes] = []
+        got = 0
+        with io_errors("read the file", shown, unchanged=False):
             if expected is None:
                 expected = os.fstat(fd).st_size
-            chunks: list[bytes] = []
-            got = 0
             while got <= limit:
                 # The whole file plus one byte (to see it end) in one read; chunks only
                 # once it has grown past its size (a 1 MiB buffer for a small file
@@ -717,12 +718,6 @@ class ProjectFS:
                     # read without asking again (one read instead of two). Still
                     # bounded: ``got`` never passes ``limit + 1``.
                     break
-        except OSError as exc:
-            raise SeqcheckError(
-                ErrorCode.IO_ERROR,
-                f"could not read the file: {exc.strerror or exc}. Check its permissions.",
-                file=shown,
-            ) from exc
         if got > limit:
             raise FileTooLargeError(shown, None, limit)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -772,21 +767,13 @@ class ProjectFS:
         listing, no walk per entry) of each entry that is not a link and whose name
         ``wanted`` accepts; ``None`` for the others (resolve a link with
         :meth:`info`)."""
-        shown = self.path(rel)
-        try:
+        with io_errors("list the folder", self.path(rel), unchanged=False,
+                       passing=(FileNotFoundError,)):
             folder = self._open_folder(rel)
             try:
                 out = folder.entries_with_info(wanted)
             finally:
                 folder.close()
-        except (FileNotFoundError, SeqcheckError):
-            raise
-        except OSError as exc:
-            raise SeqcheckError(
-                ErrorCode.IO_ERROR,
-                f"could not list the folder: {exc.strerror or exc}. Check its permissions.",
-                file=shown,
-            ) from exc
         return sorted(out, key=lambda e: e[0].name)
 
     def list_dir_or_none(self, rel: str | os.PathLike[str] = "") -> list[DirEntry] | None:
@@ -826,12 +813,9 @@ class ProjectFS:
             shown = self.root / rel
         else:
             shown = self.path(rel)
-            try:
+            with io_errors("open the folder", shown, unchanged=False,
+                           passing=(FileNotFoundError,)):
                 folder = self._open_folder(rel)
-            except (FileNotFoundError, SeqcheckError):
-                raise
-            except OSError as exc:
-                raise io_error("open the folder", shown, exc, unchanged=False) from exc
         try:
             yield OpenFolder(self, folder, shown)
         finally:
@@ -891,12 +875,8 @@ class ProjectFS:
         mode: int | None = None
         seen = t.mode  # the walk's lstat of the target, a moment ago
         if seen is None:
-            try:
+            with io_errors("inspect the file", t.real), contextlib.suppress(FileNotFoundError):
                 seen = folder.lstat(name).st_mode
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                raise io_error("inspect the file", t.real, exc) from exc
         if seen is not None:
             kind = kind_of_mode(seen)
             if kind is not EntryKind.FILE:
@@ -910,10 +890,8 @@ class ProjectFS:
             mode = seen & 0o7777
         tmp = temp_name_for(name)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY
-        try:
+        with io_errors("create a temp file beside the target", t.real):
             fd = folder.open(tmp, flags, 0o644)
-        except OSError as exc:
-            raise io_error("create a temp file beside the target", t.real, exc) from exc
         try:
             try:
                 if mode is not None:  # the replacement keeps the original's permissions
@@ -939,11 +917,10 @@ class ProjectFS:
             folder.fsync()
         except OSError as exc:
             # The new content is in place; only its durability is in doubt. Say so.
-            raise SeqcheckError(
-                ErrorCode.IO_ERROR,
-                f"wrote the file but could not flush its folder to disk: "
-                f"{exc.strerror or exc}. The change may be lost if the machine crashes now.",
-                file=t.real,
+            raise io_error(
+                "flush the folder to disk after writing the file", t.real, exc,
+                consequence="The new content is in place but may be lost if the machine "
+                "crashes now.",
             ) from exc
         try:
             now = folder.lstat(name)
@@ -1110,16 +1087,13 @@ class ProjectFS:
     def replace(self, src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         """Rename entry ``src`` over ``dst`` (both inside the project; the entries
         themselves, links not followed), then fsync both folders."""
-        shown = self.path(src)
-        try:
-            with self._target(src, follow_last=False) as s, \
-                    self._target(dst, follow_last=False) as d:
-                _replace(s.folder, s.name, d.folder, d.name)
-                s.folder.fsync()
-                d.folder.fsync()
-        except OSError as exc:
-            raise io_error(f"rename the file to {self.path(dst)}", shown, exc,
-                           unchanged=False) from exc
+        with io_errors(f"rename the file to {json.dumps(str(self.path(dst)))}", self.path(src),
+                       unchanged=False), \
+                self._target(src, follow_last=False) as s, \
+                self._target(dst, follow_last=False) as d:
+            _replace(s.folder, s.name, d.folder, d.name)
+            s.folder.fsync()
+            d.folder.fsync()
 
     def remove_tree(self, rel: str | os.PathLike[str], *, marker: str) -> bool:
         """Delete folder ``rel`` and everything in it, only when it is a real folder
@@ -1253,12 +1227,10 @@ class OpenFolder:
 
     def self_info(self) -> FileInfo:
         """The folder's own :class:`FileInfo` (``fstat`` of its descriptor)."""
-        try:
+        with io_errors("inspect", self.path, unchanged=False):
             if self._dir.fd is not None:
                 return _file_info(os.fstat(self._dir.fd))
             return _file_info(os.stat(self._dir.where))  # noqa: PTH116 - no dir_fd here
-        except OSError as exc:
-            raise io_error("inspect", self.path, exc, unchanged=False) from exc
 
     def info(self, name: str) -> FileInfo | None:
         """:meth:`ProjectFS.info` of ``folder/name``."""
@@ -1275,10 +1247,8 @@ class OpenFolder:
 
     def read_bytes(self, name: str) -> bytes:
         """:meth:`ProjectFS.read_bytes` of ``folder/name``."""
-        try:
+        with io_errors("inspect", self._shown(name), unchanged=False):
             t, shown = self._target(name)
-        except OSError as exc:
-            raise io_error("inspect", self.path / name, exc, unchanged=False) from exc
         if t is None:
             return self._fs.read_bytes(shown)
         if t.mode is None:
@@ -1313,10 +1283,8 @@ class OpenFolder:
     @contextlib.contextmanager
     def lock(self, name: str, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
         """:meth:`ProjectFS.lock` of ``folder/name``."""
-        try:
+        with io_errors("inspect", self._shown(name), unchanged=False):
             t, shown = self._target(name)
-        except OSError as exc:
-            raise io_error("inspect", self.path / name, exc, unchanged=False) from exc
         if t is None:
             with self._fs.lock(shown, timeout):
                 yield
@@ -1327,10 +1295,8 @@ class OpenFolder:
 
     def write_atomic(self, name: str, data: bytes) -> FileInfo | None:
         """:meth:`ProjectFS.write_atomic` of ``folder/name``."""
-        try:
+        with io_errors("inspect the file", self._shown(name)):
             t, shown = self._target(name)
-        except OSError as exc:
-            raise io_error("inspect the file", self.path / name, exc) from exc
         if t is None:
             return self._fs.write_atomic(shown, data)
         return self._fs._write_in(t, data)

@@ -11,7 +11,7 @@ import click
 
 from conformance import schema_registry
 from conformance.atomic import atomic_write_bytes
-from conformance.errors import SeqcheckError
+from conformance.errors import SeqcheckError, os_failure_hint
 from conformance.exit_codes import ExitCode
 from conformance.schema_bundle import bundle_bytes
 
@@ -94,7 +94,7 @@ def schema(name: str | None, bundled: bool, output: Path | None) -> None:
     except OSError as exc:
         click.echo(
             f"seqcheck schema: could not create the folder {json.dumps(str(output))}: "
-            f"{exc.strerror or exc}.",
+            f"{os_failure_hint(exc)}.",
             err=True,
         )
         sys.exit(ExitCode.ERROR)

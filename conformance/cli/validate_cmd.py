@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from conformance.cli.terminal import ProgressLine, color_option, use_color
-from conformance.errors import SeqcheckError
+from conformance.errors import SeqcheckError, os_failure_hint
 from conformance.exit_codes import ExitCode
 from conformance.limits import MAX_FINDINGS_PER_FILE
 from conformance.validate import (
@@ -172,8 +172,7 @@ def validate(
         except OSError as exc:
             click.echo(
                 f"seqcheck validate: could not write the report to "
-                f"{json.dumps(str(output))}: {exc.strerror or exc}. Check the folder "
-                "exists and is writable.",
+                f"{json.dumps(str(output))}: {os_failure_hint(exc)}.",
                 err=True,
             )
             sys.exit(ExitCode.ERROR)

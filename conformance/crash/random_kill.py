@@ -22,6 +22,7 @@ from typing import Any
 
 from conformance.crash.killpoints import KillOutcome, SweepResult
 from conformance.crash.runner import UPDATE_ID, refuse_if_broken, update_input
+from conformance.crash.scenario import UpdateScenario
 from conformance.crash.state import Workspace, classify, leftovers, listing, read_document
 from conformance.limits import MAX_RESPONSE_BYTES
 from conformance.protocol import messages, process
@@ -44,10 +45,12 @@ def _read_line(proc: subprocess.Popen[bytes], deadline: float) -> bytes | None:
 
 
 class _Trial:
-    def __init__(self, argv: Sequence[str], cwd: Any, env: Any, timeout: float) -> None:
-        refuse_if_broken(argv)
-        self.proc = process.spawn(argv, stderr=subprocess.DEVNULL, cwd=cwd, env=env)
-        self.timeout = timeout
+    def __init__(self, scenario: UpdateScenario) -> None:
+        refuse_if_broken(scenario.argv)
+        self.proc = process.spawn(
+            scenario.argv, stderr=subprocess.DEVNULL, cwd=scenario.cwd, env=scenario.env
+        )
+        self.timeout = scenario.timeout
 
     def hello(self, data: bytes) -> bool:
         assert self.proc.stdin is not None
@@ -99,20 +102,31 @@ def random_kill_trials(
     env: dict[str, str] | None = None,
 ) -> SweepResult:
     """Kill the update at ``trials`` random instants; report each outcome (method "random")."""
+    scenario = UpdateScenario(
+        tuple(argv), make_project, target_rel, sequence_id, shot_id, updates,
+        timeout=timeout, cwd=cwd, env=env,
+    )
+    return random_trials(scenario, trials=trials, seed=seed)
+
+
+def random_trials(
+    scenario: UpdateScenario, *, trials: int, seed: int | None = None
+) -> SweepResult:
+    """:func:`random_kill_trials` of a :class:`UpdateScenario`."""
     began = time.monotonic()
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="seqcheck-random-") as tmp:
-        workspace = Workspace(Path(tmp), make_project, target_rel)
-        # Measure an uninterrupted update: the window the random delays are drawn from.
+        workspace = Workspace(Path(tmp), scenario.make_project, scenario.target_rel)
+        # Time an uninterrupted update: the window the random delays are drawn from.
         project, target = workspace.fresh("baseline")
-        trial = _Trial(argv, cwd, env, timeout)
-        if not trial.hello(update_input(project, sequence_id, shot_id, updates)):
+        trial = _Trial(scenario)
+        if not trial.hello(update_input(project, *scenario.request)):
             trial.kill()
             return SweepResult(
                 [], trials, method="random", error="the adapter did not answer hello"
             )
         sent = trial.update()
-        line = _read_line(trial.proc, sent + timeout)
+        line = _read_line(trial.proc, sent + scenario.timeout)
         duration = time.monotonic() - sent
         out = trial.kill()
         if line is None or not _reported(line + out):
@@ -124,8 +138,8 @@ def random_kill_trials(
         for index in range(trials):
             project, target = workspace.fresh(f"trial{index}")
             before, names = read_document(target), listing(target.parent)
-            trial = _Trial(argv, cwd, env, timeout)
-            if not trial.hello(update_input(project, sequence_id, shot_id, updates)):
+            trial = _Trial(scenario)
+            if not trial.hello(update_input(project, *scenario.request)):
                 trial.kill()
                 continue
             delay = rng.uniform(0.0, duration * 1.2)

@@ -69,11 +69,10 @@ class Transport(Protocol):
 #: Bound on the shutdown exchange during :meth:`Implementation.close`.
 SHUTDOWN_TIMEOUT = 5.0
 #: A start whose hello goes unanswered within the start timeout is retried this many
-#: times. A fresh runtime very rarely stalls before reading its first request on a
-#: heavily loaded machine (seen with Node 20 on 2 cores running several
-#: certifications at once: idle in epoll, hello consumed, no answer); one stalled
-#: start must not turn a whole run into errors. A silent adapter still fails after
-#: the retries, and every retry is counted in :attr:`Implementation.start_stalls`.
+#: times. On a heavily loaded machine a fresh runtime can, rarely, consume its hello
+#: and never answer it; one stalled start must not turn a whole run into errors. A
+#: silent adapter still fails after the retries, and every retry is counted in
+#: :attr:`Implementation.start_stalls`.
 START_RETRIES = 1
 
 

@@ -23,6 +23,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -290,7 +291,119 @@ class Collected:
 _DRAIN_SECONDS = 1.0
 
 
-def collect(  # noqa: C901
+class _Conversation:
+    """One bounded exchange with a process: what is left to write, what was read, and
+    the clocks that end it (the deadline, the drain after exit, the settle after
+    ``finished``)."""
+
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        data: bytes,
+        *,
+        deadline: float,
+        stdout_limit: int,
+        stderr_limit: int,
+        finished: Callable[[bytes], bool] | None,
+        exit_grace: float,
+    ) -> None:
+        self.proc = proc
+        self.pending = memoryview(data)
+        self.out = bytearray()
+        self.err = bytearray()
+        self.deadline = deadline
+        self.stdout_limit = stdout_limit
+        self.stderr_limit = stderr_limit
+        self.finished = finished
+        self.exit_grace = exit_grace
+        self.settle_by: float | None = None
+        self.exited_at: float | None = None
+        self.timed_out = False
+
+    def _register(self, sel: selectors.BaseSelector) -> None:
+        stdin = self.proc.stdin
+        if stdin is not None and not stdin.closed:
+            if self.pending:
+                os.set_blocking(stdin.fileno(), False)
+                sel.register(stdin, selectors.EVENT_WRITE)
+            else:
+                stdin.close()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None and not stream.closed:
+                sel.register(stream, selectors.EVENT_READ)
+
+    def _over(self, now: float) -> bool:
+        """Whether to stop waiting for the pipes (``timed_out`` says if the deadline did it)."""
+        if self.exited_at is None and self.proc.poll() is not None:
+            self.exited_at = now
+        if self.exited_at is not None and now - self.exited_at > _DRAIN_SECONDS:
+            return True  # exited, but someone else keeps the pipes open
+        if self.settle_by is not None and now >= self.settle_by:
+            return True  # it said all it had to say but will not exit: stopped later
+        if now >= self.deadline:
+            self.timed_out = True
+            return True
+        return False
+
+    def _write(self, sel: selectors.BaseSelector, key: selectors.SelectorKey) -> None:
+        try:
+            self.pending = self.pending[os.write(key.fd, self.pending):]
+        except (BrokenPipeError, ConnectionResetError):
+            self.pending = self.pending[:0]
+        stdin = self.proc.stdin
+        if not self.pending and stdin is not None:
+            sel.unregister(stdin)
+            with contextlib.suppress(OSError):
+                stdin.close()
+
+    def _read(self, sel: selectors.BaseSelector, key: selectors.SelectorKey) -> None:
+        chunk = os.read(key.fd, 65536)
+        if not chunk:
+            sel.unregister(key.fileobj)
+        elif key.fileobj is self.proc.stdout:
+            self.out += chunk[: max(self.stdout_limit - len(self.out), 0)]
+            if (
+                self.settle_by is None and self.finished is not None and b"\n" in chunk
+                and self.finished(bytes(self.out))
+            ):
+                self.settle_by = time.monotonic() + self.exit_grace
+        else:
+            self.err += chunk
+            if len(self.err) > self.stderr_limit:
+                del self.err[: len(self.err) - self.stderr_limit]
+
+    def run(self) -> None:
+        """Write and read until the pipes close or one of the clocks runs out."""
+        sel = selectors.DefaultSelector()
+        try:
+            self._register(sel)
+            while sel.get_map():
+                now = time.monotonic()
+                if self._over(now):
+                    break
+                wait = min(self.deadline - now, 0.1 if self.exited_at is None else _DRAIN_SECONDS)
+                for key, _ in sel.select(wait):
+                    if key.fileobj is self.proc.stdin:
+                        self._write(sel, key)
+                    else:
+                        self._read(sel, key)
+        finally:
+            sel.close()
+
+    def end(self) -> int | None:
+        """Make sure the process and its group are gone; its exit status."""
+        proc = self.proc
+        if self.timed_out or (self.settle_by is not None and proc.poll() is None):
+            return stop(proc, grace=0)
+        code = wait_exit(proc, REAP_SECONDS)
+        if code is None:  # it closed its pipes but will not exit
+            return stop(proc, grace=0)
+        signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
+        release(proc)
+        return code
+
+
+def collect(
     proc: subprocess.Popen[bytes],
     data: bytes,
     *,
@@ -308,75 +421,13 @@ def collect(  # noqa: C901
     ``finished(stdout so far)`` says the conversation is over (e.g. shutdown answered),
     the process gets ``exit_grace`` s to exit before it is stopped (not a timeout).
     """
-    import selectors
-
-    out, err = bytearray(), bytearray()
-    deadline = time.monotonic() + timeout
-    settle_by: float | None = None
-    exited_at: float | None = None
-    timed_out = False
-    pending = memoryview(data)
-    sel = selectors.DefaultSelector()
-    if proc.stdin is not None and not proc.stdin.closed:
-        if pending:
-            os.set_blocking(proc.stdin.fileno(), False)
-            sel.register(proc.stdin, selectors.EVENT_WRITE)
-        else:
-            proc.stdin.close()
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None and not stream.closed:
-            sel.register(stream, selectors.EVENT_READ)
-    try:
-        while sel.get_map():
-            now = time.monotonic()
-            if exited_at is None and proc.poll() is not None:
-                exited_at = now
-            if exited_at is not None and now - exited_at > _DRAIN_SECONDS:
-                break  # exited, but someone else keeps the pipes open
-            if settle_by is not None and now >= settle_by:
-                break  # it said all it had to say but will not exit: stopped below
-            if now >= deadline:
-                timed_out = True
-                break
-            wait = min(deadline - now, 0.1 if exited_at is None else _DRAIN_SECONDS)
-            for key, _ in sel.select(wait):
-                source = key.fileobj
-                if source is proc.stdin and proc.stdin is not None:
-                    try:
-                        pending = pending[os.write(key.fd, pending):]
-                    except (BrokenPipeError, ConnectionResetError):
-                        pending = pending[:0]
-                    if not pending:
-                        sel.unregister(source)
-                        with contextlib.suppress(OSError):
-                            proc.stdin.close()
-                    continue
-                chunk = os.read(key.fd, 65536)
-                if not chunk:
-                    sel.unregister(source)
-                elif source is proc.stdout:
-                    out += chunk[: max(stdout_limit - len(out), 0)]
-                    if (
-                        settle_by is None and finished is not None and b"\n" in chunk
-                        and finished(bytes(out))
-                    ):
-                        settle_by = time.monotonic() + exit_grace
-                else:
-                    err += chunk
-                    if len(err) > stderr_limit:
-                        del err[: len(err) - stderr_limit]
-    finally:
-        sel.close()
-    if timed_out or (settle_by is not None and proc.poll() is None):
-        code = stop(proc, grace=0)
-    else:
-        code = wait_exit(proc, REAP_SECONDS)
-        if code is None:  # it closed its pipes but will not exit
-            code = stop(proc, grace=0)
-        else:
-            signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
-            release(proc)
-    return Collected(bytes(out), bytes(err), code, timed_out)
+    talk = _Conversation(
+        proc, data, deadline=time.monotonic() + timeout, stdout_limit=stdout_limit,
+        stderr_limit=stderr_limit, finished=finished, exit_grace=exit_grace,
+    )
+    talk.run()
+    code = talk.end()
+    return Collected(bytes(talk.out), bytes(talk.err), code, talk.timed_out)
 
 
 __all__ = [

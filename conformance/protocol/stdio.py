@@ -25,7 +25,7 @@ import subprocess
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,6 +43,20 @@ _POSIX = os.name == "posix"
 _lingering: set[tuple[str, ...]] = set()
 
 
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """The stream's bytes as they arrive, until end of file or a read error (either
+    ends the stream for its reader thread)."""
+    fd = stream.fileno()
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            return
+        if not chunk:
+            return
+        yield chunk
+
+
 class StderrTail:
     """Drains a stream in a thread, keeping its last :data:`STDERR_TAIL_BYTES` bytes."""
 
@@ -56,14 +70,7 @@ class StderrTail:
         self._thread.start()
 
     def _run(self) -> None:
-        fd = self._stream.fileno()
-        while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
+        for chunk in _chunks(self._stream):
             with self._lock:
                 self._buffer += chunk
                 excess = len(self._buffer) - self._limit
@@ -130,40 +137,40 @@ class LineReader:
         return False
 
     def _run(self) -> None:
-        fd = self._stream.fileno()
-        while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                with self._lock:
-                    partial = bytes(self._pending)
-                self._put(_Eof(partial))
+        for chunk in _chunks(self._stream):
+            if not self._take(chunk):
                 return
-            with self._lock:
-                start = len(self._pending)
-                self._pending += chunk
-                # Scan only the new bytes for newlines: big responses stay linear.
-                cut = self._pending.find(b"\n", start)
-                lines = []
-                while cut != -1:
-                    lines.append(bytes(self._pending[:cut]))
-                    del self._pending[: cut + 1]
-                    cut = self._pending.find(b"\n")
-                too_large = len(self._pending) > self._limit
-                if too_large:
-                    head = bytes(self._pending[:200])
-                    self._pending.clear()
-            for line in lines:
-                if len(line) > self._limit:
-                    self._put(_TooLarge(line[:200]))
-                    return
-                if not self._put(line):
-                    return
+        with self._lock:
+            partial = bytes(self._pending)
+        self._put(_Eof(partial))
+
+    def _take(self, chunk: bytes) -> bool:
+        """Queue the lines ``chunk`` completes; False once reading should stop (a line
+        too large, or the reader closed)."""
+        with self._lock:
+            start = len(self._pending)
+            self._pending += chunk
+            # Scan only the new bytes for newlines: big responses stay linear.
+            cut = self._pending.find(b"\n", start)
+            lines = []
+            while cut != -1:
+                lines.append(bytes(self._pending[:cut]))
+                del self._pending[: cut + 1]
+                cut = self._pending.find(b"\n")
+            too_large = len(self._pending) > self._limit
             if too_large:
-                self._put(_TooLarge(head))
-                return
+                head = bytes(self._pending[:200])
+                self._pending.clear()
+        for line in lines:
+            if len(line) > self._limit:
+                self._put(_TooLarge(line[:200]))
+                return False
+            if not self._put(line):
+                return False
+        if too_large:
+            self._put(_TooLarge(head))
+            return False
+        return True
 
     def close(self) -> None:
         """Let the thread end (it stops waiting for room in the queue)."""

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from conformance.crash import (
+    TornResult,
     inject_fault,
     kill_point_sweep,
     random_kill_trials,
@@ -167,31 +168,23 @@ def test_in_place_writer_on_a_full_disk_is_caught() -> None:
 
 
 # -- torn readers and random kills ------------------------------------------------------
-def test_reader_never_sees_a_torn_reference_file() -> None:
-    result = torn_reader_check(
-        reference_command(),
-        make_demo,
-        TARGET,
-        "001",
-        "shot-0001",
-        [{"notes": "x" * 20000}, {"notes": "short"}],
-        seconds=1.0,
+def torn_check(argv: list[str]) -> TornResult:
+    """One second of a reader racing updates that alternate a long and a short note."""
+    return torn_reader_check(
+        argv, make_demo, TARGET, "001", "shot-0001",
+        [{"notes": "x" * 20000}, {"notes": "short"}], seconds=1.0,
     )
+
+
+def test_reader_never_sees_a_torn_reference_file() -> None:
+    result = torn_check(reference_command())
     assert result.errors == []
     assert result.updates >= 5 and result.reads >= 100
     assert result.torn == 0, result.examples
 
 
 def test_reader_sees_the_in_place_writer_tear() -> None:
-    result = torn_reader_check(
-        broken("InPlaceStore"),
-        make_demo,
-        TARGET,
-        "001",
-        "shot-0001",
-        [{"notes": "x" * 20000}, {"notes": "short"}],
-        seconds=1.0,
-    )
+    result = torn_check(broken("InPlaceStore"))
     assert result.torn > 0
     assert result.examples and "bytes" in result.examples[0]
 

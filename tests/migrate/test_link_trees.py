@@ -20,9 +20,8 @@ from hypothesis import HealthCheck, given, settings
 
 from migrate import apply, history, plan, prune, rollback, verify
 from tests.migrate.conftest import NOW
-from tests.security.conftest import STOLEN, sequence_doc, tree_state, write_json
-from tests.security.test_link_properties import Tree, attempt, build, trees
-from tests.security.test_links import Swapper
+from tests.security.conftest import STOLEN, tree_state, write_json
+from tests.security.test_link_properties import Tree, attempt, build, run_swapped, trees
 
 LEGACY = {"schema_version": "1.0", "project_name": "P",
           "shots": [{"id": "m1", "sequencePlanId": "001"}, {"id": "m2", "sequencePlanId": "zz"},
@@ -57,16 +56,7 @@ def _check(tree: Tree) -> None:
             real = root / ("project.json" if tree.project_json == "file" else "meta/project.json")
             write_json(real, LEGACY)
         before = tree_state(outside)
-        if tree.swap is not None and tree.swap < len(tree.entries) and tree.sequences != "out":
-            seqs = root / ("real-seqs" if tree.sequences == "inside" else "sequences")
-            target = seqs / f"sequence_{tree.swap + 1:03d}.json"
-            target.unlink(missing_ok=True)
-            doc = sequence_doc(f"{tree.swap + 1:03d}", f"s{tree.swap + 1}")
-            write_json(target, doc)
-            with Swapper(target, outside / "secret.json", doc):
-                _exercise(root)
-        else:
-            _exercise(root)
+        run_swapped(root, outside, tree, lambda: _exercise(root))
         assert tree_state(outside) == before
         inside = _regular_files(root)
         leaked = [rel for rel, data in inside.items() if STOLEN.encode() in data]

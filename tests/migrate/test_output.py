@@ -108,13 +108,20 @@ def test_batch_json_is_one_document_with_each_error(make_project: MakeProject,
 
 # -- values in messages are JSON ----------------------------------------------------------
 
-def test_values_in_messages_are_json_not_python_reprs(make_project: MakeProject,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def _interrupted_run(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A LEGACY project whose migration was interrupted at its second project write:
+    its run is left in progress (monkeypatch undone afterwards)."""
     root = make_project(LEGACY)
     patch_project_writes(monkeypatch, lambda n, _rel: KeyboardInterrupt() if n == 2 else None)
     with pytest.raises(KeyboardInterrupt):
         apply(root, now=NOW)
     monkeypatch.undo()
+    return root
+
+
+def test_values_in_messages_are_json_not_python_reprs(make_project: MakeProject,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _interrupted_run(make_project, monkeypatch)
     result = run(root, "--orphans", "s", "--format", "json")
     doc = one_document(result)
     message = doc["error"]["message"]
@@ -265,11 +272,7 @@ def test_history_prune_and_the_rollback_audit(make_project: MakeProject) -> None
 
 def test_prune_never_deletes_an_in_progress_run(make_project: MakeProject,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    root = make_project(LEGACY)
-    patch_project_writes(monkeypatch, lambda n, _rel: KeyboardInterrupt() if n == 2 else None)
-    with pytest.raises(KeyboardInterrupt):
-        apply(root, now=NOW)
-    monkeypatch.undo()
+    root = _interrupted_run(make_project, monkeypatch)
     assert one_document(run(root, "--prune", "--keep", "0", "--format", "json"))[
         "deleted"] == []
     refused = run(root, "--prune", "--run", "1")

@@ -184,18 +184,25 @@ def project(tmp_path: Path) -> Path:
     return target
 
 
+def _module_adapter(
+    node: str, tmp_path_factory: pytest.TempPathFactory, module: str, export: str
+) -> Iterator[AdapterProcess]:
+    """One adapter serving ``export`` of tests/node/fixtures/``module``, closed after."""
+    adapter = AdapterProcess(
+        node,
+        ["--module", f"tests/node/fixtures/{module}", "--export", export],
+        tmp_path_factory.mktemp(f"{Path(module).stem}-adapter"),
+    )
+    yield adapter
+    adapter.close()
+
+
 @pytest.fixture(scope="module")
 def fixed_clock_adapter(
     node: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AdapterProcess]:
     """The example Node service with a fixed clock (fixtures/fixed-clock.mjs), one per module."""
-    adapter = AdapterProcess(
-        node,
-        ["--module", "tests/node/fixtures/fixed-clock.mjs", "--export", "fixedClockService"],
-        tmp_path_factory.mktemp("fixed-clock-adapter"),
-    )
-    yield adapter
-    adapter.close()
+    yield from _module_adapter(node, tmp_path_factory, "fixed-clock.mjs", "fixedClockService")
 
 
 @pytest.fixture(scope="module")
@@ -203,10 +210,4 @@ def behaviours_adapter(
     node: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AdapterProcess]:
     """One fixtures/behaviours.mjs adapter shared by a module's stateless tests."""
-    adapter = AdapterProcess(
-        node,
-        ["--module", "tests/node/fixtures/behaviours.mjs", "--export", "BehaviourService"],
-        tmp_path_factory.mktemp("behaviours-adapter"),
-    )
-    yield adapter
-    adapter.close()
+    yield from _module_adapter(node, tmp_path_factory, "behaviours.mjs", "BehaviourService")

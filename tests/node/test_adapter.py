@@ -35,6 +35,20 @@ def update(adapter: Any, shot_id: str, updates: Any = None) -> dict[str, Any]:
     )
 
 
+def update_line(adapter: Any, shot_id: str) -> bytes:
+    """The raw response line of an empty update_shot on behaviours.mjs (bytes as sent)."""
+    adapter.send_raw(
+        messages.encode(
+            messages.request(
+                1,
+                "update_shot",
+                {"project": "/p", "sequence_id": "001", "shot_id": shot_id, "updates": {}},
+            )
+        )
+    )
+    return adapter.read_line()  # type: ignore[no-any-return]
+
+
 # -- hello and capabilities -----------------------------------------------------------------------
 
 
@@ -347,17 +361,7 @@ def test_undefined_result_is_null(behaviours_adapter: Any) -> None:
 
 
 def test_raw_numbers_and_key_order_survive_the_wire(start_adapter: Any) -> None:
-    adapter = start_adapter(*BEHAVIOURS)
-    adapter.send_raw(
-        messages.encode(
-            messages.request(
-                1,
-                "update_shot",
-                {"project": "/p", "sequence_id": "001", "shot_id": "raw-json", "updates": {}},
-            )
-        )
-    )
-    line = adapter.read_line()
+    line = update_line(start_adapter(*BEHAVIOURS), "raw-json")
     assert (
         b'"result":{"id":"raw-json","seed":12345678901234567890,"scale":1.0,"b":1,"10":"ten","2":"two"}'
         in line
@@ -413,17 +417,7 @@ def test_without_lossless_json_requests_are_what_json_parse_gives(
 
 
 def test_lines_are_ascii_and_unicode_round_trips(start_adapter: Any) -> None:
-    adapter = start_adapter(*BEHAVIOURS)
-    adapter.send_raw(
-        messages.encode(
-            messages.request(
-                1,
-                "update_shot",
-                {"project": "/p", "sequence_id": "001", "shot_id": "unicode", "updates": {}},
-            )
-        )
-    )
-    line = adapter.read_line()
+    line = update_line(start_adapter(*BEHAVIOURS), "unicode")
     assert line.isascii()
     assert json.loads(line)["result"]["text"] == "café \u2028 line\u2029 \U0001f3ac"
 

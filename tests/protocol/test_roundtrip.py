@@ -173,28 +173,29 @@ def test_python_implementation_failures_map_to_codes(tmp_path: Path) -> None:
             assert "a stray print from the implementation" in impl.stderr_tail
 
 
-def test_undeclarable_capability_is_malformed_both_ways() -> None:
-    spec = f"{HERE / 'fixed_clock_impl.py'}:bad_capabilities"
+def faults_both_ways(spec: str) -> list[AdapterFault]:
+    """The AdapterFault of opening factory ``spec`` in process, then as a stdio adapter."""
     openers: list[Callable[[], object]] = [
         lambda: open_python(spec), lambda: open_adapter(python_command(spec))
     ]
+    faults = []
     for opener in openers:
         with pytest.raises(AdapterFault) as caught:
             opener()
-        assert caught.value.kind == "malformed"
-        assert "teleport" in caught.value.detail
+        faults.append(caught.value)
+    return faults
+
+
+def test_undeclarable_capability_is_malformed_both_ways() -> None:
+    for fault in faults_both_ways(f"{HERE / 'fixed_clock_impl.py'}:bad_capabilities"):
+        assert fault.kind == "malformed"
+        assert "teleport" in fault.detail
 
 
 def test_unloadable_factory_is_start_failed_both_ways() -> None:
-    spec = "conformance.no_such_module:factory"
-    openers: list[Callable[[], object]] = [
-        lambda: open_python(spec), lambda: open_adapter(python_command(spec))
-    ]
-    for opener in openers:
-        with pytest.raises(AdapterFault) as caught:
-            opener()
-        assert caught.value.kind == "start-failed"
-        assert "no_such_module" in caught.value.detail + caught.value.stderr_tail
+    for fault in faults_both_ways("conformance.no_such_module:factory"):
+        assert fault.kind == "start-failed"
+        assert "no_such_module" in fault.detail + fault.stderr_tail
 
 
 def test_open_implementation_choices(tmp_path: Path) -> None:

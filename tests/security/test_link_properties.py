@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,30 +85,33 @@ def build(base: Path, tree: Tree) -> tuple[Path, Path, set[str]]:
     out_names: set[str] = set()
     for n, kind in enumerate(tree.entries, 1):
         name = f"sequence_{n:03d}.json"
-        path = seqs / name
-        doc = sequence_doc(f"{n:03d}", f"s{n}")
-        if kind == "file":
-            write_json(path, doc)
-        elif kind in ("inside-rel", "inside-abs"):
-            write_json(root / "shared" / name, doc)
-            path.symlink_to(f"../shared/{name}" if kind == "inside-rel" else root / "shared" / name)
-        elif kind == "out-rel":
-            path.symlink_to(os.path.relpath(outside / "secret.json", seqs))
-        elif kind == "out-abs":
-            path.symlink_to(outside / "secret.json")
-        elif kind == "out-bad":
-            path.symlink_to(outside / "bad.json")
-        elif kind == "dev-zero":
-            path.symlink_to("/dev/zero")
-        elif kind == "loop":
-            path.symlink_to(name)
-        elif kind == "dangling":
-            path.symlink_to("missing.json")
-        else:  # folder-link
-            path.symlink_to("..")
+        _make_entry(kind, seqs / name, root, outside, sequence_doc(f"{n:03d}", f"s{n}"))
         if kind in LINKS_OUT:
             out_names.add(name)
     return root, outside, out_names
+
+
+def _make_entry(kind: str, path: Path, root: Path, outside: Path, doc: dict[str, Any]) -> None:
+    """Sequence file ``path`` as ``kind`` says: the file ``doc``, or a link to it or
+    elsewhere."""
+    name = path.name
+    if kind == "file":
+        write_json(path, doc)
+        return
+    if kind in ("inside-rel", "inside-abs"):
+        write_json(root / "shared" / name, doc)
+        path.symlink_to(f"../shared/{name}" if kind == "inside-rel" else root / "shared" / name)
+        return
+    link_to: dict[str, str | Path] = {
+        "out-rel": os.path.relpath(outside / "secret.json", path.parent),
+        "out-abs": outside / "secret.json",
+        "out-bad": outside / "bad.json",
+        "dev-zero": "/dev/zero",
+        "loop": name,
+        "dangling": "missing.json",
+        "folder-link": "..",
+    }
+    path.symlink_to(link_to[kind])
 
 
 def attempt(call: Any) -> Any:
@@ -141,22 +145,29 @@ def exercise(root: Path, tree: Tree, out_names: set[str]) -> None:
             assert STOLEN not in json.dumps(result), result
 
 
+def run_swapped(root: Path, outside: Path, tree: Tree, run: Callable[[], None]) -> None:
+    """``run()`` over the built tree; meanwhile, when the tree has an entry to swap
+    (``tree.swap``, in a sequences folder inside the project), a thread swaps it
+    between a sequence file and a link to the outside secret."""
+    if tree.swap is None or tree.swap >= len(tree.entries) or tree.sequences == "out":
+        run()
+        return
+    seqs = root / ("real-seqs" if tree.sequences == "inside" else "sequences")
+    target = seqs / f"sequence_{tree.swap + 1:03d}.json"
+    target.unlink(missing_ok=True)
+    doc = sequence_doc(f"{tree.swap + 1:03d}", f"s{tree.swap + 1}")
+    write_json(target, doc)
+    with Swapper(target, outside / "secret.json", doc):
+        run()
+
+
 def check(tree: Tree) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         root, outside, out_names = build(base, tree)
         before = tree_state(outside)
         links_before = {p: p.readlink() for p in root.rglob("*") if p.is_symlink()}
-        if tree.swap is not None and tree.swap < len(tree.entries) and tree.sequences != "out":
-            seqs = root / ("real-seqs" if tree.sequences == "inside" else "sequences")
-            target = seqs / f"sequence_{tree.swap + 1:03d}.json"
-            target.unlink(missing_ok=True)
-            doc = sequence_doc(f"{tree.swap + 1:03d}", f"s{tree.swap + 1}")
-            write_json(target, doc)
-            with Swapper(target, outside / "secret.json", doc):
-                exercise(root, tree, out_names)
-        else:
-            exercise(root, tree, out_names)
+        run_swapped(root, outside, tree, lambda: exercise(root, tree, out_names))
         assert tree_state(outside) == before
         for link, text in links_before.items():
             if ".swap-" in link.name or (tree.swap is not None and link.parent.name != "p"

@@ -45,7 +45,7 @@ def test_out_of_scope_ids_exist(rid: str) -> None:
 
 
 #: Rules of SPEC.md that are easy to leave untested inside a requirement that has tests
-#: (issue 9: SEQ-ID-5's link rule and SEQ-ENC-2's floats were certified untested):
+#: (the requirement passes while the rule is never exercised):
 #: (requirement, words of the rule in SPEC.md, the suite test that exercises it).
 RULES = [
     ("SEQ-ID-5", "symbolic link resolving outside the project",

@@ -80,10 +80,10 @@ def _js(folder: str, must: set[str], may: set[str] | None = None,
 
 
 APP_LIKE_MUST = {
-    # Measured 2026-12-01 (quick profile, suite 1.1.0). What it still passes is what the
-    # app does right: updates land in the file found by the id inside it, other files
-    # untouched, ids compared exactly (its "not found" errors carry no spec code, which
-    # only SEQ-ERR-2 holds against it), and save_shot writes nothing when it fails.
+    # What the app-like service fails. What it passes is what the app does right:
+    # updates land in the file found by the id inside it, other files untouched, ids
+    # compared exactly (its "not found" errors carry no spec code, which only SEQ-ERR-2
+    # holds against it), and save_shot writes nothing when it fails.
     "SEQ-LAYOUT-2", "SEQ-LAYOUT-3", "SEQ-ID-3", "SEQ-ID-4", "SEQ-ID-5", "SEQ-MEMBER-1",
     "SEQ-MEMBER-2", "SEQ-UPDATE-2", "SEQ-UPDATE-3", "SEQ-UPDATE-4", "SEQ-UPDATE-5",
     "SEQ-UPDATE-6", "SEQ-UPDATE-7", "SEQ-UPDATE-8", "SEQ-GET-2", "SEQ-ALL-1", "SEQ-ALL-2",
@@ -104,8 +104,9 @@ CASES = [
     Case("reference-stdio", Target(
         impl=None, adapter=shlex.join([sys.executable, "-m", "conformance.adapters.reference"])),
         slow=True),
-    # Each fails its one requirement. The default run keeps one per kind of evidence
-    # the suite gathers (fsync trace, link walk, write protocol); the others are -m slow.
+    # Precision: each fails exactly its one requirement and passes every other. The
+    # default run keeps one per kind of evidence the suite gathers (fsync trace, link
+    # walk, write protocol); the others are -m slow.
     _py("NoFsync", {"SEQ-DURABLE-1"}, slow=False),
     _py("CreatedAtOverwritten", {"SEQ-UPDATE-7"}),
     _py("NullReturned", {"SEQ-UPDATE-5"}),
@@ -114,7 +115,7 @@ CASES = [
     _py("WritesOutside", {"SEQ-ID-5"}),
     _py("InPlaceWrite", {"SEQ-ATOMIC-2", "SEQ-ATOMIC-3"},
         {"SEQ-ATOMIC-1", "SEQ-ATOMIC-4", "SEQ-LOCK-1"}, defect="SEQ-ATOMIC-2", compound=_IN_PLACE),
-    # ENOSPC must actually fire on its temp file's write (issue 9: it passed, "injected": "").
+    # ENOSPC must actually fire on its temp file's write: a fault that never fires passes it.
     _py("TempLeftBehind", {"SEQ-ATOMIC-3"}),
     _py("EmptyOnMissing", {"SEQ-GET-2"}),
     _py("CorruptSkipped", {"SEQ-ALL-2"}),

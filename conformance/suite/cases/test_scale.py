@@ -56,6 +56,23 @@ def _updater(impl: Any, project: ProjectDir, seq: str) -> Callable[[int], None]:
     return call
 
 
+def _require_ratio(
+    requirement: str, record: Any, small: tuple[float, str, str], large: tuple[float, str, str],
+    max_ratio: float,
+) -> None:
+    """Record the two medians (seconds, how many, of what) and their ratio; require the
+    ratio to stay within ``max_ratio``."""
+    (base, few, unit), (many, lots, _) = small, large
+    ratio = many / base
+    record(f"update_ms_{few}_{unit}", round(base * 1000, 3))
+    record(f"update_ms_{lots}_{unit}", round(many * 1000, 3))
+    record("ratio", round(ratio, 2))
+    record("max_ratio", max_ratio)
+    require(requirement, ratio <= max_ratio,
+            f"an update takes {ratio:.1f}x longer with {lots} {unit} than with {few} "
+            f"({many * 1000:.2f} ms vs {base * 1000:.2f} ms; allowed {max_ratio}x)")
+
+
 @pytest.mark.requirement("SEQ-SCALE-1")
 def test_update_cost_flat_in_number_of_sequences(impl: Any, tmp_path: Any, profile: Any,
                                                  record: Any) -> None:
@@ -63,14 +80,8 @@ def test_update_cost_flat_in_number_of_sequences(impl: Any, tmp_path: Any, profi
     large = _project(tmp_path / "thousand", 1000)
     base, many = _medians(profile.scale_samples, _updater(impl, small, "005"),
                           _updater(impl, large, "500"))
-    ratio = many / base
-    record("update_ms_10_sequences", round(base * 1000, 3))
-    record("update_ms_1000_sequences", round(many * 1000, 3))
-    record("ratio", round(ratio, 2))
-    record("max_ratio", MANY_SEQUENCES_MAX_RATIO)
-    require("SEQ-SCALE-1", ratio <= MANY_SEQUENCES_MAX_RATIO,
-            f"an update takes {ratio:.1f}x longer with 1000 sequences than with 10 "
-            f"({many * 1000:.2f} ms vs {base * 1000:.2f} ms; allowed {MANY_SEQUENCES_MAX_RATIO}x)")
+    _require_ratio("SEQ-SCALE-1", record, (base, "10", "sequences"), (many, "1000", "sequences"),
+                   MANY_SEQUENCES_MAX_RATIO)
 
 
 @pytest.mark.requirement("SEQ-SCALE-2")
@@ -80,11 +91,5 @@ def test_update_cost_proportionate_in_number_of_shots(impl: Any, tmp_path: Any, 
     large = _project(tmp_path / "two-hundred", 10, target_shots=200)
     base, many = _medians(profile.scale_samples, _updater(impl, small, "005"),
                           _updater(impl, large, "005"))
-    ratio = many / base
-    record("update_ms_5_shots", round(base * 1000, 3))
-    record("update_ms_200_shots", round(many * 1000, 3))
-    record("ratio", round(ratio, 2))
-    record("max_ratio", MANY_SHOTS_MAX_RATIO)
-    require("SEQ-SCALE-2", ratio <= MANY_SHOTS_MAX_RATIO,
-            f"an update takes {ratio:.1f}x longer with 200 shots than with 5 "
-            f"({many * 1000:.2f} ms vs {base * 1000:.2f} ms; allowed {MANY_SHOTS_MAX_RATIO}x)")
+    _require_ratio("SEQ-SCALE-2", record, (base, "5", "shots"), (many, "200", "shots"),
+                   MANY_SHOTS_MAX_RATIO)

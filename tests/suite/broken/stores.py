@@ -18,7 +18,7 @@ from typing import Any
 from conformance import schema_registry
 from conformance.atomic import file_lock
 from conformance.documents import load_sequence_file
-from conformance.errors import ErrorCode, SeqcheckError
+from conformance.errors import ErrorCode, SeqcheckError, io_error
 from conformance.ids import check_id
 from conformance.jsonio import dump_bytes
 from conformance.layout import sequences_dir, temp_name_for
@@ -43,24 +43,32 @@ class _Broken(ReferenceStore):
         )
 
 
-class InPlaceWrite(_Broken):
-    """Rewrites the sequence file in place (open with O_TRUNC, write, no fsync, no rename)."""
-
-    name = "broken-inplace-write"
+class _WriteDefect(_Broken):
+    """The reference's update (merge, metadata touch, checks); only the write differs."""
 
     def _update_locked(
         self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
         updates: dict[str, Any],
     ) -> dict[str, Any]:
-        # The reference's merge, metadata touch and checks; only the write differs.
         new_shot = self._updated(path, doc, sequence_id, shot_id, updates)
-        data = dump_bytes(doc)
+        self._write(path, dump_bytes(doc))
+        return copy.deepcopy(new_shot)
+
+    def _write(self, path: Path, data: bytes) -> None:
+        raise NotImplementedError
+
+
+class InPlaceWrite(_WriteDefect):
+    """Rewrites the sequence file in place (open with O_TRUNC, write, no fsync, no rename)."""
+
+    name = "broken-inplace-write"
+
+    def _write(self, path: Path, data: bytes) -> None:
         with path.open("wb") as f:  # THE DEFECT: truncate and stream into the live file
             for start in range(0, len(data), 65536):
                 f.write(data[start:start + 65536])
                 f.flush()
             os.fsync(f.fileno())  # durable once done (the missing fsync is NoFsync's defect)
-        return copy.deepcopy(new_shot)
 
 
 class EmptyOnMissing(_Broken):
@@ -77,31 +85,49 @@ class EmptyOnMissing(_Broken):
             raise
 
 
-class CorruptSkipped(_Broken):
-    """get_all_sequences skips corrupt sequence files with a warning (the app's behaviour)."""
-
-    name = "broken-corrupt-skipped"
+class _PlainListing(_Broken):
+    """get_all_sequences reduced to its core (refresh, refuse links out, read each file,
+    refuse a duplicate id), with a hook for each defect below: _load, _duplicate."""
 
     def get_all_sequences(self) -> list[dict[str, Any]]:
         self._check_project()
         self._index.refresh()
         self._index.raise_escapes()  # as the reference: links out are never followed
-        sequences: list[dict[str, Any]] = []
-        seen: set[str] = set()
+        sequences: dict[str, dict[str, Any]] = {}
         for name in self._index.names():
-            try:
-                doc, _ = load_sequence_file(self._index.folder / name)
-            except FileNotFoundError:
+            doc = self._load(name)
+            if doc is None:
                 continue
-            except SeqcheckError as exc:
-                if exc.code is ErrorCode.CORRUPT_FILE:
-                    continue  # THE DEFECT: "console.warn" and carry on
-                raise
-            if doc["id"] in seen:
-                raise SeqcheckError(ErrorCode.DUPLICATE_SEQUENCE_ID, f"duplicate id {doc['id']!r}")
-            seen.add(doc["id"])
-            sequences.append(doc)
-        return self._sorted(sequences)
+            if doc["id"] in sequences:
+                self._duplicate(doc)
+                continue
+            sequences[doc["id"]] = doc
+        return self._sorted(list(sequences.values()))
+
+    def _load(self, name: str) -> dict[str, Any] | None:
+        """The document of sequence file ``name``; ``None`` when it vanished."""
+        try:
+            doc, _ = load_sequence_file(self._index.folder / name)
+        except FileNotFoundError:
+            return None
+        return doc
+
+    def _duplicate(self, doc: dict[str, Any]) -> None:
+        raise SeqcheckError(ErrorCode.DUPLICATE_SEQUENCE_ID, f"duplicate id {doc['id']!r}")
+
+
+class CorruptSkipped(_PlainListing):
+    """get_all_sequences skips corrupt sequence files with a warning (the app's behaviour)."""
+
+    name = "broken-corrupt-skipped"
+
+    def _load(self, name: str) -> dict[str, Any] | None:
+        try:
+            return super()._load(name)
+        except SeqcheckError as exc:
+            if exc.code is ErrorCode.CORRUPT_FILE:
+                return None  # THE DEFECT: "console.warn" and carry on
+            raise
 
 
 class NoLock(_Broken):
@@ -215,7 +241,7 @@ class _FirstMatchIndex(SequenceIndex):
         return super().names_for(sequence_id)[:1]  # THE DEFECT: the first file by name wins
 
 
-class FirstMatchDuplicates(_Broken):
+class FirstMatchDuplicates(_PlainListing):
     """Two files with one sequence id: the first by name wins, the other is ignored."""
 
     name = "broken-first-match"
@@ -224,52 +250,35 @@ class FirstMatchDuplicates(_Broken):
         super().__init__(project_dir, **kwargs)
         self._index = _FirstMatchIndex(sequences_dir(self.project))
 
-    def get_all_sequences(self) -> list[dict[str, Any]]:
-        self._check_project()
-        self._index.refresh()
-        self._index.raise_escapes()  # as the reference: links out are never followed
-        sequences: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        for name in self._index.names():
-            try:
-                doc, _ = load_sequence_file(self._index.folder / name)
-            except FileNotFoundError:
-                continue
-            if doc["id"] in seen:
-                continue  # THE DEFECT: a duplicate is silently dropped
-            seen.add(doc["id"])
-            sequences.append(doc)
-        return self._sorted(sequences)
+    def _duplicate(self, doc: dict[str, Any]) -> None:
+        pass  # THE DEFECT: a duplicate is silently dropped
 
 
-class NoFsync(_Broken):
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class NoFsync(_WriteDefect):
     """Temp file, rename, never truncates: but never calls fsync (the app's writeFileSync
     does not either), so a power cut after the call returned can lose the change."""
 
     name = "broken-no-fsync"
 
-    def _update_locked(
-        self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
-        updates: dict[str, Any],
-    ) -> dict[str, Any]:
-        # The reference's merge, metadata touch and checks; only the write differs.
-        new_shot = self._updated(path, doc, sequence_id, shot_id, updates)
+    def _write(self, path: Path, data: bytes) -> None:
         tmp = path.parent / temp_name_for(path.name)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             try:
-                view = memoryview(dump_bytes(doc))
-                while view:
-                    view = view[os.write(fd, view):]
+                _write_all(fd, data)
             finally:
                 os.close(fd)  # THE DEFECT: no os.fsync(fd) before the rename ...
             os.replace(tmp, path)  # ... and no fsync of the folder after it
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise SeqcheckError(ErrorCode.IO_ERROR, f"could not write: {exc.strerror}",
-                                file=path) from exc
+            raise io_error("write the file", path, exc) from exc
         self._index.note_written(path.name)
-        return copy.deepcopy(new_shot)
 
 
 class TempLeftBehind(NoFsync):
@@ -277,19 +286,12 @@ class TempLeftBehind(NoFsync):
 
     name = "broken-temp-left-behind"
 
-    def _update_locked(
-        self, path: Path, doc: dict[str, Any], sequence_id: str, shot_id: str,
-        updates: dict[str, Any],
-    ) -> dict[str, Any]:
-        # The reference's merge, metadata touch and checks; only the write differs.
-        new_shot = self._updated(path, doc, sequence_id, shot_id, updates)
+    def _write(self, path: Path, data: bytes) -> None:
         tmp = path.parent / temp_name_for(path.name)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
-                view = memoryview(dump_bytes(doc))
-                while view:
-                    view = view[os.write(fd, view):]
+                _write_all(fd, data)
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -300,10 +302,8 @@ class TempLeftBehind(NoFsync):
             finally:
                 os.close(folder)
         except OSError as exc:  # THE DEFECT: the temp file is not removed
-            raise SeqcheckError(ErrorCode.IO_ERROR, f"could not write: {exc.strerror}",
-                                file=path) from exc
+            raise io_error("write the file", path, exc) from exc
         self._index.note_written(path.name)
-        return copy.deepcopy(new_shot)
 
 
 class CreatedAtOverwritten(_Broken):
