@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.errors import SeqcheckError
+from conformance.errors import SeqcheckError, io_error
 from conformance.exit_codes import ExitCode
 from conformance.text_enum import TextEnum
 from conformance.validate.discovery import resolve_projects
@@ -78,12 +78,16 @@ def run_one(operation: Operation, project: Path) -> BatchRow:
     """``operation(project)`` as a row; a failure becomes a ``failed`` row."""
     try:
         return operation(project)
-    except SeqcheckError as exc:
-        return BatchRow(project, BatchStatus.FAILED, str(exc), int(exit_code_for(exc)),
-                        exc.to_dict())
     except OSError as exc:
-        return BatchRow(project, BatchStatus.FAILED, f"IO_ERROR: {exc}", int(ExitCode.ERROR),
-                        {"code": "IO_ERROR", "message": str(exc)})
+        # The library converts the failures it expects; one it did not expect still
+        # becomes the project's row, with the state left behind unknown.
+        failure = io_error("process the project", exc.filename or project, exc,
+                           consequence="The project may be part-way: run the same "
+                           "command again, or roll back.")
+    except SeqcheckError as exc:
+        failure = exc
+    return BatchRow(project, BatchStatus.FAILED, str(failure), int(exit_code_for(failure)),
+                    failure.to_dict())
 
 
 def run_batch(
