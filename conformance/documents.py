@@ -133,3 +133,28 @@ def shot_sequence_id(shot: dict[str, Any]) -> str | None:
         if isinstance(value, str):
             return value
     return None
+
+
+def shot_duration(shot: dict[str, Any]) -> int | float | None:
+    """Seconds a shot lasts: ``timing.duration`` when it is a number, else ``duration``
+    when it is one; None when neither is (unknown). The validator's sequence-duration
+    rule (SC312) and the migrator's sums (migration rule 5) both read it here."""
+    timing = shot.get("timing")
+    if type(timing) is dict:
+        value = timing.get("duration")
+        if type(value) is int or type(value) is float:
+            return value
+    value = shot.get("duration")
+    return value if type(value) is int or type(value) is float else None
+
+
+def touched_metadata(metadata: Any, now: str) -> dict[str, Any]:
+    """A sequence document's ``metadata`` after a write at ``now``: a copy with
+    ``modified_at`` set, and ``updated_at`` too where the document already spells it so
+    (the app's SequenceService does); anything but an object becomes a new one. The
+    reference store's updates and the migrator's rewrites both stamp it this way."""
+    out = dict(metadata) if type(metadata) is dict else {}
+    out["modified_at"] = now
+    if "updated_at" in out:
+        out["updated_at"] = now
+    return out

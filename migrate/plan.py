@@ -37,6 +37,7 @@ from conformance.documents import (
     membership_problems,
     schema_error,
     shot_sequence_id,
+    touched_metadata,
 )
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id, id_problem
@@ -66,16 +67,6 @@ from migrate.runs import migration_time
 from migrate.snapshot import Snapshot, project_root, read_snapshot, shot_duration, with_plan_id
 
 Shot = dict[str, Any]
-
-
-def _touched_metadata(metadata: Any, now: str) -> dict[str, Any]:
-    # Same convention as the reference store: always modified_at, and updated_at
-    # where the file already spells it that way.
-    out = dict(metadata) if isinstance(metadata, dict) else {}
-    out["modified_at"] = now
-    if "updated_at" in out:
-        out["updated_at"] = now
-    return out
 
 
 #: Moves after which the legacy copy is what the sequence file holds.
@@ -257,7 +248,7 @@ class _Planner:
             "name": f"Sequence {rank}",
             "order": rank,
             "shots": shots,
-            "metadata": _touched_metadata(src.get("metadata"), self.now),
+            "metadata": touched_metadata(src.get("metadata"), self.now),
         }
         total = sum(shot_duration(s) for s in shots)
         if "duration" in src and math.isfinite(total):
@@ -300,7 +291,7 @@ class _Planner:
             doc = merged.doc
             changed = target is None or doc != target.doc
             if changed:
-                doc["metadata"] = _touched_metadata(doc.get("metadata"), self.now)
+                doc["metadata"] = touched_metadata(doc.get("metadata"), self.now)
             before = target.doc.get("shots") if target is not None else None
             work = _WorkFile(
                 name, seq_id, doc, target.raw if target is not None else None,
@@ -499,7 +490,7 @@ class _Planner:
         for work in changed:
             doc = work.doc
             if work.action is model.StepAction.MERGE:
-                doc["metadata"] = _touched_metadata(doc.get("metadata"), self.now)
+                doc["metadata"] = touched_metadata(doc.get("metadata"), self.now)
             duration = doc.get("duration")
             if work.fresh:
                 new_duration = sum(shot_duration(s) for s in work.shots())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance import field_shapes, schema_registry
+from conformance import documents, field_shapes, schema_registry
 from conformance.documents import (
     LEGACY_ARRAYS,
     MEMBERSHIP_FIELDS,
@@ -39,13 +39,11 @@ Shot = dict[str, Any]
 
 
 def shot_duration(shot: Shot) -> float:
-    """Seconds a shot lasts: ``timing.duration``, else ``duration``, else 0."""
-    timing = shot.get("timing")
-    for value in (timing.get("duration") if isinstance(timing, dict) else None,
-                  shot.get("duration")):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value
-    return 0
+    """Seconds a shot lasts for the migrator's sums (:func:`conformance.documents.shot_duration`),
+    0 when unknown: migration rule 5 (conformance/spec/migration.md) counts a shot
+    without a duration as lasting 0 s, where the validator calls such a sum unknown."""
+    known = documents.shot_duration(shot)
+    return 0 if known is None else known
 
 
 def with_plan_id(shot: Shot, sequence_id: str) -> Shot:

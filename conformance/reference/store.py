@@ -26,6 +26,7 @@ from conformance.documents import (
     membership_problems,
     schema_error,
     shot_sequence_id,
+    touched_metadata,
 )
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
@@ -375,14 +376,7 @@ class ReferenceStore:
             raise SeqcheckError(ErrorCode.SCHEMA_VIOLATION, message, file=path, pointer=bad_pointer)
 
     def _touch_metadata(self, doc: dict[str, Any]) -> None:
-        now = self._clock()
-        metadata = doc.get("metadata")
-        if not isinstance(metadata, dict):
-            doc["metadata"] = {"modified_at": now}
-            return
-        metadata["modified_at"] = now
-        if "updated_at" in metadata:
-            metadata["updated_at"] = now
+        doc["metadata"] = touched_metadata(doc.get("metadata"), self._clock())
 
     def get_shots(self, sequence_id: str) -> list[Shot]:
         """The shots of sequence ``sequence_id`` in file order (SEQUENCE_NOT_FOUND if none)."""
