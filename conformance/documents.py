@@ -8,6 +8,7 @@ unique within the file.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,10 +32,10 @@ SHOT_FIELDS_DEPTH = 3
 
 def describe_schema_error(error: jsonschema.ValidationError) -> str:
     """One line: what the schema expected at the error's location and what was found."""
-    found = repr(error.instance)
+    found = json.dumps(error.instance, ensure_ascii=False, default=repr)
     if len(found) > 80:
         found = found[:77] + "..."
-    return f"schema rule '{error.validator}' failed: {error.message} (found {found})"
+    return f"schema rule {json.dumps(error.validator)} failed: {error.message} (found {found})"
 
 
 def schema_error(
