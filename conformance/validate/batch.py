@@ -13,7 +13,6 @@ import math
 import os
 import signal
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,6 +97,10 @@ def validate_many(
             if progress is not None:
                 progress(done, total, project)
         return reports
+    # Imported here: multiprocessing costs ~50 ms of start-up that a one-process
+    # run (every single-project `seqcheck validate`) never needs.
+    from concurrent.futures import ProcessPoolExecutor
+
     _warm_caches()
     workers = min(jobs, total)
     # A few chunks per worker: one task per project cost ~10% more CPU in IPC (bench_batch),
