@@ -93,7 +93,10 @@ def validate_many(
     if jobs == 1 or total <= 1:
         reports = []
         for done, project in enumerate(projects, 1):
-            reports.append(validate_project(project, max_findings_per_file=max_findings_per_file))
+            # One project: its files may be checked on the jobs (engine._checked_files).
+            reports.append(
+                validate_project(project, max_findings_per_file=max_findings_per_file, jobs=jobs)
+            )
             if progress is not None:
                 progress(done, total, project)
         return reports
