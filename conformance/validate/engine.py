@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from conformance.projectfs import (
     FileTooLargeError,
     LinkOutError,
     NotRegularFileError,
+    OpenFolder,
     ProjectFS,
 )
 from conformance.validate import file_pool
@@ -38,11 +39,14 @@ from conformance.validate.schema_findings import schema_findings
 from conformance.validate.shot_rules import sequence_findings, shape_findings
 
 
-def _read(path: Path, ref: FileRef) -> bytes | Finding:
+def _read(path: Path, ref: FileRef, folder: OpenFolder | None = None) -> bytes | Finding:
     """The file's bytes, read through the project's one path policy, or the finding
     saying why it was not read (nothing outside the project, no FIFO or device, no
-    file over the size limit is ever read)."""
+    file over the size limit is ever read). ``folder``: the open folder ``path`` is
+    directly in (same checks, without a walk from the project root per file)."""
     try:
+        if folder is not None:
+            return folder.read_bytes(path.name)
         return ProjectFS(ref.project).read_bytes(path)
     except FileNotFoundError:
         return ref.finding(
@@ -176,7 +180,8 @@ _Merge = Callable[[SequenceFacts], list[Finding]]
 
 
 def _check_sequence_file(
-    project: Path, name: str, rules: ProjectRules, limit: int | None, merge: _Merge | None
+    project: Path, name: str, rules: ProjectRules, limit: int | None, merge: _Merge | None,
+    folder: OpenFolder | None,
 ) -> _Checked | None:
     """Every finding of one sequence file; ``merge`` adds the cross-file ones.
 
@@ -185,7 +190,7 @@ def _check_sequence_file(
     file = f"{layout.SEQUENCES_DIR}/{name}"
     ref = FileRef(project, file)
     canonical_name = layout.is_sequence_file_name(name)
-    raw = _read(layout.sequences_dir(project) / name, ref)
+    raw = _read(layout.sequences_dir(project) / name, ref, folder)
     if isinstance(raw, Finding):
         return _Checked([raw], [], [], None) if canonical_name else None
     parsed = parse(raw, ref)
@@ -223,9 +228,13 @@ def _check_sequence_file(
 _MIN_PARALLEL_BYTES = 8 << 20
 
 
-def _in_worker(state: tuple[Path, ProjectRules, int | None], name: str) -> _Checked | None:
-    project, rules, limit = state
-    return _check_sequence_file(project, name, rules, limit, None)
+#: What a worker needs besides the file name (inherited through fork, not pickled).
+_WorkerState = tuple[Path, ProjectRules, "int | None", "OpenFolder | None"]
+
+
+def _in_worker(state: _WorkerState, name: str) -> _Checked | None:
+    project, rules, limit, folder = state
+    return _check_sequence_file(project, name, rules, limit, None, folder)
 
 
 def _sequence_bytes(project: Path, names: list[str]) -> int:
@@ -244,8 +253,9 @@ def _merged(cross: list[Finding]) -> _Merge:
 
 
 def _checked_files(
-    project: Path, names: list[str], rules: ProjectRules, limit: int | None, jobs: int
-) -> Iterator[_Checked | None]:
+    project: Path, names: list[str], rules: ProjectRules, limit: int | None, jobs: int,
+    folder: OpenFolder | None,
+) -> Generator[_Checked | None, None, None]:
     """:func:`_check_sequence_file` of each name, in order, with the cross-file
     rules applied in that order: on ``jobs`` worker processes for a big project (the
     workers check files and take their facts; the parent merges the facts), else
@@ -257,9 +267,10 @@ def _checked_files(
         or _sequence_bytes(project, names) < _MIN_PARALLEL_BYTES
     ):
         for name in names:
-            yield _check_sequence_file(project, name, rules, limit, rules.merge)
+            yield _check_sequence_file(project, name, rules, limit, rules.merge, folder)
         return
-    results = file_pool.map_forked(_in_worker, (project, rules, limit), names, jobs)
+    state: _WorkerState = (project, rules, limit, folder)
+    results = file_pool.map_forked(_in_worker, state, names, jobs)
     try:
         for name, checked in zip(names, results, strict=True):
             if checked is None or checked.facts is None:
@@ -269,11 +280,51 @@ def _checked_files(
             if any(f.file == checked.facts.file for f in cross):
                 # A cross-file finding in this file (SC302/SC303/SC309, rare): check
                 # it again here, so it is capped and located with the file's own.
-                yield _check_sequence_file(project, name, rules, limit, _merged(cross))
+                yield _check_sequence_file(
+                    project, name, rules, limit, _merged(cross), folder
+                )
             else:
                 yield replace(checked, elsewhere=cross)
     finally:
         results.close()
+
+
+def _collect(
+    project: Path,
+    entries: list[str],
+    checked_files: Iterator[_Checked | None],
+    report: ValidationReport,
+    findings: list[Finding],
+    summaries: list[Finding],
+    project_findings: list[Finding],
+) -> None:
+    """Add what each entry of sequences/ gives (in name order) to the lists."""
+    for name in entries:
+        if _is_lock_file(name):
+            continue
+        checked = next(checked_files) if _is_candidate(name) else None
+        if checked is None:
+            findings.append(
+                FileRef(project, f"{layout.SEQUENCES_DIR}/{name}").finding(
+                    "SC313", "",
+                    "expected only sequence files (sequence_NNN.json) in "
+                    f"sequences/, found {json.dumps(name, ensure_ascii=False)}.",
+                )
+            )
+            continue
+        report.files_checked += 1
+        findings.extend(checked.here)
+        summaries.extend(checked.summaries)
+        project_findings.extend(checked.elsewhere)
+
+
+def _open_sequences(fs: ProjectFS, stack: contextlib.ExitStack) -> OpenFolder | None:
+    """sequences/ opened once for reading its files, or ``None`` when it cannot be
+    (then each file is read by path, which reports why)."""
+    try:
+        return stack.enter_context(fs.open_folder(layout.SEQUENCES_DIR))
+    except (FileNotFoundError, SeqcheckError):
+        return None
 
 
 def validate_project(
@@ -336,24 +387,12 @@ def _validate(project: Path, limit: int | None, jobs: int) -> ValidationReport:
             )
     entries = [entry.name for entry in listing or ()]
     candidates = [name for name in entries if _is_candidate(name)]
-    checked_files = _checked_files(project, candidates, rules, limit, jobs)
-    for name in entries:
-        if _is_lock_file(name):
-            continue
-        checked = next(checked_files) if _is_candidate(name) else None
-        if checked is None:
-            findings.append(
-                FileRef(project, f"{layout.SEQUENCES_DIR}/{name}").finding(
-                    "SC313", "",
-                    "expected only sequence files (sequence_NNN.json) in "
-                    f"sequences/, found {json.dumps(name, ensure_ascii=False)}.",
-                )
-            )
-            continue
-        report.files_checked += 1
-        findings.extend(checked.here)
-        summaries.extend(checked.summaries)
-        project_findings.extend(checked.elsewhere)
+    with contextlib.ExitStack() as open_folder:
+        folder = _open_sequences(fs, open_folder) if candidates else None
+        checked_files = open_folder.enter_context(  # closed first: it may hold workers
+            contextlib.closing(_checked_files(project, candidates, rules, limit, jobs, folder))
+        )
+        _collect(project, entries, checked_files, report, findings, summaries, project_findings)
     project_findings.extend(rules.finish())
     project_findings, omitted = cap_per_code(project_findings, limit)
     summaries.extend(omitted)
