@@ -341,7 +341,7 @@ def validate_project(
     :func:`conformance.validate.report.cap_per_code`). ``None`` lists every finding.
 
     ``jobs`` > 1 lets a big project's sequence files be checked on that many forked
-    processes (POSIX, from a process running no other thread; else serially), with
+    processes (see :func:`file_pool.can_fork`; else serially), with
     the same report.
 
     A file that cannot be read or parsed becomes a finding and validation goes on.

@@ -4,14 +4,15 @@ Used for the sequence files of one big project: the workers are forked after the
 parent has built the state they read (project.json's legacy shots), so that state is
 shared without being pickled; only the items and the results cross the process
 boundary. Forking is only done where it is safe: the ``fork`` start method exists
-(POSIX) and this process runs no other thread (a fork copies locks held by other
-threads, which can deadlock the child). Elsewhere callers run serially.
+(POSIX but macOS) and this process runs no other thread (a fork copies locks held
+by other threads, which can deadlock the child). Elsewhere callers run serially.
 """
 
 from __future__ import annotations
 
 import math
 import signal
+import sys
 import threading
 from collections.abc import Callable, Generator, Sequence
 from typing import Any, TypeVar
@@ -27,10 +28,15 @@ _state: Any = None
 
 
 def can_fork() -> bool:
-    """Whether :func:`map_forked` may run here (else run serially)."""
+    """Whether :func:`map_forked` may run here (else run serially): not on macOS,
+    where system libraries are not fork-safe (Python's default there is spawn)."""
     import multiprocessing
 
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    return (
+        sys.platform != "darwin"
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
 
 
 def _ignore_sigint() -> None:

@@ -84,8 +84,9 @@ class ProjectRules:
             shots = doc.get(array)
             if not isinstance(shots, list):
                 continue
+            prefix = json_pointer([array])  # an index needs no escaping
             for index, shot in enumerate(shots):
-                pointer = json_pointer([array, index])
+                pointer = f"{prefix}/{index}"
                 out.extend(timing_findings(shot, pointer, ref))
                 if not isinstance(shot, dict) or not isinstance(shot.get("id"), str):
                     continue
