@@ -115,14 +115,17 @@ def _shots_loop(
     return total, summable, members_ok
 
 
-def _clean_shots_total(shots: list[Any], seq_id: Any) -> float | None:
-    """The sum of the shots' durations when every shot is a clean one: an object
-    whose ``timing`` holds numbers with ``outPoint >= inPoint`` and ``duration``
-    exactly ``outPoint - inPoint`` (no SC310/SC311), and that names no other
-    sequence (no SC304). ``None`` when any shot is not (then the per-shot loop of
-    :func:`sequence_findings` decides). Each step runs over the whole array in C
-    (map over dict.get, list comparisons), the shape of nearly every real file; the
-    sum adds in the same order as the loop, so the float is the same."""
+def _clean_shots_total(shots: list[Any], seq_id: Any) -> tuple[float, bool] | None:
+    """What :func:`_shots_loop` gives (the sum of the durations and whether every one
+    was known) when no shot can have a finding, computed over the whole array in C
+    (map over dict.get, list comparisons); ``None`` otherwise (the loop decides).
+
+    Every shot must be an object naming no other sequence (no SC304), and either
+    every shot has a ``timing`` object holding numbers with ``outPoint >= inPoint``
+    and ``duration`` exactly ``outPoint - inPoint`` (no SC310/SC311), or no shot
+    has a ``timing`` (its ``duration`` counts, as in the loop). Those are the
+    shapes of nearly every real file. The sum adds in the loop's order, so the
+    float is the same."""
     plan_field, wizard_field = MEMBERSHIP_FIELDS
     n = len(shots)
     try:
@@ -131,9 +134,14 @@ def _clean_shots_total(shots: list[Any], seq_id: Any) -> float | None:
         if list(map(dict.get, shots, repeat(wizard_field), repeat(seq_id))).count(seq_id) != n:
             return None
         timings: list[Any] = list(map(dict.get, shots, repeat("timing")))
+        if n and timings.count(None) == n:
+            durations: list[Any] = list(map(dict.get, shots, repeat("duration")))
+            if not {*map(type, durations)} <= _NUMBER_TYPES:
+                return 0.0, False  # an unknown duration: no sum (and no finding)
+            return functools.reduce(operator.add, durations, 0.0), True
         in_points: list[Any] = list(map(dict.get, timings, repeat("inPoint")))
         out_points: list[Any] = list(map(dict.get, timings, repeat("outPoint")))
-        durations: list[Any] = list(map(dict.get, timings, repeat("duration")))
+        durations = list(map(dict.get, timings, repeat("duration")))
     except TypeError:  # a shot or a timing that is not an object
         return None
     kinds = {*map(type, in_points), *map(type, out_points), *map(type, durations)}
@@ -143,8 +151,7 @@ def _clean_shots_total(shots: list[Any], seq_id: Any) -> float | None:
         return None
     if durations != list(map(operator.sub, out_points, in_points)):
         return None
-    total: float = functools.reduce(operator.add, durations, 0.0)
-    return total
+    return functools.reduce(operator.add, durations, 0.0), True
 
 
 def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list[Finding]:
@@ -155,9 +162,9 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
     shots = doc.get("shots")
     if type(shots) is not list:
         shots = []
-    clean_total = _clean_shots_total(shots, seq_id)
-    if clean_total is not None:
-        total, summable, members_ok = clean_total, True, True
+    clean = _clean_shots_total(shots, seq_id)
+    if clean is not None:
+        (total, summable), members_ok = clean, True
     else:
         total, summable, members_ok = _shots_loop(shots, seq_id, ref, out)
     if not members_ok and type(seq_id) is str:
