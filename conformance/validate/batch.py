@@ -84,8 +84,10 @@ def validate_many(
     max_findings_per_file: int | None = MAX_FINDINGS_PER_FILE,
 ) -> list[ValidationReport]:
     """One report per project folder of ``projects``, in order, using up to ``jobs``
-    processes (1: this process only). ``progress`` is called in this process, in input
-    order, as results arrive. ``max_findings_per_file``: see
+    processes (1: this process only): several projects go one per process; a single
+    project shares its sequence files out when it is big enough (see
+    :func:`conformance.validate.engine.validate_project`). ``progress`` is called in
+    this process, in input order, as results arrive. ``max_findings_per_file``: see
     :func:`conformance.validate.engine.validate_project` (``None`` lists every finding)."""
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
