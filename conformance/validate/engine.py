@@ -46,7 +46,10 @@ def _read(path: Path, ref: FileRef, folder: OpenFolder | None = None) -> bytes |
     directly in (same checks, without a walk from the project root per file)."""
     try:
         if folder is not None:
-            return folder.read_bytes(path.name)
+            data = folder.read_bytes_or_none(path.name)
+            if data is None:
+                raise FileNotFoundError(path)  # reported below, as a read by path is
+            return data
         return ProjectFS(ref.project).read_bytes(path)
     except FileNotFoundError:
         return ref.finding(
