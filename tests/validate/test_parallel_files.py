@@ -1,15 +1,22 @@
 """A project's sequence files checked on worker processes give the serial report.
 
 The parallel path (engine._checked_files) is normally taken only for big projects;
-these tests lower its size threshold so that every corpus project, and projects
+these checks lower its size threshold so that every corpus project, and a project
 built to have findings across files (the parent's merge and its re-check of a file
 with cross-file findings), go through it, and compare every field of every finding
-(positions, messages, order, summaries) with a serial run.
+(positions, messages, order, summaries) with a serial run, and count the files that
+went to workers (a check whose parallel path never ran fails).
+
+Forking is refused in a process running other threads (file_pool.can_fork); when an
+earlier test left one running in this pytest process, the checks run in a fresh
+Python process (this file run as a script) instead.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,45 +26,93 @@ from conformance.validate import engine, file_pool, validate_project
 from conformance.validate.project_rules import ProjectRules
 
 CORPUS = Path(__file__).parent / "corpus"
+CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "expected.json").is_file())
 
-pytestmark = pytest.mark.skipif(not file_pool.can_fork(), reason="needs fork (POSIX)")
-
-
-@pytest.fixture(autouse=True)
-def _parallel_for_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "_MIN_PARALLEL_BYTES", 0)
+pytestmark = pytest.mark.skipif(
+    sys.platform in ("win32", "darwin"), reason="workers are forked only where fork is safe"
+)
 
 
-def _dump(path: Path, jobs: int, limit: int | None = 5) -> tuple[int, list[dict[str, Any]]]:
+def _dump(path: Path, jobs: int, limit: int | None) -> tuple[int, list[dict[str, Any]]]:
     report = validate_project(path, jobs=jobs, max_findings_per_file=limit)
     return report.files_checked, [f.to_dict() for f in report.findings]
 
 
-def _spy_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the files checked through the worker entry point (in the children:
-    so count the calls of map_forked's items in the parent instead)."""
+def _compare(root: Path, jobs: int, limit: int | None) -> tuple[bool, int]:
+    """(the report on ``jobs`` workers equals the serial one, files sent to workers)."""
+    serial = _dump(root, 1, limit)
     used: list[int] = []
-    real = file_pool.map_forked
+    real_map, real_min = file_pool.map_forked, engine._MIN_PARALLEL_BYTES
 
     def spying(fn: Any, state: Any, items: Any, jobs: int) -> Any:
         used.append(len(items))
-        return real(fn, state, items, jobs)
+        return real_map(fn, state, items, jobs)
 
-    monkeypatch.setattr(file_pool, "map_forked", spying)
-    return used
+    file_pool.map_forked = spying
+    engine._MIN_PARALLEL_BYTES = 0
+    try:
+        parallel = _dump(root, jobs, limit)
+    finally:
+        file_pool.map_forked = real_map
+        engine._MIN_PARALLEL_BYTES = real_min
+    return parallel == serial, sum(used)
 
 
-@pytest.mark.parametrize(
-    "case", sorted(p.name for p in CORPUS.iterdir() if (p / "expected.json").is_file())
-)
-def test_corpus_parallel_equals_serial(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    serial = _dump(CORPUS / case, 1)
-    used = _spy_workers(monkeypatch)
-    assert _dump(CORPUS / case, 2) == serial
-    folder = CORPUS / case / "sequences"
-    names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
-    if len([n for n in names if engine._is_candidate(n)]) >= 2:
-        assert used, "the parallel path was not taken"
+def _worker_error(root: Path) -> str:
+    """The error validate_project raises when a worker fails on sequence_005.json."""
+    real_facts, real_min = ProjectRules.facts, engine._MIN_PARALLEL_BYTES
+
+    def failing(self: ProjectRules, file: str, doc: dict[str, Any]) -> Any:
+        if file.endswith("_005.json"):
+            raise RuntimeError("boom in " + file)
+        return real_facts(self, file, doc)
+
+    ProjectRules.facts = failing  # type: ignore[method-assign]
+    engine._MIN_PARALLEL_BYTES = 0
+    try:
+        validate_project(root, jobs=2)
+    except RuntimeError as exc:
+        return str(exc)
+    finally:
+        ProjectRules.facts = real_facts  # type: ignore[method-assign]
+        engine._MIN_PARALLEL_BYTES = real_min
+    return "no error"
+
+
+def _run(task: list[Any]) -> Any:
+    """``_main(task)`` here, or in a fresh process when this one may not fork."""
+    if file_pool.can_fork():
+        return _main(task)
+    done = subprocess.run(
+        [sys.executable, __file__, json.dumps(task)],
+        capture_output=True, text=True, check=True, timeout=120,
+    )
+    return json.loads(done.stdout)
+
+
+def _main(task: list[Any]) -> Any:
+    kind, *args = task
+    if kind == "error":
+        return _worker_error(Path(args[0]))
+    return [list(_compare(Path(root), jobs, limit)) for root, jobs, limit in args]
+
+
+def test_corpus_parallel_equals_serial() -> None:
+    runs = [[str(CORPUS / case), 2, 5] for case in CASES]
+    results = _run(["compare", *runs])
+    assert [case for case, (equal, _) in zip(CASES, results, strict=True) if not equal] == []
+    multi_file = [
+        case for case in CASES
+        if (CORPUS / case / "sequences").is_dir()
+        and len([p for p in (CORPUS / case / "sequences").iterdir()
+                 if engine._is_candidate(p.name)]) >= 2
+    ]
+    assert len(multi_file) >= 5
+    not_parallel = [
+        case for case, (_, used) in zip(CASES, results, strict=True)
+        if case in multi_file and not used
+    ]
+    assert not_parallel == [], "the parallel path was not taken"
 
 
 def _shot(seq: str, n: int, **extra: Any) -> dict[str, Any]:
@@ -101,38 +156,31 @@ def _cross_file_project(root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("limit", [None, 1, 5])
-def test_cross_file_findings_parallel_equals_serial(tmp_path: Path, limit: int | None) -> None:
+def test_cross_file_findings_parallel_equals_serial(tmp_path: Path) -> None:
     root = _cross_file_project(tmp_path / "p")
-    checked, findings = _dump(root, 1, limit)
+    _, findings = _dump(root, 1, None)
     assert {f["code"] for f in findings} >= {
         "SC302", "SC303", "SC305", "SC306", "SC307", "SC309", "SC310", "SC201", "SC308"
     }
-    for jobs in (2, 3):
-        assert _dump(root, jobs, limit) == (checked, findings)
+    runs = [[str(root), jobs, limit] for limit in (None, 1, 5) for jobs in (2, 3)]
+    assert _run(["compare", *runs]) == [[True, 12]] * len(runs)
 
 
-def test_a_worker_error_is_raised_at_its_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_worker_error_is_raised_at_its_file(tmp_path: Path) -> None:
     root = _cross_file_project(tmp_path / "p")
-    real = ProjectRules.facts
-
-    def failing(self: ProjectRules, file: str, doc: dict[str, Any]) -> Any:
-        if file.endswith("_005.json"):
-            raise RuntimeError("boom in " + file)
-        return real(self, file, doc)
-
-    monkeypatch.setattr(ProjectRules, "facts", failing)
-    with pytest.raises(RuntimeError, match=r"boom in sequences/sequence_005\.json"):
-        validate_project(root, jobs=2)
+    assert _run(["error", str(root)]) == "boom in sequences/sequence_005.json"
 
 
 def test_small_projects_stay_in_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.undo()  # the real threshold
     root = _cross_file_project(tmp_path / "p")
-    used = _spy_workers(monkeypatch)
+    used: list[int] = []
+    monkeypatch.setattr(file_pool, "map_forked", lambda *a: used.append(1))
+    monkeypatch.setattr(file_pool, "can_fork", lambda: True)
     validate_project(root, jobs=2)
-    assert used == []
+    assert used == []  # under _MIN_PARALLEL_BYTES: never handed to workers
+
+
+if __name__ == "__main__":
+    print(json.dumps(_main(json.loads(sys.argv[1]))))
