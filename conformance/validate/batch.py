@@ -13,7 +13,6 @@ import math
 import os
 import signal
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,8 +84,10 @@ def validate_many(
     max_findings_per_file: int | None = MAX_FINDINGS_PER_FILE,
 ) -> list[ValidationReport]:
     """One report per project folder of ``projects``, in order, using up to ``jobs``
-    processes (1: this process only). ``progress`` is called in this process, in input
-    order, as results arrive. ``max_findings_per_file``: see
+    processes (1: this process only): several projects go one per process; a single
+    project shares its sequence files out when it is big enough (see
+    :func:`conformance.validate.engine.validate_project`). ``progress`` is called in
+    this process, in input order, as results arrive. ``max_findings_per_file``: see
     :func:`conformance.validate.engine.validate_project` (``None`` lists every finding)."""
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
@@ -94,10 +95,17 @@ def validate_many(
     if jobs == 1 or total <= 1:
         reports = []
         for done, project in enumerate(projects, 1):
-            reports.append(validate_project(project, max_findings_per_file=max_findings_per_file))
+            # One project: its files may be checked on the jobs (engine._checked_files).
+            reports.append(
+                validate_project(project, max_findings_per_file=max_findings_per_file, jobs=jobs)
+            )
             if progress is not None:
                 progress(done, total, project)
         return reports
+    # Imported here: multiprocessing costs ~50 ms of start-up that a one-process
+    # run (every single-project `seqcheck validate`) never needs.
+    from concurrent.futures import ProcessPoolExecutor
+
     _warm_caches()
     workers = min(jobs, total)
     # A few chunks per worker: one task per project cost ~10% more CPU in IPC (bench_batch),

@@ -10,7 +10,8 @@ project.json (needed whole, to compare copies).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,21 @@ def _named_sequence(shot: dict[str, Any]) -> str | None:
     return named
 
 
+@dataclass
+class SequenceFacts:
+    """What :class:`ProjectRules` needs of one sequence file (see
+    :meth:`ProjectRules.facts`): small, and picklable to cross a process boundary."""
+
+    file: str
+    by_service: bool = False
+    seq_id: str | None = None
+    order: int | None = None
+    #: Each shot's id in file order; ``None`` for a shot without a string id.
+    shot_ids: list[str | None] = field(default_factory=list)
+    #: (shot index, shot id, SC305/SC306 finding) for shots also in project.json.
+    copies: list[tuple[int, str, Finding]] = field(default_factory=list)
+
+
 class ProjectRules:
     """Cross-file state of one project. Feed project.json (if any) first, then every
     sequence file, then call :meth:`finish`."""
@@ -68,8 +84,9 @@ class ProjectRules:
             shots = doc.get(array)
             if not isinstance(shots, list):
                 continue
+            prefix = json_pointer([array])  # an index needs no escaping
             for index, shot in enumerate(shots):
-                pointer = json_pointer([array, index])
+                pointer = f"{prefix}/{index}"
                 out.extend(timing_findings(shot, pointer, ref))
                 if not isinstance(shot, dict) or not isinstance(shot.get("id"), str):
                     continue
@@ -91,14 +108,66 @@ class ProjectRules:
     def add_sequence(self, file: str, doc: dict[str, Any]) -> list[Finding]:
         """Cross-file rules for one sequence document (``file`` relative to the
         project). Findings about project.json copies name project.json."""
+        return self.merge(self.facts(file, doc))
+
+    def facts(self, file: str, doc: dict[str, Any]) -> SequenceFacts:
+        """What the cross-file rules need of one sequence document, taken without
+        changing this object: a worker process holding a copy of it (forked after
+        project.json was added) takes them, the parent adds them in file order
+        (:meth:`merge`), so the findings are those of a serial run."""
+        facts = SequenceFacts(
+            file=file,
+            by_service=field_shapes.written_by_sequence_service(file.rsplit("/", 1)[-1], doc),
+        )
+        seq_id = doc.get("id")
+        if isinstance(seq_id, str):
+            facts.seq_id = seq_id
+        order = doc.get("order")
+        if isinstance(order, int) and not isinstance(order, bool):
+            facts.order = order
+        shots = doc.get("shots")
+        if not isinstance(shots, list):
+            return facts
+        legacy_shots = self._legacy
+        try:
+            ids: list[Any] = list(map(dict.get, shots, repeat("id")))
+        except TypeError:  # a shot that is not an object
+            pass
+        else:
+            # The common case, in C: every shot has a string id, none in project.json.
+            if {*map(type, ids)} <= {str} and (
+                not legacy_shots or legacy_shots.keys().isdisjoint(ids)
+            ):
+                facts.shot_ids = ids
+                return facts
+        ids = facts.shot_ids
+        for index, shot in enumerate(shots):
+            if type(shot) is not dict:
+                ids.append(None)
+                continue
+            shot_id = shot.get("id")
+            if type(shot_id) is not str:
+                ids.append(None)
+                continue
+            ids.append(shot_id)
+            legacy = legacy_shots.get(shot_id) if legacy_shots else None
+            if legacy is not None:
+                facts.copies.append(
+                    (index, shot_id, self._copy_finding(legacy, shot, f"{file} at /shots/{index}"))
+                )
+        return facts
+
+    def merge(self, facts: SequenceFacts) -> list[Finding]:
+        """Add one file's :meth:`facts` (files in name order); its cross-file findings."""
         out: list[Finding] = []
+        file = facts.file
         ref = FileRef(self.project, file)
         file_index = len(self._files)
         self._files.append(file)
-        if field_shapes.written_by_sequence_service(file.rsplit("/", 1)[-1], doc):
+        if facts.by_service:
             self._by_service.add(file_index)
-        seq_id = doc.get("id")
-        if isinstance(seq_id, str):
+        seq_id = facts.seq_id
+        if seq_id is not None:
             first = self._sequence_ids.setdefault(seq_id, file_index)
             if first != file_index:
                 out.append(
@@ -110,8 +179,8 @@ class ProjectRules:
                         + self._duplicate_cause(first, file_index),
                     )
                 )
-        order = doc.get("order")
-        if isinstance(order, int) and not isinstance(order, bool):
+        order = facts.order
+        if order is not None:
             first = self._orders.setdefault(order, file_index)
             if first != file_index:
                 out.append(
@@ -122,18 +191,27 @@ class ProjectRules:
                         f"here and in {self._files[first]}.",
                     )
                 )
-        shots = doc.get("shots")
-        if not isinstance(shots, list):
-            return out
-        # Once per shot of the project: locals instead of attribute lookups.
-        first_seen = self._shot_ids.setdefault
-        legacy_shots = self._legacy
+        ids = facts.shot_ids
         base = file_index << _SHOT_BITS
-        for index, shot in enumerate(shots):
-            if type(shot) is not dict:
-                continue
-            shot_id = shot.get("id")
-            if type(shot_id) is not str:
+        known = self._shot_ids
+        if None not in ids and known.keys().isdisjoint(ids) and len(set(ids)) == len(ids):
+            # The common case, in C: every id is new (no SC303 to report).
+            known.update(zip(ids, range(base, base + len(ids)), strict=True))  # type: ignore[arg-type]
+            duplicates = False
+        else:
+            duplicates = True
+        copies = iter(facts.copies)
+        copy = next(copies, None)
+        if not duplicates:
+            while copy is not None:
+                self._legacy[copy[1]].matched = True
+                out.append(copy[2])
+                copy = next(copies, None)
+            return out
+        # Once per shot of the file: locals instead of attribute lookups.
+        first_seen = known.setdefault
+        for index, shot_id in enumerate(ids):
+            if shot_id is None:
                 continue
             packed = base | index
             seen = first_seen(shot_id, packed)
@@ -146,9 +224,10 @@ class ProjectRules:
                         f"{self._where(seen)}.",
                     )
                 )
-            legacy = legacy_shots.get(shot_id) if legacy_shots else None
-            if legacy is not None:
-                out.append(self._copy_finding(legacy, shot, f"{file} at /shots/{index}"))
+            if copy is not None and copy[0] == index:
+                self._legacy[copy[1]].matched = True
+                out.append(copy[2])
+                copy = next(copies, None)
         return out
 
     def _duplicate_cause(self, first: int, second: int) -> str:
@@ -161,7 +240,6 @@ class ProjectRules:
         )
 
     def _copy_finding(self, legacy: _LegacyShot, shot: dict[str, Any], where: str) -> Finding:
-        legacy.matched = True
         shot_id = shot["id"]
         if legacy.shot == shot:
             return self._project_ref.finding(

@@ -9,13 +9,15 @@ every error. Errors at one location are folded into one finding: the best match
 from __future__ import annotations
 
 import reprlib
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from conformance import schema_registry
 from conformance.errors import json_pointer
 from conformance.validate.finding import FileRef, Finding
+
+if TYPE_CHECKING:  # imported on first use: ~70 ms of start-up that a valid project
+    # never needs (the compiled validator decides validity; jsonschema only explains).
+    import jsonschema
 
 _MESSAGE_LIMIT = 240
 _repr = reprlib.Repr()
@@ -71,7 +73,7 @@ def _finding(
     )
 
 
-Located = tuple[tuple[str | int, ...], str, jsonschema.ValidationError]
+Located: TypeAlias = "tuple[tuple[str | int, ...], str, jsonschema.ValidationError]"
 
 
 def _violations(
@@ -142,6 +144,8 @@ def schema_findings(
                 rule="validator-disagreement",
             )
         ]
+    import jsonschema.exceptions
+
     by_location: dict[tuple[str | int, ...], list[Located]] = {}
     for located in errors:
         prefix, _, err = located

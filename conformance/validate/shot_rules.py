@@ -9,8 +9,11 @@ loops run once per shot of every file, so they test types with ``type(x) in _NUM
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import operator
+from itertools import repeat
 from typing import Any
 
 from conformance import field_shapes, layout
@@ -18,6 +21,7 @@ from conformance.documents import MEMBERSHIP_FIELDS, membership_problems
 from conformance.validate.finding import FileRef, Finding
 
 _NUMBER = (int, float)
+_NUMBER_TYPES = frozenset(_NUMBER)
 
 
 def _close(a: float, b: float) -> bool:
@@ -83,14 +87,11 @@ def _checked_duration(shot: dict[str, Any], index: int, ref: FileRef, out: list[
     return duration if type(duration) in _NUMBER else shot.get("duration")
 
 
-def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list[Finding]:
-    """Per-file rules of a sequence document: membership (SC304), shot timing
-    (SC310/SC311), the sequence duration (SC312), the file name (SC308)."""
-    out: list[Finding] = []
-    seq_id = doc.get("id")
-    shots = doc.get("shots")
-    if type(shots) is not list:
-        shots = []
+def _shots_loop(
+    shots: list[Any], seq_id: Any, ref: FileRef, out: list[Finding]
+) -> tuple[float, bool, bool]:
+    """Shot by shot: add SC310/SC311 findings to ``out``; the sum of the durations,
+    whether every duration was known, and whether no shot names another sequence."""
     total = 0.0
     summable = True  # an unknown duration makes the sum unknown, not 0
     shot: Any
@@ -111,6 +112,61 @@ def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list
             total += duration
         else:
             summable = False
+    return total, summable, members_ok
+
+
+def _clean_shots_total(shots: list[Any], seq_id: Any) -> tuple[float, bool] | None:
+    """What :func:`_shots_loop` gives (the sum of the durations and whether every one
+    was known) when no shot can have a finding, computed over the whole array in C
+    (map over dict.get, list comparisons); ``None`` otherwise (the loop decides).
+
+    Every shot must be an object naming no other sequence (no SC304), and either
+    every shot has a ``timing`` object holding numbers with ``outPoint >= inPoint``
+    and ``duration`` exactly ``outPoint - inPoint`` (no SC310/SC311), or no shot
+    has a ``timing`` (its ``duration`` counts, as in the loop). Those are the
+    shapes of nearly every real file. The sum adds in the loop's order, so the
+    float is the same."""
+    plan_field, wizard_field = MEMBERSHIP_FIELDS
+    n = len(shots)
+    try:
+        if list(map(dict.get, shots, repeat(plan_field), repeat(seq_id))).count(seq_id) != n:
+            return None
+        if list(map(dict.get, shots, repeat(wizard_field), repeat(seq_id))).count(seq_id) != n:
+            return None
+        timings: list[Any] = list(map(dict.get, shots, repeat("timing")))
+        if n and timings.count(None) == n:
+            durations: list[Any] = list(map(dict.get, shots, repeat("duration")))
+            if not {*map(type, durations)} <= _NUMBER_TYPES:
+                return 0.0, False  # an unknown duration: no sum (and no finding)
+            return functools.reduce(operator.add, durations, 0.0), True
+        in_points: list[Any] = list(map(dict.get, timings, repeat("inPoint")))
+        out_points: list[Any] = list(map(dict.get, timings, repeat("outPoint")))
+        durations = list(map(dict.get, timings, repeat("duration")))
+    except TypeError:  # a shot or a timing that is not an object
+        return None
+    kinds = {*map(type, in_points), *map(type, out_points), *map(type, durations)}
+    if not kinds <= _NUMBER_TYPES:
+        return None
+    if not all(map(operator.ge, out_points, in_points)):
+        return None
+    if durations != list(map(operator.sub, out_points, in_points)):
+        return None
+    return functools.reduce(operator.add, durations, 0.0), True
+
+
+def sequence_findings(doc: dict[str, Any], ref: FileRef, file_name: str) -> list[Finding]:
+    """Per-file rules of a sequence document: membership (SC304), shot timing
+    (SC310/SC311), the sequence duration (SC312), the file name (SC308)."""
+    out: list[Finding] = []
+    seq_id = doc.get("id")
+    shots = doc.get("shots")
+    if type(shots) is not list:
+        shots = []
+    clean = _clean_shots_total(shots, seq_id)
+    if clean is not None:
+        (total, summable), members_ok = clean, True
+    else:
+        total, summable, members_ok = _shots_loop(shots, seq_id, ref, out)
     if not members_ok and type(seq_id) is str:
         for pointer, message in membership_problems(doc):
             # membership_problems also reports in-file duplicate ids; the project-wide

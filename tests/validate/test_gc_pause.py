@@ -42,11 +42,11 @@ def gc_state() -> Iterator[None]:
 def _spy(monkeypatch: pytest.MonkeyPatch, seen: list[bool], hook: Any = None) -> None:
     real = engine._validate
 
-    def spying(project: Path, limit: int | None) -> Any:
+    def spying(*args: Any) -> Any:
         seen.append(gc.isenabled())
         if hook is not None:
             hook()
-        return real(project, limit)
+        return real(*args)
 
     monkeypatch.setattr(engine, "_validate", spying)
 
