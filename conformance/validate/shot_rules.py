@@ -17,7 +17,7 @@ from itertools import repeat
 from typing import Any
 
 from conformance import field_shapes, layout
-from conformance.documents import MEMBERSHIP_FIELDS, membership_problems
+from conformance.documents import MEMBERSHIP_FIELDS, membership_problems, shot_duration
 from conformance.validate.finding import FileRef, Finding
 
 _NUMBER = (int, float)
@@ -63,11 +63,11 @@ def timing_findings(shot: Any, base: str, ref: FileRef) -> list[Finding]:
 
 
 def _checked_duration(shot: dict[str, Any], index: int, ref: FileRef, out: list[Finding]) -> Any:
-    """The shot's duration (``timing.duration`` when a number, else ``duration``), after
-    adding the findings of its timing to ``out``."""
+    """The shot's duration (:func:`conformance.documents.shot_duration`: None when
+    unknown), after adding the findings of its timing to ``out``."""
     timing: Any = shot.get("timing")
     if type(timing) is not dict:
-        return shot.get("duration")
+        return shot_duration(shot)
     in_point: Any = timing.get("inPoint")
     out_point: Any = timing.get("outPoint")
     duration: Any = timing.get("duration")
@@ -84,7 +84,7 @@ def _checked_duration(shot: dict[str, Any], index: int, ref: FileRef, out: list[
         )
     ):
         out.extend(timing_findings(shot, f"/shots/{index}", ref))
-    return duration if type(duration) in _NUMBER else shot.get("duration")
+    return shot_duration(shot)
 
 
 def _shots_loop(
@@ -125,7 +125,8 @@ def _clean_shots_total(shots: list[Any], seq_id: Any) -> tuple[float, bool] | No
     and ``duration`` exactly ``outPoint - inPoint`` (no SC310/SC311), or no shot
     has a ``timing`` (its ``duration`` counts, as in the loop). Those are the
     shapes of nearly every real file. The sum adds in the loop's order, so the
-    float is the same."""
+    float is the same. Its durations are :func:`conformance.documents.shot_duration`
+    over the array (tests/validate/test_clean_shots_fast_path.py holds the two equal)."""
     plan_field, wizard_field = MEMBERSHIP_FIELDS
     n = len(shots)
     try:

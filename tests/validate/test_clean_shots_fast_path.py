@@ -7,13 +7,16 @@ the loop's sum bit for bit (the SC312 message prints it).
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.documents import shot_duration
 from conformance.validate.finding import FileRef
 from conformance.validate.shot_rules import _clean_shots_total, _shots_loop, sequence_findings
 
@@ -97,6 +100,11 @@ def test_fast_path_answers_only_where_the_loop_finds_nothing(
     assert fast[1] == summable
     if summable:  # the sum is used (SC312) only when every duration is known
         assert math.copysign(1, fast[0]) == math.copysign(1, total) and fast[0] == total
+    # Both are documents.shot_duration over the array: the one reading of a duration.
+    durations = [shot_duration(s) for s in shots]
+    assert summable == all(d is not None for d in durations)
+    if summable:
+        assert fast[0] == functools.reduce(operator.add, durations, 0.0)
 
 
 def test_fast_path_taken_for_clean_shots_and_findings_unchanged() -> None:
