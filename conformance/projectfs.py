@@ -860,7 +860,10 @@ class ProjectFS:
             root.close()
 
     # -- writing -------------------------------------------------------------------------
-    def write_atomic(self, rel: str | os.PathLike[str], data: bytes) -> FileInfo | None:
+    def write_atomic(
+        self, rel: str | os.PathLike[str], data: bytes, *,
+        folder_syncs: FolderSyncs | None = None,
+    ) -> FileInfo | None:
         """Replace the file ``rel`` with ``data`` atomically and durably: THE write.
 
         A crash at any instant leaves the target entirely old or entirely new; the
@@ -877,6 +880,11 @@ class ProjectFS:
         after its fsync), so a caller can remember its signature without reading it
         back; ``None`` when that cannot be told (something replaced or rewrote it
         in between).
+
+        With ``folder_syncs`` the folder is not fsynced here but added to it: the new
+        content is durable, its name (the rename) only once
+        :meth:`FolderSyncs.flush` returns. For a writer that commits many files
+        before recording them (a journal): one folder fsync per commit, not per file.
         """
         shown = self.path(rel)
         try:
@@ -884,11 +892,12 @@ class ProjectFS:
         except FileNotFoundError as exc:
             raise io_error("write the file (its folder does not exist)", shown, exc) from exc
         try:
-            return self._write_in(t, data)
+            return self._write_in(t, data, folder_syncs)
         finally:
             t.folder.close()
 
-    def _write_in(self, t: _Target, data: bytes) -> FileInfo | None:
+    def _write_in(self, t: _Target, data: bytes,
+                  folder_syncs: FolderSyncs | None = None) -> FileInfo | None:
         folder, name = t.folder, t.name
         mode: int | None = None
         seen = t.mode  # the walk's lstat of the target, a moment ago
@@ -937,16 +946,7 @@ class ProjectFS:
             with contextlib.suppress(OSError):
                 folder.unlink(tmp)
             raise
-        try:
-            folder.fsync()
-        except OSError as exc:
-            # The new content is in place; only its durability is in doubt. Say so.
-            raise SeqcheckError(
-                ErrorCode.IO_ERROR,
-                f"wrote the file but could not flush its folder to disk: "
-                f"{exc.strerror or exc}. The change may be lost if the machine crashes now.",
-                file=t.real,
-            ) from exc
+        _sync_folder_of(t, folder_syncs)
         try:
             now = folder.lstat(name)
         except OSError:
@@ -1327,15 +1327,94 @@ class OpenFolder:
         with _held(fd, t, timeout):
             yield
 
-    def write_atomic(self, name: str, data: bytes) -> FileInfo | None:
+    def write_atomic(self, name: str, data: bytes, *,
+                     folder_syncs: FolderSyncs | None = None) -> FileInfo | None:
         """:meth:`ProjectFS.write_atomic` of ``folder/name``."""
         try:
             t, shown = self._target(name)
         except OSError as exc:
             raise io_error("inspect the file", self.path / name, exc) from exc
         if t is None:
-            return self._fs.write_atomic(shown, data)
-        return self._fs._write_in(t, data)
+            return self._fs.write_atomic(shown, data, folder_syncs=folder_syncs)
+        return self._fs._write_in(t, data, folder_syncs)
+
+
+def _sync_folder_of(t: _Target, folder_syncs: FolderSyncs | None) -> None:
+    """fsync the folder a write renamed ``t`` into, or leave it to ``folder_syncs``."""
+    try:
+        if folder_syncs is not None:
+            folder_syncs.add(t.folder, t.real.parent)
+        else:
+            t.folder.fsync()
+    except OSError as exc:
+        # The new content is in place; only its durability is in doubt. Say so.
+        raise SeqcheckError(
+            ErrorCode.IO_ERROR,
+            f"wrote the file but could not flush its folder to disk: "
+            f"{exc.strerror or exc}. The change may be lost if the machine crashes now.",
+            file=t.real,
+        ) from exc
+
+
+class FolderSyncs:
+    """Folders whose entries a deferred :meth:`ProjectFS.write_atomic` changed and
+    that are not fsynced yet: :meth:`flush` fsyncs each once.
+
+    Each folder is kept open (a duplicate descriptor; its path where there is no
+    ``dir_fd``), so the very folder written into is fsynced even if its name is
+    moved meanwhile. Use as a context manager (closes what it holds; it does not
+    flush: leaving early means the caller records nothing as durable).
+    """
+
+    def __init__(self) -> None:
+        # (st_dev, st_ino) -> the folder (descriptor owned here) and its display path.
+        self._pending: dict[tuple[int, int] | str, tuple[_Dir, Path]] = {}
+
+    def __enter__(self) -> FolderSyncs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(self, folder: _Dir, shown: Path) -> None:
+        """Remember ``folder`` (shown as ``shown`` in errors) for the next flush.
+        Raises OSError when it cannot be kept open."""
+        if folder.fd is None:
+            self._pending.setdefault(folder.where, (_Dir(None, folder.where, folder.parts),
+                                                    shown))
+            return
+        st = os.fstat(folder.fd)
+        key = (st.st_dev, st.st_ino)
+        if key not in self._pending:
+            self._pending[key] = (_Dir(os.dup(folder.fd), "", folder.parts), shown)
+
+    def flush(self) -> None:
+        """fsync every pending folder (then none is pending): from here the renames
+        written into them survive a power loss. Raises ``IO_ERROR`` naming the
+        folder that could not be flushed (it stays pending)."""
+        while self._pending:
+            key, (folder, shown) = next(iter(self._pending.items()))
+            try:
+                folder.fsync()
+            except OSError as exc:
+                raise SeqcheckError(
+                    ErrorCode.IO_ERROR,
+                    f"wrote files into the folder but could not flush it to disk: "
+                    f"{exc.strerror or exc}. The change may be lost if the machine "
+                    "crashes now.",
+                    file=shown,
+                ) from exc
+            del self._pending[key]
+            folder.close()
+
+    def close(self) -> None:
+        """Release every folder still pending, without syncing it."""
+        for folder, _shown in self._pending.values():
+            folder.close()
+        self._pending.clear()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -1433,6 +1512,7 @@ __all__ = [
     "EntryKind",
     "FileInfo",
     "FileTooLargeError",
+    "FolderSyncs",
     "LinkOutError",
     "NotRegularFileError",
     "OpenFolder",
