@@ -896,6 +896,17 @@ class ProjectFS:
         finally:
             t.folder.close()
 
+    def add_folder_sync(self, rel: str | os.PathLike[str], folder_syncs: FolderSyncs) -> None:
+        """Add the folder holding file ``rel`` (the one an inside link leads to) to
+        ``folder_syncs``: for a file found already in place that an earlier,
+        interrupted write may have renamed there without fsyncing its folder."""
+        shown = self.path(rel)
+        try:
+            with self._target(rel, follow_last=True) as t:
+                _sync_folder_of(t, folder_syncs)
+        except FileNotFoundError as exc:
+            raise io_error("open the folder of the file", shown, exc, unchanged=False) from exc
+
     def _write_in(self, t: _Target, data: bytes,
                   folder_syncs: FolderSyncs | None = None) -> FileInfo | None:
         folder, name = t.folder, t.name

@@ -112,3 +112,12 @@ def test_without_folder_syncs_every_write_fsyncs_its_folder(root: Path, synced: 
     fs.write_atomic("sequences/sequence_001.json", b"a")
     fs.write_atomic("sequences/sequence_002.json", b"b")
     assert [kind for kind, _ in synced] == ["file", "folder", "file", "folder"]
+
+
+def test_add_folder_sync_adds_the_folder_of_a_file_in_place(root: Path, synced: Synced) -> None:
+    (root / "sequences" / "sequence_001.json").write_bytes(b"in place")
+    with FolderSyncs() as syncs:
+        ProjectFS(root).add_folder_sync("sequences/sequence_001.json", syncs)
+        assert synced == [] and len(syncs) == 1
+        syncs.flush()
+    assert synced == [("folder", (root / "sequences").stat().st_ino)]
