@@ -46,7 +46,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path, PurePath
@@ -653,6 +653,43 @@ class ProjectFS:
             return self.read_bytes(rel)
         except FileNotFoundError:
             return None
+
+    def holds(self, rel: str | os.PathLike[str], candidates: Sequence[bytes | None]) -> int | None:
+        """Which of ``candidates`` the regular file ``rel`` holds byte for byte: the
+        index of the first equal one (a ``None`` candidate stands for "no such
+        file"), or ``None`` when it holds none of them.
+
+        Read in chunks and compared as read, stopping at the first chunk that rules
+        out every candidate: a file of many megabytes is compared without holding a
+        copy of it. Raises as :meth:`read_bytes` does for anything but a missing
+        file (links out, special files, a file over the size limit, ``IO_ERROR``).
+        """
+        try:
+            with self._target(rel, follow_last=True) as t:
+                fd, _size = self._open_regular(t)
+                shown = t.shown
+        except FileNotFoundError:
+            return next((i for i, c in enumerate(candidates) if c is None), None)
+        try:
+            views = {i: memoryview(c) for i, c in enumerate(candidates) if c is not None}
+            live = list(views)
+            offset = 0
+            while live:
+                chunk = os.read(fd, _READ_CHUNK)
+                if not chunk:
+                    break
+                end = offset + len(chunk)
+                live = [i for i in live if views[i][offset:end] == chunk]
+                offset = end
+        except OSError as exc:
+            raise SeqcheckError(
+                ErrorCode.IO_ERROR,
+                f"could not read the file: {exc.strerror or exc}. Check its permissions.",
+                file=shown,
+            ) from exc
+        finally:
+            os.close(fd)
+        return next((i for i in live if len(views[i]) == offset), None)
 
     def _open_regular(self, t: _Target) -> tuple[int, int]:
         """The descriptor of the regular file ``t`` and its size (``fstat``)."""
