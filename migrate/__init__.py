@@ -18,12 +18,11 @@ have JSON Schemas (``schemas/migration-run-*.schema.json``,
 
 from migrate.apply import apply
 from migrate.batch import BatchRow, discover, run_batch
-from migrate.errors import MigrateCode, MigrateError
-from migrate.exit_status import exit_code_for
-from migrate.history import HistoryEntry, PruneResult, history, prune
+from migrate.errors import MigrateCode, MigrateError, exit_code_for
 from migrate.model import ApplyResult, Options, Plan, RollbackResult, VerifyReport
-from migrate.planning import plan
+from migrate.plan import plan
 from migrate.rollback import rollback
+from migrate.runs import HistoryEntry, PruneResult, history, prune
 from migrate.verify import verify
 
 __all__ = [

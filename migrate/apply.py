@@ -1,4 +1,5 @@
-"""Applying a plan: back up, then write step by step under the journal; resume after a crash.
+"""Applying a plan: back up, then write step by step under the journal; resume after a crash;
+undo a migration that failed cleanly.
 
 Order of durability (conformance/spec/migration.md, "Safety"):
 
@@ -9,12 +10,22 @@ Order of durability (conformance/spec/migration.md, "Safety"):
    already its result), write the result atomically, then advance the journal.
 
 A write that fails cleanly (disk full, permission denied, a file edited meanwhile)
-is undone at once (:mod:`migrate.undo`): the project is back in its old layout and
+is undone at once (:func:`undo_steps`): the project is back in its old layout and
 the run is discarded. A process killed part-way cannot undo; the next invocation
 finds a journal not ``done`` and resumes: it plans again from the backup (same
 bytes, same options, the run's recorded time), checks the plan reproduces the
 manifest's result hashes, and continues after the last journalled step. Every step
 writes fixed bytes, so redoing one is harmless.
+
+Undoing (:func:`undo_steps`) puts the project back as before.
+
+A failed write (disk full, permission denied, a file edited meanwhile) raises inside
+the migrating process, which can still put the project back in its old layout:
+created files are removed first (that frees space), then rewritten files get their
+original bytes back. project.json is always the last step, so it is never among the
+steps to undo. "Unchanged" is then proven, not assumed: every file is read back and
+compared with its original (absent for a created file); the ones that differ are
+returned, so the caller says which and keeps the run's backup.
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,8 +41,7 @@ from conformance.atomic import LOCK_TIMEOUT_SECONDS
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
 from conformance.validate.gc_pause import cyclic_gc_paused
-from migrate import journal, project_files, runs
-from migrate.clock import migration_time
+from migrate import project_files, runs
 from migrate.errors import (
     MigrateCode,
     MigrateError,
@@ -48,14 +58,32 @@ from migrate.model import (
     VerifyProblem,
     VerifyReport,
 )
-from migrate.planner import make_plan
-from migrate.run_records import sidecar_of
-from migrate.sidecars import remove_created_sidecars
+from migrate.plan import make_plan
+from migrate.project_files import remove_created_sidecars, remove_stale_temps, sidecar_of
+from migrate.runs import migration_time
 from migrate.snapshot import Snapshot, project_root, read_snapshot
-from migrate.temps import remove_stale_temps
-from migrate.undo import undo_steps
-from migrate.validation import VALIDATOR
-from migrate.verify import verify
+from migrate.verify import VALIDATOR, verify
+
+
+def undo_steps(root: Path, steps: Sequence[FileChange], lock_timeout: float) -> list[str]:
+    """Give every file of ``steps`` its original state; return the paths that do not
+    hold it afterwards (e.g. edited by another program after the migration wrote them:
+    not ours to overwrite). Raises ``IO_ERROR`` when a write or removal fails."""
+    ordered = [s for s in steps if s.original is None] + [
+        s for s in steps if s.original is not None]
+    for step in ordered:
+        unlocked = step.path == PROJECT_FILE or step.original is None or step.data is None
+        with contextlib.nullcontext() if unlocked else \
+                project_files.lock(root, step.path, lock_timeout):
+            current = project_files.read(root, step.path)
+            if current != step.data:  # (for a removal step: absent is its result)
+                continue
+            if step.original is not None:
+                project_files.write(root, step.path, step.original)
+            else:
+                project_files.remove(root, step.path)
+    return [s.path for s in steps if project_files.read(root, s.path) != s.original]
+
 
 #: Longest time the journal may lag behind the steps already durable on disk.
 JOURNAL_INTERVAL = 0.2
@@ -91,7 +119,7 @@ class _Writer:
         total = len(self.plan.steps)
         self.progress.completed = completed
         self.progress.done = completed == total
-        journal.write(self.root, self.run.rel, self.progress)
+        runs.write_journal(self.root, self.run.rel, self.progress)
 
     def lock(self, rel: str) -> contextlib.AbstractContextManager[None]:
         """The sidecar lock of ``rel``; a sidecar it creates is journalled first, so
@@ -99,7 +127,7 @@ class _Writer:
         side = sidecar_of(rel)
         if side not in self.progress.sidecars and not project_files.exists(self.root, side):
             self.progress.sidecars.append(side)
-            journal.write(self.root, self.run.rel, self.progress)
+            runs.write_journal(self.root, self.run.rel, self.progress)
         return project_files.lock(self.root, rel, self.lock_timeout)
 
     def write_step(self, step: FileChange) -> None:

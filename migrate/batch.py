@@ -18,7 +18,7 @@ from conformance.exit_codes import ExitCode
 from conformance.layout import PROJECT_FILE
 from conformance.validate.discovery import find_projects
 from migrate import project_files
-from migrate.exit_status import exit_code_for
+from migrate.errors import exit_code_for
 
 MIGRATED = "migrated"
 ALREADY_MIGRATED = "already migrated"

@@ -1,4 +1,5 @@
-"""Every file access of the migrator, by project-relative path, through ``ProjectFS``.
+"""Every file access of the migrator, by project-relative path, through ``ProjectFS``;
+and cleaning what interrupted writes leave: created lock sidecars, stale temps.
 
 The migrator names files by project-relative posix paths (``project.json``,
 ``sequences/sequence_002.json``, ``.seqcheck/runs/0001/manifest.json``); this module is
@@ -9,12 +10,37 @@ bounded). So nothing outside the project is read, written, created or deleted, a
 backup ever holds bytes from outside (SEQ-ID-5, issue 13). The few things the
 migrator needs beyond ``ProjectFS`` - a folder that must not be a link at all (the
 records), folders created with their list - are small compositions here.
+
+Removing the lock sidecars a run created (:func:`remove_created_sidecars`), so an undone
+migration leaves nothing.
+
+A sidecar (``.<name>.lock``) is removed only when the run's journal recorded that the
+run created it (it is recorded *before* it is created), and only while holding its
+lock. Why that is not always safe, and what remains, is explained in
+conformance/spec/migration.md ("Lock sidecars"): a writer of another implementation
+that opened the sidecar before the removal and waits for the lock would then lock a
+removed file. The migrator therefore removes sidecars only when it ends a run
+(rollback, or a clean failure undone), never mid-migration.
+
+Removing temp files a killed migration or rollback left behind (:func:`remove_stale_temps`).
+
+The atomic write writes ``.<name>.<12 hex>.tmp`` beside its target and renames it; a
+process killed between the two leaves the temp file. A writer creates a target's temp
+only while holding the target's lock, so a temp found while *we* hold that lock is
+stale and safe to delete. A file the migration creates is written without a lock
+(see :mod:`migrate.apply`); its stale temps are removed under its lock only when its
+sidecar already exists (then a writer could be using it), so cleaning never adds a
+sidecar. Resuming and rolling back remove them, so that an interrupted-then-resumed
+migration ends byte-identical to an uninterrupted one, and a rollback leaves exactly
+the original files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
@@ -113,8 +139,8 @@ def delete_folder(root: Path, rel: str, marker: str) -> None:
     _fs(root).remove_tree(rel, marker=marker)
 
 
-def sidecar(rel: str) -> str:
-    """The lock sidecar of ``rel`` (project-relative)."""
+def sidecar_of(rel: str) -> str:
+    """The project-relative lock sidecar of ``rel``."""
     return lock_path(Path(rel)).as_posix()
 
 
@@ -123,3 +149,88 @@ def lock(root: Path, rel: str, timeout: float) -> Iterator[None]:
     """Hold the sidecar lock of ``rel`` (a sidecar that is a link is refused)."""
     with _fs(root).lock(rel, timeout):
         yield
+
+
+def target_of(sidecar: str) -> str:
+    """``sequences/.sequence_001.json.lock`` -> ``sequences/sequence_001.json``."""
+    path = PurePosixPath(sidecar)
+    return path.with_name(path.name[1:-len(".lock")]).as_posix()
+
+
+def remove_created_sidecars(root: Path, sidecars: Iterable[str],
+                            lock_timeout: float, *, held: set[str]) -> list[str]:
+    """Remove ``sidecars`` (project-relative) under their locks; ``held``: targets whose
+    lock the caller holds already. Returns the sidecars removed; one that cannot be
+    removed (or locked) is left in place, harmlessly."""
+    removed = []
+    for side in sidecars:
+        target = target_of(side)
+        try:
+            if not exists(root, side):
+                continue
+            guard = (contextlib.nullcontext() if target in held
+                     else lock(root, target, lock_timeout))
+            with guard:
+                if remove(root, side):
+                    removed.append(side)
+        except SeqcheckError:
+            continue
+    return removed
+
+
+_TEMP_RE = re.compile(r"^\.(?P<target>.+)\.[0-9a-f]{12}\.tmp\Z")
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is a temp file name of the atomic write."""
+    return _TEMP_RE.match(name) is not None
+
+
+def _stale(root: Path, folder: str, targets: set[str] | None) -> list[tuple[str, str]]:
+    names = list_names(root, folder)
+    found = [(name, m["target"]) for name in names or []
+             if (m := _TEMP_RE.match(name)) is not None]
+    return [(f"{folder}/{n}" if folder != "." else n, t) for n, t in found
+            if targets is None or t in targets]
+
+
+def remove_stale_temps(root: Path, locked: set[str], lock_per_file: Iterable[str],
+                       private: Iterable[str], lock_timeout: float) -> list[str]:
+    """Delete stale temps of our targets; return the project-relative paths removed.
+
+    ``locked``: project-relative paths whose lock the caller already holds;
+    ``lock_per_file``: paths whose lock is taken here for the deletion (when their
+    sidecar exists); ``private``: folders only seqcheck writes (the run folder),
+    cleaned recursively without locks.
+    """
+    removed: list[str] = []
+    by_folder: dict[str, dict[str, bool]] = {}
+    for rel in locked:
+        p = PurePosixPath(rel)
+        by_folder.setdefault(str(p.parent), {})[p.name] = True
+    for rel in lock_per_file:
+        p = PurePosixPath(rel)
+        by_folder.setdefault(str(p.parent), {}).setdefault(p.name, False)
+    for folder, targets in by_folder.items():
+        for temp, target in _stale(root, folder, set(targets)):
+            target_rel = target if folder == "." else f"{folder}/{target}"
+            guard: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+            if not targets[target] and exists(root, sidecar_of(target_rel)):
+                guard = lock(root, target_rel, lock_timeout)
+            with guard:
+                if remove(root, temp):
+                    removed.append(temp)
+    for top in private:
+        removed += _remove_private(root, top)
+    return removed
+
+
+def _remove_private(root: Path, folder: str) -> list[str]:
+    removed = []
+    for name in list_names(root, folder) or []:
+        rel = f"{folder}/{name}"
+        if is_dir(root, rel):
+            removed += _remove_private(root, rel)
+        elif _TEMP_RE.match(name) and remove(root, rel):
+            removed.append(rel)
+    return removed

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from migrate import model
 from migrate.errors import quote
-from migrate.history import HistoryEntry, PruneResult
+from migrate.runs import HistoryEntry, PruneResult
 
 #: Longest list printed per plan section; ``--format json`` always has everything.
 MAX_LINES = 200

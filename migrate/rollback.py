@@ -23,9 +23,9 @@ from pathlib import Path, PurePosixPath
 
 from conformance import __version__
 from conformance.atomic import LOCK_TIMEOUT_SECONDS
+from conformance.clock import utc_now_iso
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import PROJECT_FILE
-from conformance.reference.store import utc_now_iso
 from migrate import project_files, runs
 from migrate.errors import (
     MigrateCode,
@@ -36,10 +36,8 @@ from migrate.errors import (
     unexpected,
 )
 from migrate.model import RollbackResult
-from migrate.run_records import sidecar_of
-from migrate.sidecars import remove_created_sidecars
+from migrate.project_files import remove_created_sidecars, remove_stale_temps, sidecar_of
 from migrate.snapshot import project_root
-from migrate.temps import remove_stale_temps
 
 
 def _hash_or_none(root: Path, rel: str) -> str | None:

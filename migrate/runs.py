@@ -1,4 +1,5 @@
-"""The ``.seqcheck/`` folder of a project: one numbered run per migration.
+"""The ``.seqcheck/`` folder of a project: one numbered run per migration; its time,
+journal, history and pruning.
 
 Layout (conformance/spec/migration.md, "The .seqcheck folder")::
 
@@ -12,28 +13,67 @@ The manifest marks a folder as seqcheck's own: only folders carrying one are eve
 deleted. A run with a manifest but no journal is a setup interrupted before the first
 project write; the next migration deletes it. A numbered folder without a manifest is
 not seqcheck's; it is left alone and its number skipped. Every record is validated
-(:mod:`migrate.run_records`) before use, and every access goes through
+(:mod:`migrate.records`) before use, and every access goes through
 :mod:`migrate.project_files` (``.seqcheck`` or ``runs`` being a link is refused).
+
+The migration timestamp (:func:`migration_time`) is injectable so that two runs can be
+compared byte for byte.
+
+The time goes into the migration record and the sequence files' metadata. A resumed
+migration reuses the time its run recorded, so resuming never changes it; tests and
+reproducible pipelines set :data:`NOW_ENV` (or pass ``now=``) to fix it up front.
+
+The journal of a run (:func:`write_journal`): how many steps are durable on disk, and
+the sidecars it created.
+
+Protocol: step k's file is written atomically (fsynced, renamed, folder fsynced)
+*before* the journal is rewritten, also atomically, to say ``completed = k``. So the
+journal never claims a step the disk lacks. It is group-committed (rewritten at most
+every ``apply.JOURNAL_INTERVAL`` seconds and after the last step), so it may lag
+behind the disk; a resume redoes the lagging steps, and redoing a step finds its bytes
+already in place (every step is idempotent). ``state`` becomes ``done`` after the last
+step. The journal is first written once every backup is in place: a run folder
+without one never touched the project. ``sidecars`` lists the lock sidecars the run
+created, recorded *before* they are created (schemas/migration-run-journal.schema.json).
+
+Listing and pruning a project's migration runs (:func:`history`, :func:`prune`;
+``seqcheck migrate --history/--prune``).
+
+The history lists every numbered folder in ``.seqcheck/runs``: a run with its
+validated records (number, time, status, files touched), a damaged one with the
+reason (its records failed validation), or a folder that is not seqcheck's (no
+manifest). Pruning deletes finished runs only - done, rolled back, or a setup that
+never touched the project - never one in progress (it is needed to resume or roll
+back), never a damaged or foreign folder (nothing proves it is ours), and only
+through :func:`migrate.project_files.delete_folder` (links never followed, the
+manifest required). Pruning a done run means it can no longer be rolled back;
+``keep`` keeps the newest finished runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from conformance import __version__
-from conformance.errors import SeqcheckError
+from conformance.atomic import LOCK_TIMEOUT_SECONDS
+from conformance.clock import utc_now_iso
+from conformance.errors import ErrorCode, SeqcheckError
 from conformance.jsonio import dump_bytes
-from conformance.layout import SEQUENCES_DIR
-from migrate import journal, project_files
+from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
+from migrate import project_files
 from migrate.errors import MigrateCode, MigrateError, quote
 from migrate.model import Options, Plan
-from migrate.run_records import (
+from migrate.project_files import is_temp_name, remove_created_sidecars, sidecar_of
+from migrate.records import (
     MANIFEST_FORMAT,
     RecordKind,
     bad_record,
@@ -42,7 +82,70 @@ from migrate.run_records import (
     check_rollback,
     parse_record,
 )
-from migrate.temps import is_temp_name
+from migrate.snapshot import project_root
+
+#: Environment variable holding a fixed ISO 8601 UTC time, e.g. 2026-01-20T10:00:00.000Z.
+NOW_ENV = "SEQCHECK_MIGRATE_NOW"
+
+
+def check_timestamp(value: str) -> str:
+    """Return ``value`` if it is an ISO 8601 date-time with a zone, else INVALID_UPDATE."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None or "T" not in value:
+        raise SeqcheckError(
+            ErrorCode.INVALID_UPDATE,
+            f"expected the migration time as an ISO 8601 date-time with a zone (like "
+            f"2026-01-20T10:00:00.000Z), found {quote(value)}. Fix {NOW_ENV} or the now= "
+            "argument.",
+        )
+    return value
+
+
+def migration_time(now: str | None = None, env: Mapping[str, str] = os.environ) -> str:
+    """``now`` if given, else ``$SEQCHECK_MIGRATE_NOW`` if set, else the current UTC time."""
+    if now is not None:
+        return check_timestamp(now)
+    fixed = env.get(NOW_ENV)
+    if fixed:
+        return check_timestamp(fixed)
+    return utc_now_iso()
+
+
+JOURNAL = RecordKind.JOURNAL.file_name
+JOURNAL_FORMAT = 1
+IN_PROGRESS = "in-progress"
+DONE = "done"
+
+
+@dataclass
+class Progress:
+    """``completed`` of ``total`` steps are durable; ``done`` once all are;
+    ``sidecars``: the lock sidecars (project-relative) this run created."""
+
+    completed: int
+    total: int
+    done: bool
+    sidecars: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Progress:
+        """From a validated journal document."""
+        return cls(doc["completed"], doc["total"], doc["state"] == DONE, list(doc["sidecars"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The journal document."""
+        return {"format": JOURNAL_FORMAT, "state": DONE if self.done else IN_PROGRESS,
+                "completed": self.completed, "total": self.total,
+                "sidecars": sorted(set(self.sidecars))}
+
+
+def write_journal(root: Path, run_rel: str, progress: Progress) -> None:
+    """Record ``progress`` durably in run folder ``run_rel`` of project ``root``."""
+    project_files.write(root, f"{run_rel}/{JOURNAL}", dump_bytes(progress.to_dict()))
+
 
 SEQCHECK_DIR = ".seqcheck"
 RUNS_REL = f"{SEQCHECK_DIR}/runs"
@@ -107,7 +210,7 @@ class Run:
             return RunStatus.ROLLED_BACK
         if self.journal_doc is None:
             return RunStatus.SETUP
-        return RunStatus.DONE if self.journal_doc["state"] == journal.DONE \
+        return RunStatus.DONE if self.journal_doc["state"] == DONE \
             else RunStatus.IN_PROGRESS
 
     @property
@@ -135,11 +238,11 @@ class Run:
     def created_dirs(self) -> list[str]:
         return list(self.manifest["created_dirs"])
 
-    def progress(self) -> journal.Progress:
+    def progress(self) -> Progress:
         """The journal: how many steps are durable (a setup run has none)."""
         if self.journal_doc is None:
-            return journal.Progress(0, len(self.steps), False)
-        return journal.Progress.from_dict(self.journal_doc)
+            return Progress(0, len(self.steps), False)
+        return Progress.from_dict(self.journal_doc)
 
     def backup_bytes(self, rel: str) -> bytes:
         """The original bytes of ``rel``, checked against the manifest hash."""
@@ -201,7 +304,7 @@ def load_run(root: Path, number: int) -> Run | None:
     check_manifest(manifest, number, root / RUNS_REL / f"{number:04d}" / MANIFEST)
     run = Run(root, number, manifest, _load(root, number, RecordKind.JOURNAL))
     if run.journal_doc is not None:
-        check_journal(run.journal_doc, manifest, run.folder / journal.JOURNAL)
+        check_journal(run.journal_doc, manifest, run.folder / JOURNAL)
     run.rollback_doc = _load(root, number, RecordKind.ROLLBACK)
     if run.rollback_doc is not None:
         check_rollback(run.rollback_doc, manifest, run.folder / ROLLBACK)
@@ -287,8 +390,8 @@ def start_run(root: Path, plan: Plan, raw_inputs: dict[str, bytes],
             project_files.make_dirs(root, run.backup_rel if parent == "."
                                     else f"{run.backup_rel}/{parent}")
             project_files.write(root, f"{run.backup_rel}/{rel}", raw)
-        progress = journal.Progress(0, len(plan.steps), False, list(inherited))
-        journal.write(root, run.rel, progress)
+        progress = Progress(0, len(plan.steps), False, list(inherited))
+        write_journal(root, run.rel, progress)
         run.journal_doc = progress.to_dict()
     except BaseException:
         # No project file was written yet: drop the half-made run (frees the space a
@@ -358,3 +461,132 @@ def discard_seqcheck_dir(root: Path) -> None:
         except SeqcheckError:
             return
 
+
+class EntryStatus(str, Enum):
+    """What a folder in ``.seqcheck/runs`` is."""
+
+    SETUP = RunStatus.SETUP.value
+    IN_PROGRESS = RunStatus.IN_PROGRESS.value
+    DONE = RunStatus.DONE.value
+    ROLLED_BACK = RunStatus.ROLLED_BACK.value
+    #: Its records failed validation (see ``problem``).
+    DAMAGED = "damaged"
+    #: A numbered folder without a manifest: not seqcheck's, left alone.
+    FOREIGN = "not-seqcheck"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: Statuses a prune may delete.
+FINISHED = (EntryStatus.SETUP, EntryStatus.DONE, EntryStatus.ROLLED_BACK)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One folder of ``.seqcheck/runs``."""
+
+    number: int
+    status: EntryStatus
+    migrated_at: str | None = None
+    rolled_back_at: str | None = None
+    tool_version: str | None = None
+    files: tuple[str, ...] = ()
+    problem: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (schemas/migration-output.schema.json, ``history``)."""
+        return {"run": self.number, "status": self.status.value,
+                "migrated_at": self.migrated_at, "rolled_back_at": self.rolled_back_at,
+                "tool_version": self.tool_version, "files": list(self.files),
+                "problem": self.problem}
+
+
+def _entry(root: Path, number: int) -> HistoryEntry:
+    try:
+        run = load_run(root, number)
+    except MigrateError as exc:
+        return HistoryEntry(number, EntryStatus.DAMAGED, problem=str(exc))
+    if run is None:
+        return HistoryEntry(number, EntryStatus.FOREIGN,
+                            problem="no manifest.json: not a seqcheck run; left alone")
+    return HistoryEntry(
+        number, EntryStatus(run.status.value), run.migrated_at,
+        run.rollback_doc["rolled_back_at"] if run.rollback_doc is not None else None,
+        run.manifest["tool_version"], tuple(s["path"] for s in run.steps))
+
+
+def history(project: str | os.PathLike[str]) -> list[HistoryEntry]:
+    """Every folder of ``project``'s ``.seqcheck/runs``, oldest first; never writes."""
+    root = project_root(project)
+    return [_entry(root, n) for n in run_numbers(root)]
+
+
+@dataclass
+class PruneResult:
+    """What :func:`prune` deleted and kept (run numbers)."""
+
+    project: Path
+    deleted: list[int] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
+
+
+def _refuse(root: Path, message: str) -> MigrateError:
+    return MigrateError(MigrateCode.NOT_PRUNABLE, ErrorCode.INVALID_UPDATE,
+                        f"{message} Nothing was deleted.", file=root / RUNS_REL)
+
+
+def _choose(root: Path, entries: list[HistoryEntry], keep: int | None,
+            numbers: Iterable[int] | None) -> list[int]:
+    finished = [e.number for e in entries if e.status in FINISHED]
+    if numbers is None:
+        if keep is None or keep < 0:
+            raise _refuse(root, f"expected a keep count of 0 or more, found {quote(keep)}.")
+        return finished[: max(len(finished) - keep, 0)]
+    by_number = {e.number: e for e in entries}
+    chosen = sorted(set(numbers))
+    for number in chosen:
+        entry = by_number.get(number)
+        if entry is None:
+            raise _refuse(root, f"expected run {number} in .seqcheck/runs, found none "
+                          f"(runs: {quote(sorted(by_number))}).")
+        if entry.status not in FINISHED:
+            raise _refuse(root, f"run {number} is {entry.status}: only finished runs (done, "
+                          "rolled back, interrupted setup) are pruned; an in-progress run "
+                          "is needed to resume or roll back, and a damaged or foreign "
+                          "folder is not provably seqcheck's.")
+    return chosen
+
+
+def prune(project: str | os.PathLike[str], *, keep: int | None = None,
+          numbers: Iterable[int] | None = None,
+          lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> PruneResult:
+    """Delete finished runs of ``project``: all but the newest ``keep``, or exactly the
+    runs ``numbers``. Raises ``MIGRATE_NOT_PRUNABLE`` (nothing deleted) for an unknown,
+    in-progress, damaged or foreign run named in ``numbers``. With nothing to delete,
+    nothing is touched (not even a lock sidecar)."""
+    root = project_root(project)
+    numbers = None if numbers is None else list(numbers)
+    if not _choose(root, history(root), keep, numbers):
+        return PruneResult(root, [], [e.number for e in history(root)])
+    result = PruneResult(root)
+    ours = [] if project_files.exists(root, sidecar_of(PROJECT_FILE)) \
+        else [sidecar_of(PROJECT_FILE)]
+    # Under project.json's lock, as every migrate: no run is created meanwhile.
+    with project_files.lock(root, PROJECT_FILE, lock_timeout):
+        entries = history(root)
+        for number in _choose(root, entries, keep, numbers):
+            run = load_run(root, number)
+            if run is None:  # pragma: no cover - checked by _choose under the lock
+                continue
+            try:
+                delete_run(root, run)
+            except SeqcheckError as exc:
+                raise SeqcheckError(exc.code, f"{exc.message} Deleted before it: runs "
+                                    f"{quote(result.deleted)}.", file=exc.file) from exc
+            result.deleted.append(number)
+        result.kept = [e.number for e in entries if e.number not in result.deleted]
+        discard_seqcheck_dir(root)
+        # Pruning leaves only less: the sidecar its own lock created goes too.
+        remove_created_sidecars(root, ours, lock_timeout, held={PROJECT_FILE})
+    return result

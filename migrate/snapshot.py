@@ -4,6 +4,9 @@ The same reader serves the live project folder and a run's backup folder, so a
 resumed migration plans from exactly the bytes the first attempt saw. Every check
 that can reject the input happens here, before anything is written: a bad project
 is refused with the file, the JSON pointer and what to do.
+
+:func:`shot_duration` and :func:`with_plan_id` are the facts about one shot the migrator
+relies on: how long it lasts, how it is stored.
 """
 
 from __future__ import annotations
@@ -32,12 +35,31 @@ from conformance.validate.parsing import parse
 from migrate import project_files
 from migrate.errors import quote
 
+Shot = dict[str, Any]
+
+
+def shot_duration(shot: Shot) -> float:
+    """Seconds a shot lasts: ``timing.duration``, else ``duration``, else 0."""
+    timing = shot.get("timing")
+    for value in (timing.get("duration") if isinstance(timing, dict) else None,
+                  shot.get("duration")):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+    return 0
+
+
+def with_plan_id(shot: Shot, sequence_id: str) -> Shot:
+    """The shot as stored in its sequence file: ``sequencePlanId`` added when missing."""
+    if "sequencePlanId" in shot:
+        return shot
+    return {**shot, "sequencePlanId": sequence_id}
+
 
 @dataclass(frozen=True)
 class SequenceInput:
     """One sequence file as found: its name, bytes and document.
 
-    ``doc`` has no ``id`` only for a born-broken file (see :mod:`migrate.detect`).
+    ``doc`` has no ``id`` only for a born-broken file (see :mod:`migrate.repair`).
     """
 
     name: str
@@ -253,7 +275,7 @@ def iter_sequences(root: Path, *, checked: bool = True) -> Iterator[SequenceInpu
         raw = _read_sequence(root, path, name)
         doc = parse_bytes(raw, file=path) if checked else _object(_parse_fast(raw, path), path)
         if checked and not (isinstance(doc, dict) and "id" not in doc):
-            # Files with an id must be valid; id-less ones are judged by detect.py.
+            # Files with an id must be valid; id-less ones are judged by repair.py.
             _check_sequence(doc, name, path)
         yield SequenceInput(name, raw, doc)
 
@@ -289,7 +311,7 @@ def _check_sequence(doc: Any, name: str, path: Path) -> None:
 
 def _check_duplicates(sequences: list[SequenceInput], folder: Path) -> None:
     """Two files with one id are refused unless the app's SequenceService wrote one of
-    them (then ``--repair`` merges them, see migrate.detect)."""
+    them (then ``--repair`` merges them, see migrate.repair)."""
     groups: dict[str, list[SequenceInput]] = {}
     for seq in sequences:
         if seq.has_id:

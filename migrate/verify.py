@@ -12,6 +12,12 @@ project as it is now.
 * the project passes ``seqcheck validate`` with no errors.
 
 Without a run (a project never migrated by seqcheck) only the last two apply.
+
+The "passes ``seqcheck validate``" half (:func:`validation_problems`):
+
+Uses the validator's library API (:func:`conformance.validate.validate_project`); only
+findings of severity error fail a verification (warnings and infos are the
+validator's business, shown by ``seqcheck validate``).
 """
 
 from __future__ import annotations
@@ -28,12 +34,26 @@ from conformance.documents import LEGACY_ARRAYS, shot_sequence_id
 from conformance.errors import SeqcheckError
 from conformance.jsonio import json_equal
 from conformance.layout import PROJECT_FILE
+from conformance.validate import Severity, validate_project
 from conformance.validate.gc_pause import cyclic_gc_paused
 from migrate import runs
 from migrate.errors import quote
 from migrate.model import VerifyProblem, VerifyReport
 from migrate.snapshot import SequenceInput, iter_sequences, project_root, read_project
-from migrate.validation import validation_problems
+
+#: Shown in reports: which check decided validity.
+VALIDATOR = "seqcheck validate"
+
+
+def validation_problems(root: Path) -> tuple[str, list[VerifyProblem]]:
+    """``(validator name, one problem per validation error)`` for project ``root``."""
+    report = validate_project(root)
+    problems = [
+        VerifyProblem("validation", f"{f.code} {f.name}: {f.message}", f.file, f.pointer)
+        for f in report.findings
+        if f.severity is Severity.ERROR
+    ]
+    return VALIDATOR, problems
 
 
 class _Location(NamedTuple):

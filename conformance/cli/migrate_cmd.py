@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -33,9 +33,7 @@ from migrate.batch import (
     run_batch,
     summary_table,
 )
-from migrate.errors import quote
-from migrate.exit_status import exit_code_for
-from migrate.history import history, prune
+from migrate.errors import exit_code_for, quote
 from migrate.model import ALREADY_MIGRATED as STATE_ALREADY
 from migrate.model import NOTHING_TO_DO as STATE_NOTHING
 from migrate.model import ON_CONFLICT_CHOICES, ON_DUPLICATE_CHOICES
@@ -48,6 +46,7 @@ from migrate.render import (
     rollback_text,
     verify_text,
 )
+from migrate.runs import history, prune
 
 #: ``$id`` of schemas/migration-output.schema.json.
 OUTPUT_SCHEMA_ID = "https://schemas.seqcheck.dev/v1/migration-output.schema.json"
@@ -307,7 +306,7 @@ Examples:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               metavar="N", help="Run up to N projects at once, in separate processes "
               "(output and exit status as a serial run).")
-def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | None,  # noqa: C901
+def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | None,
             repair: bool, on_conflict: str, on_duplicate: str, do_verify: bool,
             no_verify: bool,
             do_rollback: bool, force: bool, do_history: bool, do_prune: bool,
@@ -333,9 +332,31 @@ def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | Non
     as_json = fmt == "json"
     flags = {"--dry-run": dry_run, "--verify": do_verify, "--rollback": do_rollback,
              "--history": do_history, "--prune": do_prune}
+    mode = _mode_or_usage_exit(flags, force, orphans, keep, run_ids,
+                               parallel_fail_fast=jobs > 1 and fail_fast, as_json=as_json)
+    options = Options(orphans=orphans, repair=repair, on_conflict=on_conflict,
+                      on_duplicate=on_duplicate)
+    try:
+        projects = discover(paths, recursive=recursive)
+    except SeqcheckError as exc:
+        _fail(exc, paths[0] if len(paths) == 1 else None, mode, as_json)
+    single = len(projects) == 1
+    tty = sys.stderr.isatty()
+    runner = _Runner(mode, options, force=force, verify_after=not no_verify,
+                     bar=single and tty and not as_json, keep=keep, run_ids=run_ids)
+    rows = _run(runner, projects, mode, as_json=as_json, tty=tty, fail_fast=fail_fast,
+                jobs=jobs)
+    _report_batch(rows, projects, mode, as_json)
+
+
+def _mode_or_usage_exit(flags: dict[str, bool], force: bool, orphans: str | None,
+                        keep: int | None, run_ids: tuple[int, ...], *,
+                        parallel_fail_fast: bool, as_json: bool) -> Mode:
+    """The mode the flags choose; a usage error is raised (text) or, with -f json,
+    printed as one document before exit 2."""
     try:
         mode = _check_usage(flags, force, orphans, keep, run_ids)
-        if jobs > 1 and fail_fast:
+        if parallel_fail_fast:
             raise click.UsageError("--fail-fast needs the serial order; it cannot be "
                                    "combined with -j/--jobs above 1.")
     except click.UsageError as exc:
@@ -344,39 +365,30 @@ def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | Non
         click.echo(_usage_document(exc.format_message()))
         click.echo(f"seqcheck migrate: {exc.format_message()}", err=True)
         sys.exit(ExitCode.USAGE)
-    options = Options(orphans=orphans, repair=repair, on_conflict=on_conflict,
-                      on_duplicate=on_duplicate)
+    return mode
 
-    def fail(exc: SeqcheckError, project: Path | None) -> None:
-        code = exit_code_for(exc)
-        if as_json:
-            click.echo(_json(error_document(exc.to_dict(), code, project, mode)))
-        click.echo(f"seqcheck migrate: {exc}", err=True)
-        sys.exit(code)
 
-    try:
-        projects = discover(paths, recursive=recursive)
-    except SeqcheckError as exc:
-        fail(exc, paths[0] if len(paths) == 1 else None)
+def _fail(exc: SeqcheckError, project: Path | None, mode: Mode, as_json: bool) -> NoReturn:
+    code = exit_code_for(exc)
+    if as_json:
+        click.echo(_json(error_document(exc.to_dict(), code, project, mode)))
+    click.echo(f"seqcheck migrate: {exc}", err=True)
+    sys.exit(code)
+
+
+def _run(runner: _Runner, projects: list[Path], mode: Mode, *, as_json: bool, tty: bool,
+         fail_fast: bool, jobs: int) -> list[BatchRow]:
+    """Run every project; a single project prints its own result and exits here."""
     single = len(projects) == 1
-    tty = sys.stderr.isatty()
-    runner = _Runner(mode, options, force=force, verify_after=not no_verify,
-                     bar=single and tty and not as_json, keep=keep, run_ids=run_ids)
     try:
         if single:
-            try:
-                row = runner(projects[0])
-            except SeqcheckError as exc:
-                fail(exc, projects[0])
-            click.echo(_json(runner.doc) if as_json else runner.text)
-            sys.exit(row.exit_code)
+            _run_single(runner, projects[0], mode, as_json)
         if tty:
             with click.progressbar(length=len(projects), label="projects",
                                    file=sys.stderr) as bar:
-                rows = run_batch(projects, runner, fail_fast=fail_fast,
+                return run_batch(projects, runner, fail_fast=fail_fast,
                                  progress=lambda _p: bar.update(1), jobs=jobs)
-        else:
-            rows = run_batch(projects, runner, fail_fast=fail_fast, jobs=jobs)
+        return run_batch(projects, runner, fail_fast=fail_fast, jobs=jobs)
     except (SystemExit, click.exceptions.Exit):
         raise
     except Exception as exc:
@@ -394,6 +406,19 @@ def migrate(paths: tuple[Path, ...], dry_run: bool, fmt: str, orphans: str | Non
                                             ExitCode.INTERRUPTED, None, mode)))
         click.echo(f"seqcheck migrate: {message}", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+
+
+def _run_single(runner: _Runner, project: Path, mode: Mode, as_json: bool) -> NoReturn:
+    try:
+        row = runner(project)
+    except SeqcheckError as exc:
+        _fail(exc, project, mode, as_json)
+    click.echo(_json(runner.doc) if as_json else runner.text)
+    sys.exit(row.exit_code)
+
+
+def _report_batch(rows: list[BatchRow], projects: list[Path], mode: Mode,
+                  as_json: bool) -> NoReturn:
     code = batch_exit_code(rows)
     if as_json:
         click.echo(_json(_envelope(

@@ -11,12 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from conformance import atomic, schema_registry
 from conformance.atomic import LOCK_TIMEOUT_SECONDS
+from conformance.clock import utc_now_iso
 from conformance.documents import (
     LEGACY_ARRAYS,
     MEMBERSHIP_FIELDS,
@@ -71,11 +71,6 @@ def file_lock(
     if folder is not None:
         return folder.lock(target.name, timeout)
     return atomic.file_lock(target, timeout, project=project)
-
-
-def utc_now_iso() -> str:
-    """Current time as ISO 8601 UTC with milliseconds and a ``Z`` (like JS toISOString)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _check_updates(updates: Any) -> dict[str, Any]:

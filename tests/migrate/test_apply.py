@@ -13,7 +13,7 @@ from conformance import schema_registry
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.validate import validate_project
 from migrate import MigrateCode, MigrateError, Options, apply, plan, verify
-from migrate.record import RECORD_KEY
+from migrate.records import RECORD_KEY
 from tests.migrate.conftest import NOW, MakeProject, load, project_doc, seq_doc, tree
 
 

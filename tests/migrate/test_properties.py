@@ -184,7 +184,7 @@ def test_file_names_match_the_canonical_rule_with_every_name(
     """The planner's O(1) allocator answers exactly as canonical_sequence_file_name
     given every name in use."""
     from conformance.layout import canonical_sequence_file_name
-    from migrate.planner import _FileNames
+    from migrate.plan import _FileNames
 
     names = _FileNames(taken | {"notes.txt", "sequence_backup.json"})
     used = set(taken)

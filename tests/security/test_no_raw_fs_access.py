@@ -104,7 +104,7 @@ ALLOWED: dict[str, dict[str, str]] = {
     "conformance/spec_prose.py": {
         ".read_text": "reads seqcheck's own SPEC.md shipped in the installed package",
     },
-    "migrate/service_repair.py": {
+    "migrate/repair.py": {
         ".replace": "datetime.replace(tzinfo=...), not a file",
     },
     "conformance/suite/cases/test_sequences.py": {".iterdir": _SUITE},
@@ -123,7 +123,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         ".unlink": "ProjectFS.unlink (migrate's thin layer over projectfs), not pathlib",
         ".rmdir": "ProjectFS.rmdir (migrate's thin layer over projectfs), not pathlib",
     },
-    "migrate/planner.py": {
+    "migrate/plan.py": {
         ".replace": "holder.replace(new_shot) replaces a shot in the plan, not a file",
     },
 }

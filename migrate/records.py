@@ -1,4 +1,7 @@
-"""Run records are untrusted data: parse, schema-check and path-check them before use.
+"""The records seqcheck writes: the run records in ``.seqcheck/runs`` and the migration
+record in project.json.
+
+Run records are untrusted data: parse, schema-check and path-check them before use.
 
 ``.seqcheck/runs/NNNN/`` lives in a folder other people write (a share, a pull
 request, a downloaded project). A record is used only after it passed, in order:
@@ -8,19 +11,29 @@ directly in ``sequences/``, a rewritten file was backed up with the same hash, a
 created file was not, the journal counts the manifest's steps, a sidecar belongs to a
 file the run writes. Anything else is ``MIGRATE_BAD_RECORD`` naming the file and the
 JSON pointer; ``--force`` never widens this set.
+
+The migration record stamped into project.json (:func:`build_record`,
+:func:`existing_record`), and the newer-version guard.
+
+The record (key :data:`RECORD_KEY`, documented in conformance/spec/migration.md)
+says which seqcheck migrated the project, when, and what it moved. A project whose
+record was written by a newer seqcheck is refused: an older tool cannot know what
+the newer one's layout promises.
 """
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from conformance import schema_registry
+from conformance import __version__, schema_registry
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.jsonio import parse_bytes
-from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, lock_path
+from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
 from migrate.errors import MigrateCode, MigrateError, quote
+from migrate.project_files import sidecar_of
 
 #: Version of the manifest's shape (the journal's and rollback record's are 1).
 MANIFEST_FORMAT = 1
@@ -101,11 +114,6 @@ def is_run_path(rel: str) -> bool:
     return (len(path.parts) == 2 and path.parts[0] == SEQUENCES_DIR
             and path.suffix == ".json" and not path.name.startswith(".")
             and path.as_posix() == rel)
-
-
-def sidecar_of(rel: str) -> str:
-    """The project-relative lock sidecar of ``rel``."""
-    return lock_path(Path(rel)).as_posix()
 
 
 def check_manifest(doc: dict[str, Any], number: int, file: Path) -> None:
@@ -200,3 +208,66 @@ def check_rollback(doc: dict[str, Any], manifest: dict[str, Any], file: Path) ->
             if rel not in allowed:
                 raise bad_record(f"expected paths the run wrote, found {quote(rel)}", file,
                                  json_pointer([key, index]))
+
+
+RECORD_KEY = "seqcheck_migration"
+#: Version of the record's own shape; bumped only on incompatible change.
+RECORD_FORMAT = 1
+
+_VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    """``"1.2.3..."`` -> ``(1, 2, 3)``; ``None`` when it is not such a version."""
+    match = _VERSION_RE.match(text)
+    if match is None:
+        return None
+    major, minor, patch = (int(g) for g in match.groups())
+    return major, minor, patch
+
+
+def existing_record(project: dict[str, Any], file: Path) -> dict[str, Any] | None:
+    """The record in project.json, or ``None``; refuse a newer or unreadable one."""
+    record = project.get(RECORD_KEY)
+    if record is None:
+        return None
+    pointer = json_pointer([RECORD_KEY])
+    if not isinstance(record, dict):
+        raise MigrateError(
+            MigrateCode.BAD_RECORD, ErrorCode.CORRUPT_FILE,
+            f"expected the migration record to be an object, found {type(record).__name__}. "
+            "Remove the key if it was not written by seqcheck; nothing was changed.",
+            file=file, pointer=pointer,
+        )
+    version = record.get("tool_version")
+    fmt = record.get("record_format", RECORD_FORMAT)
+    theirs = parse_version(version) if isinstance(version, str) else None
+    ours = parse_version(__version__)
+    if theirs is None or ours is None or not isinstance(fmt, int):
+        raise MigrateError(
+            MigrateCode.BAD_RECORD, ErrorCode.CORRUPT_FILE,
+            f"expected the migration record to carry a tool_version like '1.2.3' and an "
+            f"integer record_format, found {quote(version)} and {quote(fmt)}; nothing was changed.",
+            file=file, pointer=pointer,
+        )
+    if theirs > ours or fmt > RECORD_FORMAT:
+        raise MigrateError(
+            MigrateCode.NEWER_VERSION, ErrorCode.CORRUPT_FILE,
+            f"this project was migrated by seqcheck {version} (record format {fmt}), "
+            f"newer than the running seqcheck {__version__} (record format "
+            f"{RECORD_FORMAT}). Upgrade seqcheck; it was not rewritten.",
+            file=file, pointer=pointer,
+        )
+    return record
+
+
+def build_record(migrated_at: str, counts: dict[str, int], repaired: bool) -> dict[str, Any]:
+    """The record a migration writes (replacing any earlier one)."""
+    return {
+        "tool": "seqcheck",
+        "tool_version": __version__,
+        "record_format": RECORD_FORMAT,
+        "migrated_at": migrated_at,
+        "repaired": repaired,
+        **counts,
+    }

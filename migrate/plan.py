@@ -16,12 +16,15 @@ Rules (conformance/spec/migration.md, "What moves where"):
   different content is a conflict (``--on-conflict`` decides or the plan is blocked).
 * Steps: created files, then rewritten files (by name), then project.json last, so
   until the final step every shot is still in project.json.
+
+:func:`plan` is the public entry: what a migration of a project would do, read-only.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,21 +47,23 @@ from conformance.layout import (
     SEQUENCES_DIR,
     canonical_sequence_file_name,
 )
-from migrate import model
-from migrate.detect import (
+from migrate import model, runs
+from migrate.errors import MigrateCode, MigrateError, quote
+from migrate.model import Options, Plan
+from migrate.records import RECORD_KEY, build_record, existing_record
+from migrate.repair import (
     BornBroken,
+    LegacyShot,
     ServiceGroup,
     find_born_broken,
     find_service_groups,
+    merge_group,
     needs_repair_error,
     service_explanation,
     service_needs_repair_error,
 )
-from migrate.errors import MigrateCode, MigrateError, quote
-from migrate.record import RECORD_KEY, build_record, existing_record
-from migrate.service_repair import LegacyShot, merge_group
-from migrate.shots import shot_duration, with_plan_id
-from migrate.snapshot import Snapshot
+from migrate.runs import migration_time
+from migrate.snapshot import Snapshot, project_root, read_snapshot, shot_duration, with_plan_id
 
 Shot = dict[str, Any]
 
@@ -258,7 +263,7 @@ class _Planner:
 
     def repair_service(self, groups: tuple[ServiceGroup, ...]) -> None:
         """One canonical file per sequence id the app's SequenceService wrote
-        (migrate.service_repair); replaced files become ``remove`` steps."""
+        (migrate.repair); replaced files become ``remove`` steps."""
         copies = self.legacy_copies()
         legacy = {shot_id: LegacyShot(c[0].pointer, c[0].shot) for shot_id, c in copies.items()}
         for group in groups:
@@ -620,3 +625,33 @@ def make_plan(
             file=root / stopped[0].files[1], pointer="/id",
         )
     return plan
+
+
+def plan(project: str | os.PathLike[str], options: Options | None = None, *,
+         now: str | None = None) -> Plan:
+    """The plan for migrating ``project`` with ``options``; nothing on disk changes.
+
+    When an interrupted migration exists, the plan is the one the same command would
+    resume (re-planned from the run's backup, with the run's time), with a note saying
+    how far it got. A born-broken project is planned as if ``repair`` were given, so
+    the split shows; without ``repair`` such a plan is :attr:`~Plan.blocked`.
+    """
+    options = options or Options()
+    root = project_root(project)
+    run = runs.latest_run(root)
+    if run is not None:
+        progress = run.progress()
+        if not progress.done:
+            result = make_plan(read_snapshot(run.backup), root, options, run.migrated_at,
+                               preview=True)
+            result.notes.append(
+                f"an interrupted migration (run {run.number}) completed {progress.completed} "
+                f"of {progress.total} steps; applying resumes it with its recorded options "
+                f"{quote(run.options.to_dict())}"
+            )
+            return result
+    result = make_plan(read_snapshot(root), root, options, migration_time(now), preview=True)
+    if result.needs_repair:
+        result.notes.append("this project needs --repair: without it the migration stops "
+                            "and changes nothing")
+    return result
