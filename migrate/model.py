@@ -7,7 +7,7 @@ holds the exact bytes every step will write, so ``--dry-run`` shows precisely wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ class Options:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShotMove:
     """One legacy shot (all its copies in project.json) and what happens to it.
 
@@ -222,6 +222,9 @@ class FileChange:
     first sequence), ``repair`` (a SequenceService file rewritten in the canonical
     shape), ``remove`` (a SequenceService file whose content is now in the file named
     by the step's sequence) or ``rewrite-project`` (project.json, always the last step).
+    ``size`` is ``len(data)`` (0 for a removal); a step of a plan that was applied
+    may be ``released``: its bytes dropped (they are on disk and in the backup),
+    ``data`` and ``original`` then ``None`` whatever the step did.
     """
 
     path: str
@@ -231,6 +234,16 @@ class FileChange:
     shots_after: int
     data: bytes | None = field(repr=False)
     original: bytes | None = field(repr=False)
+    size: int = -1
+    released: bool = False
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            object.__setattr__(self, "size", len(self.data) if self.data is not None else 0)
+
+    def release(self) -> FileChange:
+        """The step without its bytes (see the class doc)."""
+        return replace(self, data=None, original=None, released=True)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form for ``--format json`` (without the bytes)."""
@@ -240,7 +253,7 @@ class FileChange:
             "sequence_id": self.sequence_id,
             "shots_before": self.shots_before,
             "shots_after": self.shots_after,
-            "bytes": len(self.data) if self.data is not None else 0,
+            "bytes": self.size,
         }
 
 
@@ -271,6 +284,11 @@ class Plan:
         duplicate files, or a project needing ``--repair`` without it."""
         return (self.needs_repair or any(c.resolution == "stop" for c in self.conflicts)
                 or any(r.resolution == "stop" for r in self.service_repairs))
+
+    def release_bytes(self) -> None:
+        """Drop every step's bytes once the plan is applied (a big migration's new
+        files and originals are then held once, on disk, not also in memory)."""
+        self.steps = [step.release() for step in self.steps]
 
     @property
     def has_work(self) -> bool:

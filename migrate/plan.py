@@ -31,8 +31,6 @@ from typing import Any
 
 from conformance import field_shapes, schema_registry
 from conformance.documents import (
-    LEGACY_ARRAYS,
-    MEMBERSHIP_FIELDS,
     check_sequence_doc,
     membership_problems,
     schema_error,
@@ -49,6 +47,7 @@ from conformance.layout import (
 )
 from migrate import model, runs
 from migrate.errors import MigrateCode, MigrateError, quote
+from migrate.legacy_reader import LegacyProject, ShotFacts
 from migrate.model import Options, Plan
 from migrate.records import RECORD_KEY, build_record, existing_record
 from migrate.repair import (
@@ -89,44 +88,84 @@ class _WorkFile:
     action: str  # "create", "merge", "split" or "repair"
     shots_before: int
     by_id: dict[str, Shot] = field(default_factory=dict)
-    delta: float = 0
+    # The duration changes, in order: a number, or a legacy shot appended (its
+    # duration once it is parsed). Summed in this order when the file is written.
+    deltas: list[float | _Pending] = field(default_factory=list)
     dirty: bool = False
     fresh: bool = False  # created for legacy shots: duration is the sum of its shots
+    # One string, shared by the plan's every move into this file.
+    path: str = field(init=False)
 
-    @property
-    def path(self) -> str:
-        return f"{SEQUENCES_DIR}/{self.name}"
+    def __post_init__(self) -> None:
+        self.path = f"{SEQUENCES_DIR}/{self.name}"
 
-    def shots(self) -> list[Shot]:
-        shots: list[Shot] = self.doc["shots"]
+    def shots(self) -> list[Shot | _Pending]:
+        shots: list[Shot | _Pending] = self.doc["shots"]
         return shots
+
+    def _index_of(self, shot_id: str) -> int:
+        return next(i for i, s in enumerate(self.shots()) if _id_of(s) == shot_id)
 
     def append(self, shot: Shot) -> None:
         self.shots().append(shot)
         self.by_id[shot["id"]] = shot
         if not self.fresh:  # a fresh file's duration is summed once at the end
-            self.delta += shot_duration(shot)
+            self.deltas.append(shot_duration(shot))
+        self.dirty = True
+
+    def append_legacy(self, pending: _Pending) -> None:
+        """Append a legacy shot, parsed only when the file is written."""
+        self.shots().append(pending)
+        if not self.fresh:
+            self.deltas.append(pending)
         self.dirty = True
 
     def replace(self, shot: Shot) -> None:
         shots = self.shots()
-        index = next(i for i, s in enumerate(shots) if s.get("id") == shot["id"])
-        self.delta += shot_duration(shot) - shot_duration(shots[index])
+        index = self._index_of(shot["id"])
+        old = shots[index]
+        assert isinstance(old, dict)  # replaced shots are held ones, never pending
+        self.deltas.append(shot_duration(shot) - shot_duration(old))
         shots[index] = shot
         self.by_id[shot["id"]] = shot
         self.dirty = True
 
     def remove(self, shot_id: str) -> None:
         shots = self.shots()
-        index = next(i for i, s in enumerate(shots) if s.get("id") == shot_id)
-        self.delta -= shot_duration(shots[index])
+        index = self._index_of(shot_id)
+        old = shots[index]
+        assert isinstance(old, dict)
+        self.deltas.append(-shot_duration(old))
         del shots[index]
         del self.by_id[shot_id]
         self.dirty = True
 
     def pointer_of(self, shot_id: str) -> str:
-        index = next(i for i, s in enumerate(self.shots()) if s.get("id") == shot_id)
-        return json_pointer(["shots", index])
+        return json_pointer(["shots", self._index_of(shot_id)])
+
+    def materialize(self) -> tuple[list[Shot], dict[str, _Copy]]:
+        """The shots, each pending legacy shot parsed now, and the project.json copy
+        of each of those by shot id."""
+        shots = self.shots()
+        copies = {}
+        for index, shot in enumerate(shots):
+            if isinstance(shot, _Pending):
+                shots[index] = shot.parse()
+                copies[shot.id] = shot.copy
+        return self.doc["shots"], copies
+
+    def delta(self) -> float:
+        """The sum of :attr:`deltas`, in the order they happened (as floats add)."""
+        total: float = 0
+        for change in self.deltas:
+            total += shot_duration(change.parsed) if isinstance(change, _Pending) else change
+        return total
+
+    def release(self) -> None:
+        """Drop the documents once the file's bytes are planned."""
+        self.doc = {}
+        self.by_id = {}
+        self.deltas = []
 
 
 class _FileNames:
@@ -160,12 +199,47 @@ class _FileNames:
         return name
 
 
-@dataclass
+@dataclass(slots=True)
 class _Copy:
-    pointer: str
+    """One copy of a legacy shot in project.json, parsed only when asked."""
+
     array: str
     index: int
-    shot: Shot
+    facts: ShotFacts
+    legacy: LegacyProject
+
+    @property
+    def pointer(self) -> str:
+        # Array names and indexes need no RFC 6901 escaping.
+        return f"/{self.array}/{self.index}"
+
+    @property
+    def shot(self) -> Shot:
+        """The copy's document (a fresh parse when streamed)."""
+        shot: Shot = self.legacy.shot(self.array, self.index)
+        return shot
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A legacy shot appended to a sequence file: its copy and the sequence."""
+
+    copy: _Copy
+    sequence_id: str
+    parsed: Shot = field(default_factory=dict)
+
+    @property
+    def id(self) -> Any:
+        return self.copy.facts.id
+
+    def parse(self) -> Shot:
+        """The shot as its file stores it (parsed once; kept for the duration)."""
+        self.parsed = with_plan_id(self.copy.shot, self.sequence_id)
+        return self.parsed
+
+
+def _id_of(shot: Shot | _Pending) -> Any:
+    return shot.id if isinstance(shot, _Pending) else shot.get("id")
 
 
 class _Planner:
@@ -182,7 +256,9 @@ class _Planner:
         self.by_sequence: dict[str, str] = {}  # sequence id -> file name
         self.holders: dict[str, str] = {}  # shot id -> file name
         self.split_shots: set[str] = set()
-        self.removed: set[tuple[str, int]] = set()
+        # Per legacy array, 1 at the index of each copy that leaves project.json.
+        self.removed = {array: bytearray(snap.project.count(array))
+                        for array in snap.project.arrays()}
         self.plan = model.Plan(root, model.LEGACY, options, now)
         self.next_order = 1
         self.created_rank = 0
@@ -190,7 +266,9 @@ class _Planner:
         self.service_files: set[str] = set()  # file names repair_service handles
         self.referenced: set[str] = set()  # legacy shot ids moved by shot_ids
         self.removals: list[model.FileChange] = []
-        self.sources: dict[str, str] = {}  # moved shot id -> its project.json pointer
+        # Moved shot id -> its project.json copy, for the moved shots that are not
+        # pending (a pending entry knows its copy).
+        self.sources: dict[str, _Copy] = {}
 
     # -- inputs ----------------------------------------------------------------------
     def load_existing(self) -> None:
@@ -211,6 +289,7 @@ class _Planner:
         self.files[work.name] = work
         self.by_sequence[work.sequence_id] = work.name
         for shot in work.shots():
+            assert isinstance(shot, dict)  # nothing is pending in a file registered
             work.by_id[shot["id"]] = shot
             self.holders.setdefault(shot["id"], work.name)
 
@@ -340,33 +419,27 @@ class _Planner:
     # -- legacy shots ----------------------------------------------------------------
     def legacy_copies(self) -> dict[str, list[_Copy]]:
         copies: dict[str, list[_Copy]] = {}
-        for array in LEGACY_ARRAYS:
-            shots = self.snap.project.get(array)
-            if not isinstance(shots, list):
-                continue
-            for index, shot in enumerate(shots):
-                # Array names and indexes need no RFC 6901 escaping.
-                copies.setdefault(shot["id"], []).append(
-                    _Copy(f"/{array}/{index}", array, index, shot)
-                )
+        legacy = self.snap.project
+        for array in legacy.arrays():
+            for index, facts in enumerate(legacy.facts[array]):
+                copies.setdefault(facts.id, []).append(_Copy(array, index, facts, legacy))
         return copies
 
     def target_of(self, copy: _Copy) -> str | None:
-        shot = copy.shot
-        named = [shot[f] for f in MEMBERSHIP_FIELDS if f in shot]
-        if len(set(named)) > 1:
+        facts = copy.facts
+        named = dict(facts.members())
+        if len(set(named.values())) > 1:
             raise MigrateError(
                 MigrateCode.AMBIGUOUS_SEQUENCE, ErrorCode.CORRUPT_FILE,
                 f"expected one sequence per shot, but sequencePlanId says "
-                f"{quote(shot['sequencePlanId'])} and sequence_id says "
-                f"{quote(shot['sequence_id'])}. "
+                f"{quote(facts.plan_id)} and sequence_id says "
+                f"{quote(facts.sequence_id)}. "
                 "Make them agree; nothing was changed.",
                 file=self.root / PROJECT_FILE, pointer=copy.pointer,
             )
-        target = shot_sequence_id(shot)
+        target = shot_sequence_id(named)
         if target is None and self.broken is not None:
-            metadata = shot.get("metadata")
-            meta_target = metadata.get("sequence_id") if isinstance(metadata, dict) else None
+            meta_target = facts.meta_sequence_id
             if meta_target is not None:
                 problem = id_problem(meta_target)
                 if problem is not None:
@@ -384,7 +457,10 @@ class _Planner:
 
     def route(self, shot_id: str, copies: list[_Copy]) -> None:
         first = copies[0]
-        differing = next((c for c in copies[1:] if c.shot != first.shot), None)
+        differing = None
+        if len(copies) > 1:
+            first_shot = first.shot
+            differing = next((c for c in copies[1:] if c.shot != first_shot), None)
         in_split = shot_id in self.split_shots
         if differing is not None and not in_split:
             raise MigrateError(
@@ -404,16 +480,17 @@ class _Planner:
                     "names no sequence (use --orphans SEQUENCE_ID to assign it)",
                 ))
             return
-        new_shot = with_plan_id(first.shot, target)
         holder_name = self.holders.get(shot_id)
         if holder_name is None:
             work = self.file_for(target)
-            work.append(new_shot)
-            self.move(shot_id, pointers, target, work.path, "append", "", copies)
+            work.append_legacy(_Pending(first, target))
+            self.move(shot_id, pointers, target, work.path, "append", "", copies, pending=True)
             return
+        first_shot = first.shot
+        new_shot = with_plan_id(first_shot, target)
         holder = self.files[holder_name]
         held = holder.by_id[shot_id]
-        if held in (first.shot, new_shot):
+        if held in (first_shot, new_shot):
             self.move(shot_id, pointers, target, holder.path, "dedupe",
                       f"identical copy already in {holder.path}", copies)
         elif in_split:
@@ -454,14 +531,14 @@ class _Planner:
 
     def move(
         self, shot_id: str, pointers: tuple[str, ...], sequence_id: str, path: str,
-        action: str, detail: str, copies: list[_Copy],
+        action: str, detail: str, copies: list[_Copy], *, pending: bool = False,
     ) -> None:
         self.plan.moves.append(model.ShotMove(shot_id, pointers, sequence_id, path, action,
                                               detail))
-        if action in ("append", "replace", "relocate"):
-            self.sources[shot_id] = copies[0].pointer
+        if action in ("append", "replace", "relocate") and not pending:
+            self.sources[shot_id] = copies[0]
         for c in copies:
-            self.removed.add((c.array, c.index))
+            self.removed[c.array][c.index] = 1
 
     def file_for(self, sequence_id: str) -> _WorkFile:
         name = self.by_sequence.get(sequence_id)
@@ -489,27 +566,32 @@ class _Planner:
         changed.sort(key=lambda w: (w.original is not None, w.name))
         steps = []
         for work in changed:
+            # One file's shots are parsed, checked and encoded at a time, then let go:
+            # the plan keeps their bytes, not their documents.
             doc = work.doc
+            shots, appended = work.materialize()
             if work.action == "merge":
                 doc["metadata"] = _touched_metadata(doc.get("metadata"), self.now)
             duration = doc.get("duration")
             if work.fresh:
-                new_duration = sum(shot_duration(s) for s in work.shots())
+                new_duration = sum(shot_duration(s) for s in shots)
             elif isinstance(duration, (int, float)) and not isinstance(duration, bool):
-                new_duration = duration + work.delta
+                new_duration = duration + work.delta()
             else:
                 new_duration = None
             # A sum of huge finite durations can overflow; such a file keeps its value.
             if new_duration is not None and math.isfinite(new_duration):
                 doc["duration"] = new_duration
-            self._check_written(work)
+            self._check_written(work, shots, appended)
             steps.append(model.FileChange(
                 work.path, work.action, work.sequence_id, work.shots_before,
-                len(work.shots()), dump_checked_bytes(doc), work.original,
+                len(shots), dump_checked_bytes(doc), work.original,
             ))
+            work.release()
         return steps + sorted(self.removals, key=lambda s: s.path)
 
-    def _check_written(self, work: _WorkFile) -> None:
+    def _check_written(self, work: _WorkFile, shots: list[Shot],
+                       appended: dict[str, _Copy]) -> None:
         """A file the migration writes must be a valid sequence file. Moved shots are
         checked first, each against the shot schema, and a violation is reported on
         its project.json copy, where the user fixes it; then the whole document."""
@@ -518,8 +600,8 @@ class _Planner:
         # find the one to report (100k shots: one validation each instead of two).
         shots_valid = ("shots" in schema_registry.shot_arrays(schema_registry.SEQUENCE)
                        and schema_registry.is_valid(schema_registry.SEQUENCE, work.doc))
-        for shot in () if shots_valid else work.shots():
-            source = self.sources.get(shot["id"])
+        for shot in () if shots_valid else shots:
+            source = appended.get(shot["id"]) or self.sources.get(shot["id"])
             if source is None:
                 continue
             err = schema_error(ErrorCode.CORRUPT_FILE, schema_registry.SHOT, shot,
@@ -530,7 +612,7 @@ class _Planner:
                     f"{err.message} The shot moves from project.json into {work.path} and "
                     "must be valid there. Fix it in project.json; nothing was changed.",
                     file=self.root / PROJECT_FILE,
-                    pointer=source + (err.pointer or ""),
+                    pointer=source.pointer + (err.pointer or ""),
                 )
         if shots_valid and "id" in work.doc:
             # check_sequence_doc without its schema validation, just done above.
@@ -542,15 +624,10 @@ class _Planner:
 
 
     def project_step(self, counts: dict[str, int]) -> model.FileChange:
-        doc = dict(self.snap.project)
-        before = after = 0
-        for array in LEGACY_ARRAYS:
-            shots = doc.get(array)
-            if not isinstance(shots, list):
-                continue
-            before += len(shots)
-            doc[array] = [s for i, s in enumerate(shots) if (array, i) not in self.removed]
-            after += len(doc[array])
+        legacy = self.snap.project
+        doc = legacy.without(self.removed)
+        before = sum(legacy.count(array) for array in legacy.arrays())
+        after = sum(len(doc[array]) for array in legacy.arrays())
         metadata = doc.get("metadata")
         count = metadata.get("sequences") if isinstance(metadata, dict) else None
         if isinstance(count, int) and not isinstance(count, bool):
@@ -559,7 +636,7 @@ class _Planner:
         doc[RECORD_KEY] = build_record(self.now, counts,
                                        self.broken is not None or bool(self.plan.service_repairs))
         return model.FileChange(PROJECT_FILE, "rewrite-project", None, before, after,
-                                dump_checked_bytes(doc), self.snap.project_raw)
+                                dump_checked_bytes(doc), legacy.raw)
 
 def make_plan(
     snap: Snapshot, root: Path, options: model.Options, migrated_at: str, *,
@@ -582,7 +659,7 @@ def make_plan(
         raise ValueError(f"on_duplicate must be one of {model.ON_DUPLICATE_CHOICES}")
     if options.orphans is not None:
         check_id("sequence id", options.orphans)
-    record = existing_record(snap.project, root / PROJECT_FILE)
+    record = existing_record(snap.project.head, root / PROJECT_FILE)
     broken = find_born_broken(snap, root)
     if broken is not None and not options.repair and not preview:
         raise needs_repair_error(broken, root)
@@ -607,9 +684,12 @@ def make_plan(
     for shot_id, copies in planner.legacy_copies().items():
         if shot_id not in planner.referenced:
             planner.route(shot_id, copies)
+    # Routed: what is left of the facts is in the pending shots, let go file by file
+    # as the files are encoded (the peak of a big migration's memory).
+    snap.project.forget_facts()
     plan = planner.plan
     plan.steps = planner.sequence_steps()
-    if plan.steps or planner.removed:
+    if plan.steps or any(1 in moved for moved in planner.removed.values()):
         plan.steps.append(planner.project_step(plan.counts()))
     elif plan.state not in (model.BORN_BROKEN, model.SEQUENCE_SERVICE):
         plan.state = model.ALREADY_MIGRATED if record is not None else model.NOTHING_TO_DO

@@ -40,13 +40,13 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import lock_path
-from conformance.projectfs import EntryKind, ProjectFS
+from conformance.projectfs import EntryKind, FolderSyncs, ProjectFS
 
 
 def _fs(root: Path) -> ProjectFS:
@@ -73,9 +73,22 @@ def is_dir(root: Path, rel: str) -> bool:
     return kind(root, rel) is EntryKind.FOLDER
 
 
-def write(root: Path, rel: str, data: bytes) -> None:
-    """Replace (or create) regular file ``rel`` atomically and durably."""
-    _fs(root).write_atomic(rel, data)
+def write(root: Path, rel: str, data: bytes, *, folder_syncs: FolderSyncs | None = None
+          ) -> None:
+    """Replace (or create) regular file ``rel`` atomically and durably (with
+    ``folder_syncs``: its name durable once that is flushed)."""
+    _fs(root).write_atomic(rel, data, folder_syncs=folder_syncs)
+
+
+def add_folder_sync(root: Path, rel: str, folder_syncs: FolderSyncs) -> None:
+    """Have ``folder_syncs`` fsync the folder holding file ``rel`` at its next flush."""
+    _fs(root).add_folder_sync(rel, folder_syncs)
+
+
+def holds(root: Path, rel: str, candidates: Sequence[bytes | None]) -> int | None:
+    """Which of ``candidates`` file ``rel`` holds (``None``: absent), compared in
+    chunks; ``None`` when it holds none of them."""
+    return _fs(root).holds(rel, candidates)
 
 
 def remove(root: Path, rel: str) -> bool:

@@ -22,6 +22,7 @@ validator's business, shown by ``seqcheck validate``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from conformance.validate import Severity, validate_project
 from conformance.validate.gc_pause import cyclic_gc_paused
 from migrate import runs
 from migrate.errors import quote
+from migrate.legacy_reader import LegacyProject
 from migrate.model import VerifyProblem, VerifyReport
 from migrate.snapshot import SequenceInput, iter_sequences, project_root, read_project
 
@@ -70,6 +72,13 @@ def _shots(doc: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]
         for index, shot in enumerate(shots):
             if isinstance(shot, dict) and isinstance(shot.get("id"), str):
                 yield index, shot
+
+
+def _legacy_shots(project: LegacyProject, array: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    # As _shots, one shot parsed at a time.
+    for index, shot in project.shots(array):
+        if isinstance(shot, dict) and isinstance(shot.get("id"), str):
+            yield index, shot
 
 
 def _project_locations(project: dict[str, Any]) -> Iterator[_Location]:
@@ -108,7 +117,9 @@ def _matches(loc: _Location, copies: list[dict[str, Any]]) -> bool:
 
 def _key(shot: dict[str, Any]) -> bytes | None:
     """A byte string equal for two shots exactly when :func:`json_equal` holds, or
-    ``None`` when that cannot be promised (then json_equal decides).
+    ``None`` when that cannot be promised (then json_equal decides): the SHA-256 of
+    the shot's canonical form (32 bytes per shot held for 100k originals, not the
+    whole form; equal digests of different forms would be a SHA-256 collision).
 
     orjson with sorted keys writes every JSON value it accepts one way only, and two
     values that differ (in any type, key set, string, integer or float - ``1``,
@@ -122,7 +133,7 @@ def _key(shot: dict[str, Any]) -> bytes | None:
         key = orjson.dumps(shot, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return None
-    return None if b"null" in key else key
+    return None if b"null" in key else hashlib.sha256(key).digest()
 
 
 #: Flags of a single-copy entry of :class:`_Index` (its first byte).
@@ -252,14 +263,19 @@ def _original_index(run: runs.Run) -> tuple[_Index, str | None]:
         if runs.sha256(raw) != inputs.get(rel, {}).get("sha256"):
             damaged.append(rel)
 
-    raw, project, _findings = read_project(run.backup, checked=False)
-    note(PROJECT_FILE, raw)
-    del raw
-    for array in LEGACY_ARRAYS:
-        for position, shot in _shots(project, array):
+    # project.json is streamed where its layout allows: each shot is keyed as it is
+    # parsed and let go, so the index grows while only the file's bytes are held.
+    def visit(array: str, position: int, shot: dict[str, Any]) -> None:
+        if isinstance(shot.get("id"), str):
             index.add(_Location(PROJECT_FILE, f"/{array}/{position}", shot, None))
-            # Each shot is let go once keyed: the index grows as the document shrinks.
-            project[array][position] = None
+
+    project, _findings = read_project(run.backup, checked=False, visit=visit)
+    note(PROJECT_FILE, project.raw)
+    if not project.streamed:  # parsed whole: index it from the start
+        index = _Index()
+        for array in LEGACY_ARRAYS:
+            for position, shot in _legacy_shots(project, array):
+                index.add(_Location(PROJECT_FILE, f"/{array}/{position}", shot, None))
     del project
     for seq in _noting(iter_sequences(run.backup, checked=False), note):
         for loc in _sequence_locations(seq):
@@ -283,9 +299,8 @@ def _read_current(root: Path, originals: _Index | None,
     Raises SeqcheckError when a project file cannot be read."""
     count = 0
     found: dict[str, list[_Found]] = {}
-    _raw, project, _findings = read_project(root, checked=False)
-    del _raw
-    for locs in _file_locations(project, iter_sequences(root, checked=False)):
+    project, _findings = read_project(root, checked=False)
+    for locs in _file_locations(project.document(), iter_sequences(root, checked=False)):
         count += len(locs)
         if locs and locs[0].file == PROJECT_FILE:
             _left_behind(locs, left)
