@@ -134,7 +134,8 @@ class LegacyProject:
     counts: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.counts = {name: len(facts) for name, facts in self.facts.items()}
+        self.counts = {name: len(spans) // 2 for name, spans in self._spans.items()}
+        self.counts.update((name, len(shots)) for name, shots in self._parsed.items())
 
     def forget_facts(self) -> None:
         """Drop :attr:`facts` (routing is done; they are a tenth of a big file's size)."""
@@ -238,7 +239,8 @@ class _Unproven(Exception):
     """The layout does not prove the split: parse the whole file instead."""
 
 
-def scan(raw: bytes, visit: Visit | None = None) -> LegacyProject | None:
+def scan(raw: bytes, visit: Visit | None = None, *, facts: bool = True
+         ) -> LegacyProject | None:
     """project.json ``raw`` read piece by piece (see the module doc), or ``None``
     when the split cannot be proven: then parse the whole file strictly instead.
 
@@ -246,14 +248,15 @@ def scan(raw: bytes, visit: Visit | None = None) -> LegacyProject | None:
     with the same values: an object whose legacy arrays are arrays of objects.
     ``visit`` is handed each legacy shot as it is parsed (the caller's one look at
     the whole shot while streaming). When the scan returns ``None`` it may have
-    visited some shots: start over from the whole document."""
+    visited some shots: start over from the whole document. Without ``facts`` its
+    :attr:`LegacyProject.facts` lists are empty (for a reader that only visits)."""
     try:
-        return _scan(raw, visit)
+        return _scan(raw, visit, facts)
     except _Unproven:
         return None
 
 
-def _scan(raw: bytes, visit: Visit | None) -> LegacyProject:
+def _scan(raw: bytes, visit: Visit | None, keep_facts: bool) -> LegacyProject:
     offset = len(BOM) if raw.startswith(BOM) else 0
     begin, end = _trim(raw, offset, len(raw))
     if end - begin < 2 or raw[begin] != 0x7B or raw[end - 1] != 0x7D:  # { }
@@ -276,7 +279,7 @@ def _scan(raw: bytes, visit: Visit | None) -> LegacyProject:
             if raw[value_start] != 0x5B:  # [: anything else is refused, with its error
                 raise _Unproven
             head[key] = []
-            spans[key], facts[key] = _elements(raw, value_start, stop, visit, key)
+            spans[key], facts[key] = _elements(raw, value_start, stop, visit, key, keep_facts)
             continue
         # Parsed as a one-member document at its own indentation, so that a
         # canonically written member is proven exact by its cheapest case.
@@ -309,7 +312,7 @@ _BATCH = 512
 
 
 def _elements(raw: bytes, open_: int, stop: int, visit: Visit | None, name: str,
-              ) -> tuple[array[int], list[ShotFacts]]:
+              keep_facts: bool) -> tuple[array[int], list[ShotFacts]]:
     """The spans and facts of the elements of the array ``name`` from ``open_`` (its
     ``[``) to ``stop`` (just after its ``]``); every element must be an object."""
     if raw[stop - 1] != 0x5D:  # ]
@@ -339,10 +342,11 @@ def _elements(raw: bytes, open_: int, stop: int, visit: Visit | None, name: str,
         if type(shot) is not dict:
             raise _Unproven
         if visit is not None:
-            visit(name, len(facts), shot)
+            visit(name, len(spans) // 2, shot)
         spans.append(start)
         spans.append(comma)
-        facts.append(make(shot, names))
+        if keep_facts:
+            facts.append(make(shot, names))
         batch.append(shot)
         if len(batch) == _BATCH or following < 0:
             _prove_exact(raw, batch_start, comma, batch)

@@ -292,12 +292,14 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
 
 
 def read_project(root: Path, *, checked: bool = True, visit: Visit | None = None,
-                 ) -> tuple[LegacyProject, tuple[tuple[str, str], ...]]:
+                 facts: bool = True) -> tuple[LegacyProject, tuple[tuple[str, str], ...]]:
     """project.json of ``root`` and (``checked``) its schema findings, read as
     :func:`read_snapshot` reads it: streamed shot by shot where its layout allows
     (:mod:`migrate.legacy_reader`), else parsed whole - the same checks, errors and
     values either way. ``visit`` (unchecked reads only) is handed each legacy shot
-    of a streamed read as it is parsed (see :func:`migrate.legacy_reader.scan`)."""
+    of a streamed read as it is parsed (see :func:`migrate.legacy_reader.scan`);
+    without ``facts`` (unchecked reads only) a streamed read keeps no
+    :attr:`LegacyProject.facts` (for a reader that only visits the shots)."""
     project_path = root / PROJECT_FILE
     project_raw = project_files.read(root, PROJECT_FILE)
     if project_raw is None:
@@ -308,7 +310,7 @@ def read_project(root: Path, *, checked: bool = True, visit: Visit | None = None
             file=project_path,
         )
     validity = _ShotValidity()
-    streamed = scan(project_raw, validity if checked else visit)
+    streamed = scan(project_raw, validity if checked else visit, facts=facts or checked)
     if streamed is not None:
         if not checked:
             return streamed, ()

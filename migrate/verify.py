@@ -22,7 +22,6 @@ validator's business, shown by ``seqcheck validate``).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -117,9 +116,7 @@ def _matches(loc: _Location, copies: list[dict[str, Any]]) -> bool:
 
 def _key(shot: dict[str, Any]) -> bytes | None:
     """A byte string equal for two shots exactly when :func:`json_equal` holds, or
-    ``None`` when that cannot be promised (then json_equal decides): the SHA-256 of
-    the shot's canonical form (32 bytes per shot held for 100k originals, not the
-    whole form; equal digests of different forms would be a SHA-256 collision).
+    ``None`` when that cannot be promised (then json_equal decides).
 
     orjson with sorted keys writes every JSON value it accepts one way only, and two
     values that differ (in any type, key set, string, integer or float - ``1``,
@@ -133,7 +130,7 @@ def _key(shot: dict[str, Any]) -> bytes | None:
         key = orjson.dumps(shot, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return None
-    return None if b"null" in key else hashlib.sha256(key).digest()
+    return None if b"null" in key else key
 
 
 #: Flags of a single-copy entry of :class:`_Index` (its first byte).
@@ -269,7 +266,7 @@ def _original_index(run: runs.Run) -> tuple[_Index, str | None]:
         if isinstance(shot.get("id"), str):
             index.add(_Location(PROJECT_FILE, f"/{array}/{position}", shot, None))
 
-    project, _findings = read_project(run.backup, checked=False, visit=visit)
+    project, _findings = read_project(run.backup, checked=False, visit=visit, facts=False)
     note(PROJECT_FILE, project.raw)
     if not project.streamed:  # parsed whole: index it from the start
         index = _Index()
