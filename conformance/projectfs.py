@@ -671,15 +671,16 @@ class ProjectFS:
         except FileNotFoundError:
             return next((i for i, c in enumerate(candidates) if c is None), None)
         try:
-            views = {i: memoryview(c) for i, c in enumerate(candidates) if c is not None}
-            live = list(views)
+            wanted = {i: c for i, c in enumerate(candidates) if c is not None}
+            live = list(wanted)
             offset = 0
             while live:
                 chunk = os.read(fd, _READ_CHUNK)
                 if not chunk:
                     break
                 end = offset + len(chunk)
-                live = [i for i in live if views[i][offset:end] == chunk]
+                # bytes slices, not memoryview ones: those compare item by item.
+                live = [i for i in live if wanted[i][offset:end] == chunk]
                 offset = end
         except OSError as exc:
             raise SeqcheckError(
@@ -689,7 +690,7 @@ class ProjectFS:
             ) from exc
         finally:
             os.close(fd)
-        return next((i for i in live if len(views[i]) == offset), None)
+        return next((i for i in live if len(wanted[i]) == offset), None)
 
     def _open_regular(self, t: _Target) -> tuple[int, int]:
         """The descriptor of the regular file ``t`` and its size (``fstat``)."""

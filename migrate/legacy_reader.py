@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -37,6 +37,7 @@ import orjson
 
 from conformance.documents import LEGACY_ARRAYS, MEMBERSHIP_FIELDS
 from conformance.jsonio import BOM, orjson_read_is_exact
+from conformance.limits import MAX_STRING_CHARS
 
 Shot = dict[str, Any]
 
@@ -173,6 +174,17 @@ class LegacyProject:
         if spans is None:
             return self._parsed[array][index]
         return orjson.loads(memoryview(self.raw)[spans[2 * index]:spans[2 * index + 1]])
+
+    def shots_at(self, refs: Sequence[tuple[str, int]]) -> list[Any]:
+        """:meth:`shot` of each ``(array, index)`` of ``refs``: streamed ones parsed in
+        one call (their texts joined as one array; each was proven a complete value)."""
+        if all(array in self._spans for array, _ in refs):
+            view = memoryview(self.raw)
+            texts = [view[spans[2 * i]:spans[2 * i + 1]]
+                     for spans, i in ((self._spans[array], i) for array, i in refs)]
+            shots: list[Any] = orjson.loads(b"[" + b",".join(texts) + b"]")
+            return shots
+        return [self.shot(array, index) for array, index in refs]
 
     def shots(self, array: str) -> Iterator[tuple[int, Any]]:
         """``(index, element)`` of ``array``, one at a time."""
@@ -325,35 +337,75 @@ def _elements(raw: bytes, open_: int, stop: int, visit: Visit | None, name: str,
         raise _Unproven  # the first element is not an object on its own line
     # Each later element: its predecessor's comma, whitespace, its own line. The
     # comma is outside any string (a string cannot hold the newline after it).
-    seps = [(m.start(), m.end() - 1) for m in _NEXT_ELEMENT.finditer(raw, first, close)]
-    seps.append((end, -1))
-    view = memoryview(raw)
-    loads, make = orjson.loads, facts_of
+    bounds: list[tuple[int, int]] = []
+    start = first
+    for match in _NEXT_ELEMENT.finditer(raw, first, close):
+        bounds.append((start, match.start()))
+        start = match.end() - 1
+    bounds.append((start, end))
     names: dict[Any, Any] = {}
     spans = array("q")
     facts: list[ShotFacts] = []
-    batch: list[Shot] = []
-    start = batch_start = first
-    for comma, following in seps:
+    for at in range(0, len(bounds), _BATCH):
+        group = bounds[at:at + _BATCH]
+        shots = _canonical_group(raw, group) or _parsed_group(raw, group)
+        for (begin, finish), shot in zip(group, shots, strict=True):
+            if visit is not None:
+                visit(name, len(spans) // 2, shot)
+            spans.append(begin)
+            spans.append(finish)
+            if keep_facts:
+                facts.append(facts_of(shot, names))
+    return spans, facts
+
+
+def _wrapped(raw: bytes, start: int, end: int) -> bytes:
+    """Elements ``raw[start:end]`` (joined by commas and whitespace, the first at its
+    ``{``) as the 2-space indented document ``{"shots": [...]}`` holds them: at the
+    indentation they have in a canonically written project.json."""
+    return b'{\n  "shots": [\n    ' + raw[start:end] + b"\n  ]\n}"
+
+
+def _canonical_group(raw: bytes, group: list[tuple[int, int]]) -> list[Shot] | None:
+    """The elements at ``group``'s spans, parsed in one call, when their text is
+    exactly orjson's 2-space rendering of them; else ``None``.
+
+    That rendering puts every element's ``{`` at the start of a line after four
+    spaces and everything inside an element deeper, so the candidate spans are the
+    elements; and a file that is its parse's rendering was read exactly (the first
+    proof of :func:`conformance.jsonio.orjson_read_is_exact`; a group is far below
+    the string length limit its third check is about)."""
+    body = _wrapped(raw, group[0][0], group[-1][1])
+    if len(body) > MAX_STRING_CHARS:
+        return None
+    try:
+        doc = orjson.loads(body)
+        shots = doc["shots"] if type(doc) is dict else None
+        if type(shots) is not list or len(shots) != len(group) or \
+                orjson.dumps(doc, option=orjson.OPT_INDENT_2) != body:
+            return None
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, KeyError):
+        return None
+    if any(type(shot) is not dict for shot in shots):
+        raise _Unproven
+    return shots
+
+
+def _parsed_group(raw: bytes, group: list[tuple[int, int]]) -> list[Shot]:
+    """The elements at ``group``'s spans, each parsed alone (each must be one
+    complete object), then proven read exactly together."""
+    view = memoryview(raw)
+    shots = []
+    for start, end in group:
         try:
-            shot = loads(view[start:comma])
+            shot = orjson.loads(view[start:end])
         except orjson.JSONDecodeError:
             raise _Unproven from None
         if type(shot) is not dict:
             raise _Unproven
-        if visit is not None:
-            visit(name, len(spans) // 2, shot)
-        spans.append(start)
-        spans.append(comma)
-        if keep_facts:
-            facts.append(make(shot, names))
-        batch.append(shot)
-        if len(batch) == _BATCH or following < 0:
-            _prove_exact(raw, batch_start, comma, batch)
-            batch = []
-            batch_start = following
-        start = following
-    return spans, facts
+        shots.append(shot)
+    _prove_exact(raw, group[0][0], group[-1][1], shots)
+    return shots
 
 
 def _prove_exact(raw: bytes, start: int, end: int, batch: list[Shot]) -> None:
@@ -362,6 +414,5 @@ def _prove_exact(raw: bytes, start: int, end: int, batch: list[Shot]) -> None:
     of the strict parser's fast path on them as one array. Wrapped as a 2-space
     indented document holds them (at the same indentation), so that a canonically
     written file is proven by its cheapest case: one encoding, one comparison."""
-    body = b'{\n  "shots": [\n    ' + raw[start:end] + b"\n  ]\n}"
-    if not orjson_read_is_exact(body, {"shots": batch}):
+    if not orjson_read_is_exact(_wrapped(raw, start, end), {"shots": batch}):
         raise _Unproven

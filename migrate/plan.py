@@ -90,7 +90,7 @@ class _WorkFile:
     by_id: dict[str, Shot] = field(default_factory=dict)
     # The duration changes, in order: a number, or a legacy shot appended (its
     # duration once it is parsed). Summed in this order when the file is written.
-    deltas: list[float | _Pending] = field(default_factory=list)
+    deltas: list[float | _Copy] = field(default_factory=list)
     dirty: bool = False
     fresh: bool = False  # created for legacy shots: duration is the sum of its shots
     # One string, shared by the plan's every move into this file.
@@ -99,8 +99,10 @@ class _WorkFile:
     def __post_init__(self) -> None:
         self.path = f"{SEQUENCES_DIR}/{self.name}"
 
-    def shots(self) -> list[Shot | _Pending]:
-        shots: list[Shot | _Pending] = self.doc["shots"]
+    def shots(self) -> list[Shot | _Copy]:
+        """The file's shots; a legacy shot appended is its project.json copy until
+        the file is encoded (:meth:`materialize`)."""
+        shots: list[Shot | _Copy] = self.doc["shots"]
         return shots
 
     def _index_of(self, shot_id: str) -> int:
@@ -113,11 +115,12 @@ class _WorkFile:
             self.deltas.append(shot_duration(shot))
         self.dirty = True
 
-    def append_legacy(self, pending: _Pending) -> None:
-        """Append a legacy shot, parsed only when the file is written."""
-        self.shots().append(pending)
+    def append_legacy(self, copy: _Copy) -> None:
+        """Append a legacy shot (stored with this file's sequence as its
+        ``sequencePlanId`` when it has none), parsed only when the file is encoded."""
+        self.shots().append(copy)
         if not self.fresh:
-            self.deltas.append(pending)
+            self.deltas.append(copy)
         self.dirty = True
 
     def replace(self, shot: Shot) -> None:
@@ -147,18 +150,24 @@ class _WorkFile:
         """The shots, each pending legacy shot parsed now, and the project.json copy
         of each of those by shot id."""
         shots = self.shots()
-        copies = {}
-        for index, shot in enumerate(shots):
-            if isinstance(shot, _Pending):
-                shots[index] = shot.parse()
-                copies[shot.id] = shot.copy
-        return self.doc["shots"], copies
+        where = [i for i, shot in enumerate(shots) if isinstance(shot, _Copy)]
+        copies: list[_Copy] = [shots[i] for i in where]  # type: ignore[misc]
+        stored: dict[int, Shot] = {}  # id() of each copy -> the shot as stored
+        if copies:
+            parsed = copies[0].legacy.shots_at([(c.array, c.index) for c in copies])
+            for i, copy, shot in zip(where, copies, parsed, strict=True):
+                shots[i] = stored[id(copy)] = with_plan_id(shot, self.sequence_id)
+            self.deltas = [shot_duration(stored[id(d)]) if isinstance(d, _Copy) else d
+                           for d in self.deltas]
+        return self.doc["shots"], {c.facts.id: c for c in copies}
 
     def delta(self) -> float:
-        """The sum of :attr:`deltas`, in the order they happened (as floats add)."""
+        """The sum of :attr:`deltas` (once materialized), in the order they happened
+        (as floats add)."""
         total: float = 0
         for change in self.deltas:
-            total += shot_duration(change.parsed) if isinstance(change, _Pending) else change
+            assert not isinstance(change, _Copy)
+            total += change
         return total
 
     def release(self) -> None:
@@ -220,26 +229,12 @@ class _Copy:
         return shot
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A legacy shot appended to a sequence file: its copy and the sequence."""
-
-    copy: _Copy
-    sequence_id: str
-    parsed: Shot = field(default_factory=dict)
-
-    @property
-    def id(self) -> Any:
-        return self.copy.facts.id
-
-    def parse(self) -> Shot:
-        """The shot as its file stores it (parsed once; kept for the duration)."""
-        self.parsed = with_plan_id(self.copy.shot, self.sequence_id)
-        return self.parsed
+def _id_of(shot: Shot | _Copy) -> Any:
+    return shot.facts.id if isinstance(shot, _Copy) else shot.get("id")
 
 
-def _id_of(shot: Shot | _Pending) -> Any:
-    return shot.id if isinstance(shot, _Pending) else shot.get("id")
+def _listed(copies: _Copy | list[_Copy]) -> list[_Copy]:
+    return copies if isinstance(copies, list) else [copies]
 
 
 class _Planner:
@@ -343,7 +338,7 @@ class _Planner:
     def repair_service(self, groups: tuple[ServiceGroup, ...]) -> None:
         """One canonical file per sequence id the app's SequenceService wrote
         (migrate.repair); replaced files become ``remove`` steps."""
-        copies = self.legacy_copies()
+        copies = {shot_id: _listed(c) for shot_id, c in self.legacy_copies().items()}
         legacy = {shot_id: LegacyShot(c[0].pointer, c[0].shot) for shot_id, c in copies.items()}
         for group in groups:
             seq_id = group.sequence_id
@@ -417,12 +412,19 @@ class _Planner:
             )
 
     # -- legacy shots ----------------------------------------------------------------
-    def legacy_copies(self) -> dict[str, list[_Copy]]:
-        copies: dict[str, list[_Copy]] = {}
+    def legacy_copies(self) -> dict[str, _Copy | list[_Copy]]:
+        """Each legacy shot id's copies in project.json, in order (a list only for an
+        id with several: 100k one-element lists were 9 MiB)."""
+        copies: dict[str, _Copy | list[_Copy]] = {}
         legacy = self.snap.project
         for array in legacy.arrays():
             for index, facts in enumerate(legacy.facts[array]):
-                copies.setdefault(facts.id, []).append(_Copy(array, index, facts, legacy))
+                copy = _Copy(array, index, facts, legacy)
+                found = copies.setdefault(facts.id, copy)
+                if isinstance(found, list):
+                    found.append(copy)
+                elif found is not copy:
+                    copies[facts.id] = [found, copy]
         return copies
 
     def target_of(self, copy: _Copy) -> str | None:
@@ -483,7 +485,7 @@ class _Planner:
         holder_name = self.holders.get(shot_id)
         if holder_name is None:
             work = self.file_for(target)
-            work.append_legacy(_Pending(first, target))
+            work.append_legacy(first)
             self.move(shot_id, pointers, target, work.path, "append", "", copies, pending=True)
             return
         first_shot = first.shot
@@ -683,7 +685,7 @@ def make_plan(
         planner.plan.notes.append(service_explanation(groups))
     for shot_id, copies in planner.legacy_copies().items():
         if shot_id not in planner.referenced:
-            planner.route(shot_id, copies)
+            planner.route(shot_id, _listed(copies))
     # Routed: what is left of the facts is in the pending shots, let go file by file
     # as the files are encoded (the peak of a big migration's memory).
     snap.project.forget_facts()
