@@ -669,28 +669,8 @@ class ProjectFS:
                 fd, _size = self._open_regular(t)
                 shown = t.shown
         except FileNotFoundError:
-            return next((i for i, c in enumerate(candidates) if c is None), None)
-        try:
-            wanted = {i: c for i, c in enumerate(candidates) if c is not None}
-            live = list(wanted)
-            offset = 0
-            while live:
-                chunk = os.read(fd, _READ_CHUNK)
-                if not chunk:
-                    break
-                end = offset + len(chunk)
-                # bytes slices, not memoryview ones: those compare item by item.
-                live = [i for i in live if wanted[i][offset:end] == chunk]
-                offset = end
-        except OSError as exc:
-            raise SeqcheckError(
-                ErrorCode.IO_ERROR,
-                f"could not read the file: {exc.strerror or exc}. Check its permissions.",
-                file=shown,
-            ) from exc
-        finally:
-            os.close(fd)
-        return next((i for i in live if len(wanted[i]) == offset), None)
+            return _absent_candidate(candidates)
+        return _held_candidate(fd, shown, candidates)
 
     def _open_regular(self, t: _Target) -> tuple[int, int]:
         """The descriptor of the regular file ``t`` and its size (``fstat``)."""
@@ -1376,6 +1356,33 @@ class OpenFolder:
         with _held(fd, t, timeout):
             yield
 
+    def holds(self, name: str, candidates: Sequence[bytes | None]) -> int | None:
+        """:meth:`ProjectFS.holds` of ``folder/name``."""
+        try:
+            t, shown = self._target(name)
+        except OSError as exc:
+            raise io_error("inspect", self.path / name, exc, unchanged=False) from exc
+        if t is None:
+            return self._fs.holds(shown, candidates)
+        if t.mode is None:
+            return _absent_candidate(candidates)
+        try:
+            fd, _size = self._fs._open_regular(t)
+        except FileNotFoundError:  # removed since the lstat
+            return _absent_candidate(candidates)
+        return _held_candidate(fd, shown, candidates)
+
+    def add_folder_sync(self, name: str, folder_syncs: FolderSyncs) -> None:
+        """:meth:`ProjectFS.add_folder_sync` of ``folder/name``."""
+        try:
+            t, shown = self._target(name)
+        except OSError as exc:
+            raise io_error("inspect", self.path / name, exc, unchanged=False) from exc
+        if t is None:
+            self._fs.add_folder_sync(shown, folder_syncs)
+        else:
+            _sync_folder_of(t, folder_syncs)
+
     def write_atomic(self, name: str, data: bytes, *,
                      folder_syncs: FolderSyncs | None = None) -> FileInfo | None:
         """:meth:`ProjectFS.write_atomic` of ``folder/name``."""
@@ -1403,6 +1410,35 @@ def _sync_folder_of(t: _Target, folder_syncs: FolderSyncs | None) -> None:
             f"{exc.strerror or exc}. The change may be lost if the machine crashes now.",
             file=t.real,
         ) from exc
+
+
+def _absent_candidate(candidates: Sequence[bytes | None]) -> int | None:
+    return next((i for i, c in enumerate(candidates) if c is None), None)
+
+
+def _held_candidate(fd: int, shown: Path, candidates: Sequence[bytes | None]) -> int | None:
+    """:meth:`ProjectFS.holds` on the open regular file ``fd`` (closed here)."""
+    try:
+        wanted = {i: c for i, c in enumerate(candidates) if c is not None}
+        live = list(wanted)
+        offset = 0
+        while live:
+            chunk = os.read(fd, _READ_CHUNK)
+            if not chunk:
+                break
+            end = offset + len(chunk)
+            # bytes slices, not memoryview ones: those compare item by item.
+            live = [i for i in live if wanted[i][offset:end] == chunk]
+            offset = end
+    except OSError as exc:
+        raise SeqcheckError(
+            ErrorCode.IO_ERROR,
+            f"could not read the file: {exc.strerror or exc}. Check its permissions.",
+            file=shown,
+        ) from exc
+    finally:
+        os.close(fd)
+    return next((i for i in live if len(wanted[i]) == offset), None)
 
 
 class FolderSyncs:

@@ -118,6 +118,8 @@ class _Writer:
         # The folders the steps written since the last journal commit renamed into:
         # fsynced once per commit (not once per file), always before the commit.
         self.syncs = FolderSyncs()
+        # sequences/, opened once for the steps' files in it (set by _execute).
+        self.sequences: project_files.Folder | None = None
 
     def journal(self, completed: int) -> None:
         """Record that the first ``completed`` steps are durable - after making
@@ -149,11 +151,13 @@ class _Writer:
         unlocked = step.path == PROJECT_FILE or step.original is None or step.data is None
         with contextlib.nullcontext() if unlocked else self.lock(step.path):
             # Compared in chunks: no second copy of a big project.json is read.
-            held = project_files.holds(self.root, step.path, (step.data, step.original))
+            held = project_files.holds(self.root, step.path, (step.data, step.original),
+                                       folder=self.sequences)
             if held == 0:
                 # Already written (or removed) before an interruption, maybe not
                 # durably yet: that run may have been killed before its folder fsync.
-                project_files.add_folder_sync(self.root, step.path, self.syncs)
+                project_files.add_folder_sync(self.root, step.path, self.syncs,
+                                              folder=self.sequences)
                 return
             if held is None:
                 raise MigrateError(
@@ -172,7 +176,7 @@ class _Writer:
                 project_files.remove(self.root, step.path)
             else:
                 project_files.write(self.root, step.path, step.data,
-                                    folder_syncs=self.syncs)
+                                    folder_syncs=self.syncs, folder=self.sequences)
 
 
 def _execute(writer: _Writer, start: int, on_step: StepCallback | None) -> int:
@@ -183,21 +187,26 @@ def _execute(writer: _Writer, start: int, on_step: StepCallback | None) -> int:
     try:
         if run.created_dirs:
             project_files.make_dirs(root, SEQUENCES_DIR)
-        for step in plan.steps[start:]:
-            writer.write_step(step)
-            done += 1
-            # The step is durable (the atomic write fsyncs the file; the journal commit
-            # first fsyncs the folders written into) before the journal says so. The
-            # journal is group-committed: rewritten at most every JOURNAL_INTERVAL
-            # seconds (and after the last step), so it may lag behind the disk but
-            # never run ahead of it; a resume redoes the lagging steps, which finds
-            # their bytes already in place.
-            now = time.monotonic()
-            if done == total or now - last_journal >= JOURNAL_INTERVAL:
-                writer.journal(done)
-                last_journal = now
-            if on_step is not None:
-                on_step(done, total)
+        with contextlib.ExitStack() as stack:
+            if any(s.path.startswith(f"{SEQUENCES_DIR}/") for s in plan.steps[start:]):
+                # Opened once: a thousand files are written without a thousand walks.
+                writer.sequences = stack.enter_context(
+                    project_files.folder(root, SEQUENCES_DIR))
+            for step in plan.steps[start:]:
+                writer.write_step(step)
+                done += 1
+                # The step is durable (the atomic write fsyncs the file; the journal
+                # commit first fsyncs the folders written into) before the journal
+                # says so. The journal is group-committed: rewritten at most every
+                # JOURNAL_INTERVAL seconds (and after the last step), so it may lag
+                # behind the disk but never run ahead of it; a resume redoes the
+                # lagging steps, which finds their bytes already in place.
+                now = time.monotonic()
+                if done == total or now - last_journal >= JOURNAL_INTERVAL:
+                    writer.journal(done)
+                    last_journal = now
+                if on_step is not None:
+                    on_step(done, total)
         if start == total:
             writer.journal(done)
     except Exception as exc:
@@ -207,6 +216,7 @@ def _execute(writer: _Writer, start: int, on_step: StepCallback | None) -> int:
         raise _undone_or_interrupted(writer, cause, done) from exc
     finally:
         writer.syncs.close()
+        writer.sequences = None
     return done - start
 
 

@@ -51,3 +51,17 @@ def test_a_link_out_is_refused_as_by_read_bytes(root: Path) -> None:
     with pytest.raises(SeqcheckError) as caught:
         ProjectFS(root).holds("f.json", [b"secret"])
     assert caught.value.code is ErrorCode.CORRUPT_FILE
+
+
+def test_open_folder_holds_as_the_walk_does(root: Path) -> None:
+    (root / "sequences").mkdir()
+    (root / "sequences" / "a.json").write_bytes(b"abc")
+    (root / "sequences" / "in.json").symlink_to("a.json")
+    (root / "sequences" / "out.json").symlink_to("../../outside")
+    with ProjectFS(root).open_folder("sequences") as folder:
+        assert folder.holds("a.json", [None, b"abc"]) == 1
+        assert folder.holds("missing.json", [b"abc", None]) == 1
+        assert folder.holds("in.json", [b"abc"]) == 0  # an inside link is followed
+        with pytest.raises(SeqcheckError) as caught:
+            folder.holds("out.json", [b"secret"])
+        assert caught.value.code is ErrorCode.CORRUPT_FILE
