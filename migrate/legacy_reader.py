@@ -76,13 +76,15 @@ class ShotFacts(NamedTuple):
     def has_id(self) -> bool:
         return self.id is not MISSING
 
-    def members(self) -> Iterator[tuple[str, Any]]:
-        """``(field, value)`` of each membership field the shot has, in
+    def members(self) -> dict[str, Any]:
+        """The membership fields the shot has and their values, in
         :data:`~conformance.documents.MEMBERSHIP_FIELDS` order."""
+        out = {}
         if self.plan_id is not MISSING:
-            yield MEMBERSHIP_FIELDS[0], self.plan_id
+            out[MEMBERSHIP_FIELDS[0]] = self.plan_id
         if self.sequence_id is not MISSING:
-            yield MEMBERSHIP_FIELDS[1], self.sequence_id
+            out[MEMBERSHIP_FIELDS[1]] = self.sequence_id
+        return out
 
 
 # The field order ShotFacts.members relies on.

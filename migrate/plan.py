@@ -429,7 +429,7 @@ class _Planner:
 
     def target_of(self, copy: _Copy) -> str | None:
         facts = copy.facts
-        named = dict(facts.members())
+        named = facts.members()
         if len(set(named.values())) > 1:
             raise MigrateError(
                 MigrateCode.AMBIGUOUS_SEQUENCE, ErrorCode.CORRUPT_FILE,
@@ -474,7 +474,7 @@ class _Planner:
                 file=self.root / PROJECT_FILE, pointer=differing.pointer,
             )
         target = self.target_of(first)
-        pointers = tuple(c.pointer for c in copies)
+        pointers = (first.pointer,) if len(copies) == 1 else tuple(c.pointer for c in copies)
         if target is None:
             for c in copies:
                 self.plan.stays.append(model.Stay(

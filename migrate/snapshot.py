@@ -237,7 +237,7 @@ def _check_legacy_shot(facts: ShotFacts, file: Path, array: str, index: int) -> 
             file=file,
             pointer=json_pointer([*where, "id"]),
         )
-    for member, value in facts.members():
+    for member, value in facts.members().items():
         problem = id_problem(value)
         if problem is not None:
             raise SeqcheckError(

@@ -170,7 +170,7 @@ def test_a_large_project_streams_with_spans_and_facts() -> None:
     first, second = got.facts["shots"][:2]
     assert (first.id, first.plan_id, first.sequence_id, first.meta_sequence_id) == (
         "s0", MISSING, "q0", "m")
-    assert dict(second.members()) == {"sequencePlanId": "q1"}
+    assert second.members() == {"sequencePlanId": "q1"}
     removed = {"shots": bytearray(1500), "storyboard": bytearray(b"\x01")}
     removed["shots"][3:] = b"\x01" * 1497
     assert got.without(removed) == {**doc, "shots": shots[:3], "storyboard": []}
