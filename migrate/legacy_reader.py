@@ -31,6 +31,7 @@ import re
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, NamedTuple
 
 import orjson
@@ -112,8 +113,9 @@ def facts_of(shot: Any, names: dict[Any, Any] | None = None) -> ShotFacts:
     return facts
 
 
-#: Called with each legacy shot a scan parses: ``(array, index, shot)``.
-Visit = Callable[[str, int, Shot], None]
+#: Called with each group of legacy shots a scan parses, in order: ``(array, index of
+#: the first, shots)``.
+Visit = Callable[[str, int, list[Shot]], None]
 
 
 @dataclass
@@ -260,8 +262,8 @@ def scan(raw: bytes, visit: Visit | None = None, *, facts: bool = True
 
     Accepted documents are exactly those the strict parser reads on its fast path,
     with the same values: an object whose legacy arrays are arrays of objects.
-    ``visit`` is handed each legacy shot as it is parsed (the caller's one look at
-    the whole shot while streaming). When the scan returns ``None`` it may have
+    ``visit`` is handed the legacy shots as they are parsed, a group at a time (the
+    caller's one look at whole shots while streaming). When the scan returns ``None`` it may have
     visited some shots: start over from the whole document. Without ``facts`` its
     :attr:`LegacyProject.facts` lists are empty (for a reader that only visits)."""
     try:
@@ -339,25 +341,20 @@ def _elements(raw: bytes, open_: int, stop: int, visit: Visit | None, name: str,
         raise _Unproven  # the first element is not an object on its own line
     # Each later element: its predecessor's comma, whitespace, its own line. The
     # comma is outside any string (a string cannot hold the newline after it).
-    bounds: list[tuple[int, int]] = []
-    start = first
-    for match in _NEXT_ELEMENT.finditer(raw, first, close):
-        bounds.append((start, match.start()))
-        start = match.end() - 1
-    bounds.append((start, end))
+    seps = [(m.start(), m.end() - 1) for m in _NEXT_ELEMENT.finditer(raw, first, close)]
+    bounds = list(zip([first, *(after for _, after in seps)],
+                      [*(comma for comma, _ in seps), end], strict=True))
     names: dict[Any, Any] = {}
     spans = array("q")
     facts: list[ShotFacts] = []
     for at in range(0, len(bounds), _BATCH):
         group = bounds[at:at + _BATCH]
         shots = _canonical_group(raw, group) or _parsed_group(raw, group)
-        for (begin, finish), shot in zip(group, shots, strict=True):
-            if visit is not None:
-                visit(name, len(spans) // 2, shot)
-            spans.append(begin)
-            spans.append(finish)
-            if keep_facts:
-                facts.append(facts_of(shot, names))
+        if visit is not None:
+            visit(name, at, shots)
+        spans.extend(chain.from_iterable(group))
+        if keep_facts:
+            facts.extend([facts_of(shot, names) for shot in shots])
     return spans, facts
 
 

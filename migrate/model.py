@@ -7,7 +7,9 @@ holds the exact bytes every step will write, so ``--dry-run`` shows precisely wh
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -297,9 +299,7 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         """Summary figures (also written into the migration record)."""
-        by_action: dict[str, int] = {}
-        for move in self.moves:
-            by_action[move.action] = by_action.get(move.action, 0) + 1
+        by_action = Counter(map(attrgetter("action"), self.moves))  # in C: 100k moves
         return {
             "moved_shots": by_action.get("append", 0) + by_action.get("relocate", 0),
             "replaced_shots": by_action.get("replace", 0),

@@ -175,34 +175,25 @@ _PROBE: dict[str, Any] = {"schema_version": "1.0", "project_name": "probe", "sho
 class _ShotValidity:
     """A scan's ``visit``: whether every legacy shot is valid against the shot schema.
 
-    Shots are validated in batches as the ``shots`` of a minimal valid project (one
-    validator call per batch, not per shot: the call costs more than a small shot),
+    Each group is validated as the ``shots`` of a minimal valid project (one
+    validator call per group, not per shot: the call costs more than a small shot),
     which the project schema allows exactly when each is a valid shot
-    (:func:`schema_registry.shot_arrays`); call :meth:`finish` after the scan."""
+    (:func:`schema_registry.shot_arrays`)."""
 
     def __init__(self) -> None:
         self.all_valid = True
-        self.batch: list[Shot] = []
-        self.batched = "shots" in schema_registry.shot_arrays(schema_registry.PROJECT) and \
+        self.grouped = "shots" in schema_registry.shot_arrays(schema_registry.PROJECT) and \
             schema_registry.is_valid(schema_registry.PROJECT, _PROBE)
 
-    def __call__(self, array: str, index: int, shot: Shot) -> None:
+    def __call__(self, array: str, first: int, shots: list[Shot]) -> None:
         if not self.all_valid:
             return
-        if not self.batched:
-            self.all_valid = schema_registry.is_valid(schema_registry.SHOT, shot)
-            return
-        self.batch.append(shot)
-        if len(self.batch) == 256:
-            self.finish()
-
-    def finish(self) -> bool:
-        """Validate the shots still pending; whether every shot was valid."""
-        if self.batch and self.all_valid:
+        if self.grouped:
             self.all_valid = schema_registry.is_valid(schema_registry.PROJECT,
-                                                      {**_PROBE, "shots": self.batch})
-        self.batch = []
-        return self.all_valid
+                                                      {**_PROBE, "shots": shots})
+        else:
+            self.all_valid = all(schema_registry.is_valid(schema_registry.SHOT, shot)
+                                 for shot in shots)
 
 
 def _streamed_findings(legacy: LegacyProject, shots_valid: bool) -> tuple[tuple[str, str], ...]:
@@ -315,7 +306,7 @@ def read_project(root: Path, *, checked: bool = True, visit: Visit | None = None
         if not checked:
             return streamed, ()
         _check_legacy_shots(streamed, project_path)
-        return streamed, _streamed_findings(streamed, validity.finish())
+        return streamed, _streamed_findings(streamed, validity.all_valid)
     if checked:
         doc = check_project_doc(parse_bytes(project_raw, file=project_path), project_path)
         return LegacyProject.from_document(project_raw, doc), project_schema_findings(doc)

@@ -262,9 +262,10 @@ def _original_index(run: runs.Run) -> tuple[_Index, str | None]:
 
     # project.json is streamed where its layout allows: each shot is keyed as it is
     # parsed and let go, so the index grows while only the file's bytes are held.
-    def visit(array: str, position: int, shot: dict[str, Any]) -> None:
-        if isinstance(shot.get("id"), str):
-            index.add(_Location(PROJECT_FILE, f"/{array}/{position}", shot, None))
+    def visit(array: str, first: int, shots: list[dict[str, Any]]) -> None:
+        for position, shot in enumerate(shots, start=first):
+            if isinstance(shot.get("id"), str):
+                index.add(_Location(PROJECT_FILE, f"/{array}/{position}", shot, None))
 
     project, _findings = read_project(run.backup, checked=False, visit=visit, facts=False)
     note(PROJECT_FILE, project.raw)

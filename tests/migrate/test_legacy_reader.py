@@ -70,7 +70,8 @@ def _check(raw: bytes) -> LegacyProject | None:
     except SeqcheckError:
         strict = MISSING
     visited: list[tuple[str, int, Any]] = []
-    got = scan(raw, lambda a, i, s: visited.append((a, i, s)))
+    got = scan(raw, lambda a, i, shots: visited.extend(
+        (a, n, s) for n, s in enumerate(shots, start=i)))
     if got is None:
         return None
     assert strict is not MISSING, "scan accepted what the strict parser refuses"
@@ -80,6 +81,7 @@ def _check(raw: bytes) -> LegacyProject | None:
     for array in got.arrays():
         assert [facts_of(s) for s in strict[array]] == got.facts[array]
         assert [s for a, _, s in visited if a == array] == strict[array]
+        assert [n for a, n, _ in visited if a == array] == list(range(len(strict[array])))
         assert got.count(array) == len(strict[array])
     return got
 
