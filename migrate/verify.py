@@ -321,6 +321,8 @@ def _compare(originals: _Index, found: dict[str, list[_Found]],
                 "missing", f"shot {quote(shot_id)} of the original project is nowhere in the "
                 "migrated project. Roll back with 'seqcheck migrate PROJECT --rollback'."))
             continue
+        if len(locs) == 1 and locs[0].matches and locs[0].file != PROJECT_FILE:
+            continue  # once, in a sequence file, unchanged: the common case, decided
         files = {loc.file for loc in locs}
         n_project = sum(1 for loc in locs if loc.file == PROJECT_FILE)
         if len(files) > 1 or len(locs) - n_project > 1 or n_project > in_project:
