@@ -17,7 +17,10 @@ candidates must then be one complete JSON value read exactly by the strict parse
 fast path (:func:`conformance.jsonio.orjson_read_is_exact`, orjson's own nesting
 bound), joined to the next by whitespace and one comma, with no top-level key twice.
 JSON's grammar is unambiguous, so pieces that are each a complete value and are
-joined that way are the document's members and elements and nothing else.
+joined that way are the document's members and elements and nothing else. The
+elements go 512 at a time: a group whose text is exactly orjson's 2-space rendering
+of its parse (a canonically written file) is parsed and proven in one call each way;
+any other group element by element.
 
 Whenever a piece fails (a syntax error, a duplicate key, a big integer, another
 layout, an element that is not an object, ...), :func:`scan` returns ``None`` and the
@@ -48,7 +51,6 @@ _NEXT_ELEMENT = re.compile(rb",[ \t\n\r]*\n    \{")
 # A JSON string literal (the key of a member): no raw control character inside.
 _STRING = re.compile(rb'"(?:[^"\\\x00-\x1f]|\\.)*"', re.DOTALL)
 _WS = b" \t\n\r"
-
 
 
 class _Missing:
@@ -323,7 +325,7 @@ def _member_key(raw: bytes, start: int, stop: int) -> tuple[str, int]:
     return key, value_start
 
 
-#: Elements whose exactness is proven by one call (amortises its fixed cost).
+#: Elements parsed, proven and visited together (amortises the per-call costs).
 _BATCH = 512
 
 
@@ -372,8 +374,9 @@ def _canonical_group(raw: bytes, group: list[tuple[int, int]]) -> list[Shot] | N
     That rendering puts every element's ``{`` at the start of a line after four
     spaces and everything inside an element deeper, so the candidate spans are the
     elements; and a file that is its parse's rendering was read exactly (the first
-    proof of :func:`conformance.jsonio.orjson_read_is_exact`; a group is far below
-    the string length limit its third check is about)."""
+    proof of :func:`conformance.jsonio.orjson_read_is_exact`; its third check, of
+    strings past the length limit, cannot apply to a text no longer than the limit,
+    and a longer group is left to :func:`_parsed_group`)."""
     body = _wrapped(raw, group[0][0], group[-1][1])
     if len(body) > MAX_STRING_CHARS:
         return None

@@ -190,7 +190,9 @@ def _holder_form(loc: _Location) -> dict[str, Any] | None:
     plan_id = loc.shot.get("sequencePlanId")
     if loc.holder is None or type(plan_id) is not str or plan_id != loc.holder:
         return None
-    return {k: v for k, v in loc.shot.items() if k != "sequencePlanId"}
+    form = dict(loc.shot)  # a C copy; the keys are sorted by _key anyway
+    del form["sequencePlanId"]
+    return form
 
 
 class _Index:
