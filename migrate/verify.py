@@ -204,20 +204,30 @@ class _Index:
         self.entries: dict[str, bytes | _Originals] = {}
 
     def add(self, loc: _Location) -> None:
+        if self.add_new(loc.shot, loc.file == PROJECT_FILE):
+            return
         shot_id = loc.shot["id"]
         entry = self.entries.get(shot_id)
         if entry is None:
-            key = _key(loc.shot)
-            if key is not None:
-                flags = (_IN_PROJECT if loc.file == PROJECT_FILE else 0) | \
-                    (_NO_PLAN_ID if "sequencePlanId" not in loc.shot else 0)
-                self.entries[shot_id] = bytes((flags,)) + key
-                return
             entry = _Originals()
         elif isinstance(entry, bytes):
             entry = _Originals.from_entry(entry)
         self.entries[shot_id] = entry
         entry.add(loc)
+
+    def add_new(self, shot: dict[str, Any], in_project: bool) -> bool:
+        """Index ``shot`` as a single-copy entry when its id is new and it has a key
+        (nearly always; no location needed); ``False`` when :meth:`add` must."""
+        shot_id = shot["id"]
+        if shot_id in self.entries:
+            return False
+        key = _key(shot)
+        if key is None:
+            return False
+        flags = (_IN_PROJECT if in_project else 0) | \
+            (_NO_PLAN_ID if "sequencePlanId" not in shot else 0)
+        self.entries[shot_id] = bytes((flags,)) + key
+        return True
 
     def __contains__(self, shot_id: str) -> bool:
         return shot_id in self.entries
@@ -266,7 +276,7 @@ def _original_index(run: runs.Run) -> tuple[_Index, str | None]:
     # parsed and let go, so the index grows while only the file's bytes are held.
     def visit(array: str, first: int, shots: list[dict[str, Any]]) -> None:
         for position, shot in enumerate(shots, start=first):
-            if isinstance(shot.get("id"), str):
+            if isinstance(shot.get("id"), str) and not index.add_new(shot, True):
                 index.add(_Location(PROJECT_FILE, f"/{array}/{position}", shot, None))
 
     project, _findings = read_project(run.backup, checked=False, visit=visit, facts=False)
@@ -306,10 +316,16 @@ def _read_current(root: Path, originals: _Index | None,
             _left_behind(locs, left)
         if originals is None:
             continue
+        entries, matched_by = originals.entries, originals.matched_by
         for loc in locs:
-            if loc.shot["id"] in originals:
-                found.setdefault(loc.shot["id"], []).append(
-                    _Found(loc.file, loc.pointer, originals.matched_by(loc)))
+            shot_id = loc.shot["id"]
+            if shot_id in entries:
+                at = _Found(loc.file, loc.pointer, matched_by(loc))
+                listed = found.get(shot_id)
+                if listed is None:
+                    found[shot_id] = [at]
+                else:
+                    listed.append(at)
     return count, found
 
 
