@@ -46,7 +46,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import NamedTuple
@@ -657,6 +657,24 @@ class ProjectFS:
         except FileNotFoundError:
             return None
 
+    def holds(self, rel: str | os.PathLike[str], candidates: Sequence[bytes | None]) -> int | None:
+        """Which of ``candidates`` the regular file ``rel`` holds byte for byte: the
+        index of the first equal one (a ``None`` candidate stands for "no such
+        file"), or ``None`` when it holds none of them.
+
+        Read in chunks and compared as read, stopping at the first chunk that rules
+        out every candidate: a file of many megabytes is compared without holding a
+        copy of it. Raises as :meth:`read_bytes` does for anything but a missing
+        file (links out, special files, a file over the size limit, ``IO_ERROR``).
+        """
+        try:
+            with self._target(rel, follow_last=True) as t:
+                fd, _size = self._open_regular(t)
+                shown = t.shown
+        except FileNotFoundError:
+            return _absent_candidate(candidates)
+        return _held_candidate(fd, shown, candidates)
+
     def _open_regular(self, t: _Target) -> tuple[int, int]:
         """The descriptor of the regular file ``t`` and its size (``fstat``)."""
         folder, name = t.folder, t.name
@@ -842,7 +860,10 @@ class ProjectFS:
             root.close()
 
     # -- writing -------------------------------------------------------------------------
-    def write_atomic(self, rel: str | os.PathLike[str], data: bytes) -> FileInfo | None:
+    def write_atomic(
+        self, rel: str | os.PathLike[str], data: bytes, *,
+        folder_syncs: FolderSyncs | None = None,
+    ) -> FileInfo | None:
         """Replace the file ``rel`` with ``data`` atomically and durably: THE write.
 
         A crash at any instant leaves the target entirely old or entirely new; the
@@ -859,6 +880,11 @@ class ProjectFS:
         after its fsync), so a caller can remember its signature without reading it
         back; ``None`` when that cannot be told (something replaced or rewrote it
         in between).
+
+        With ``folder_syncs`` the folder is not fsynced here but added to it: the new
+        content is durable, its name (the rename) only once
+        :meth:`FolderSyncs.flush` returns. For a writer that commits many files
+        before recording them (a journal): one folder fsync per commit, not per file.
         """
         shown = self.path(rel)
         try:
@@ -866,11 +892,23 @@ class ProjectFS:
         except FileNotFoundError as exc:
             raise io_error("write the file (its folder does not exist)", shown, exc) from exc
         try:
-            return self._write_in(t, data)
+            return self._write_in(t, data, folder_syncs)
         finally:
             t.folder.close()
 
-    def _write_in(self, t: _Target, data: bytes) -> FileInfo | None:
+    def add_folder_sync(self, rel: str | os.PathLike[str], folder_syncs: FolderSyncs) -> None:
+        """Add the folder holding file ``rel`` (the one an inside link leads to) to
+        ``folder_syncs``: for a file found already in place that an earlier,
+        interrupted write may have renamed there without fsyncing its folder."""
+        shown = self.path(rel)
+        try:
+            with self._target(rel, follow_last=True) as t:
+                _sync_folder_of(t, folder_syncs)
+        except FileNotFoundError as exc:
+            raise io_error("open the folder of the file", shown, exc, unchanged=False) from exc
+
+    def _write_in(self, t: _Target, data: bytes,
+                  folder_syncs: FolderSyncs | None = None) -> FileInfo | None:
         folder, name = t.folder, t.name
         mode: int | None = None
         seen = t.mode  # the walk's lstat of the target, a moment ago
@@ -913,15 +951,7 @@ class ProjectFS:
             with contextlib.suppress(OSError):
                 folder.unlink(tmp)
             raise
-        try:
-            folder.fsync()
-        except OSError as exc:
-            # The new content is in place; only its durability is in doubt. Say so.
-            raise io_error(
-                "flush the folder to disk after writing the file", t.real, exc,
-                consequence="The new content is in place but may be lost if the machine "
-                "crashes now.",
-            ) from exc
+        _sync_folder_of(t, folder_syncs)
         try:
             now = folder.lstat(name)
         except OSError:
@@ -1293,13 +1323,141 @@ class OpenFolder:
         with _held(fd, t, timeout):
             yield
 
-    def write_atomic(self, name: str, data: bytes) -> FileInfo | None:
+    def holds(self, name: str, candidates: Sequence[bytes | None]) -> int | None:
+        """:meth:`ProjectFS.holds` of ``folder/name``."""
+        try:
+            t, shown = self._target(name)
+        except OSError as exc:
+            raise io_error("inspect", self.path / name, exc, unchanged=False) from exc
+        if t is None:
+            return self._fs.holds(shown, candidates)
+        if t.mode is None:
+            return _absent_candidate(candidates)
+        try:
+            fd, _size = self._fs._open_regular(t)
+        except FileNotFoundError:  # removed since the lstat
+            return _absent_candidate(candidates)
+        return _held_candidate(fd, shown, candidates)
+
+    def add_folder_sync(self, name: str, folder_syncs: FolderSyncs) -> None:
+        """:meth:`ProjectFS.add_folder_sync` of ``folder/name``."""
+        try:
+            t, shown = self._target(name)
+        except OSError as exc:
+            raise io_error("inspect", self.path / name, exc, unchanged=False) from exc
+        if t is None:
+            self._fs.add_folder_sync(shown, folder_syncs)
+        else:
+            _sync_folder_of(t, folder_syncs)
+
+    def write_atomic(self, name: str, data: bytes, *,
+                     folder_syncs: FolderSyncs | None = None) -> FileInfo | None:
         """:meth:`ProjectFS.write_atomic` of ``folder/name``."""
         with io_errors("inspect the file", self._shown(name)):
             t, shown = self._target(name)
         if t is None:
-            return self._fs.write_atomic(shown, data)
-        return self._fs._write_in(t, data)
+            return self._fs.write_atomic(shown, data, folder_syncs=folder_syncs)
+        return self._fs._write_in(t, data, folder_syncs)
+
+
+def _sync_folder_of(t: _Target, folder_syncs: FolderSyncs | None) -> None:
+    """fsync the folder a write renamed ``t`` into, or leave it to ``folder_syncs``."""
+    try:
+        if folder_syncs is not None:
+            folder_syncs.add(t.folder, t.real.parent)
+        else:
+            t.folder.fsync()
+    except OSError as exc:
+        # The new content is in place; only its durability is in doubt. Say so.
+        raise io_error(
+            "flush the folder to disk after writing the file", t.real, exc,
+            consequence="The new content is in place but may be lost if the machine "
+            "crashes now.",
+        ) from exc
+
+
+def _absent_candidate(candidates: Sequence[bytes | None]) -> int | None:
+    return next((i for i, c in enumerate(candidates) if c is None), None)
+
+
+def _held_candidate(fd: int, shown: Path, candidates: Sequence[bytes | None]) -> int | None:
+    """:meth:`ProjectFS.holds` on the open regular file ``fd`` (closed here)."""
+    try:
+        wanted = {i: c for i, c in enumerate(candidates) if c is not None}
+        live = list(wanted)
+        offset = 0
+        while live:
+            chunk = os.read(fd, _READ_CHUNK)
+            if not chunk:
+                break
+            end = offset + len(chunk)
+            # bytes slices, not memoryview ones: those compare item by item.
+            live = [i for i in live if wanted[i][offset:end] == chunk]
+            offset = end
+    except OSError as exc:
+        raise io_error("read the file", shown, exc) from exc
+    finally:
+        os.close(fd)
+    return next((i for i in live if len(wanted[i]) == offset), None)
+
+
+class FolderSyncs:
+    """Folders whose entries a deferred :meth:`ProjectFS.write_atomic` changed and
+    that are not fsynced yet: :meth:`flush` fsyncs each once.
+
+    Each folder is kept open (a duplicate descriptor; its path where there is no
+    ``dir_fd``), so the very folder written into is fsynced even if its name is
+    moved meanwhile. Use as a context manager (closes what it holds; it does not
+    flush: leaving early means the caller records nothing as durable).
+    """
+
+    def __init__(self) -> None:
+        # (st_dev, st_ino) -> the folder (descriptor owned here) and its display path.
+        self._pending: dict[tuple[int, int] | str, tuple[_Dir, Path]] = {}
+
+    def __enter__(self) -> FolderSyncs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(self, folder: _Dir, shown: Path) -> None:
+        """Remember ``folder`` (shown as ``shown`` in errors) for the next flush.
+        Raises OSError when it cannot be kept open."""
+        if folder.fd is None:
+            self._pending.setdefault(folder.where, (_Dir(None, folder.where, folder.parts),
+                                                    shown))
+            return
+        st = os.fstat(folder.fd)
+        key = (st.st_dev, st.st_ino)
+        if key not in self._pending:
+            self._pending[key] = (_Dir(os.dup(folder.fd), "", folder.parts), shown)
+
+    def flush(self) -> None:
+        """fsync every pending folder (then none is pending): from here the renames
+        written into them survive a power loss. Raises ``IO_ERROR`` naming the
+        folder that could not be flushed (it stays pending)."""
+        while self._pending:
+            key, (folder, shown) = next(iter(self._pending.items()))
+            try:
+                folder.fsync()
+            except OSError as exc:
+                raise io_error(
+                    "flush the folder to disk after writing files into it", shown, exc,
+                    consequence="The new content is in place but may be lost if the "
+                    "machine crashes now.",
+                ) from exc
+            del self._pending[key]
+            folder.close()
+
+    def close(self) -> None:
+        """Release every folder still pending, without syncing it."""
+        for folder, _shown in self._pending.values():
+            folder.close()
+        self._pending.clear()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -1397,6 +1555,7 @@ __all__ = [
     "EntryKind",
     "FileInfo",
     "FileTooLargeError",
+    "FolderSyncs",
     "LinkOutError",
     "NotRegularFileError",
     "OpenFolder",

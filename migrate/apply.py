@@ -40,6 +40,7 @@ from typing import NamedTuple
 from conformance.atomic import LOCK_TIMEOUT_SECONDS
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR
+from conformance.projectfs import FolderSyncs
 from conformance.validate.gc_pause import cyclic_gc_paused
 from migrate import project_files, runs
 from migrate.errors import (
@@ -117,8 +118,16 @@ class _Writer:
     def __init__(self, root: Path, run: runs.Run, plan: Plan, lock_timeout: float) -> None:
         self.root, self.run, self.plan, self.lock_timeout = root, run, plan, lock_timeout
         self.progress = run.progress()
+        # The folders the steps written since the last journal commit renamed into:
+        # fsynced once per commit (not once per file), always before the commit.
+        self.syncs = FolderSyncs()
+        # sequences/, opened once for the steps' files in it (set by _execute).
+        self.sequences: project_files.Folder | None = None
 
     def journal(self, completed: int) -> None:
+        """Record that the first ``completed`` steps are durable - after making
+        them so."""
+        self.syncs.flush()
         total = len(self.plan.steps)
         self.progress.completed = completed
         self.progress.done = completed == total
@@ -144,10 +153,16 @@ class _Writer:
         # conforming writers never write it, and a sidecar would outlive it as a stray.
         unlocked = step.path == PROJECT_FILE or step.original is None or step.data is None
         with contextlib.nullcontext() if unlocked else self.lock(step.path):
-            current = project_files.read(self.root, step.path)
-            if current == step.data:
-                return  # already written (or removed) before an interruption
-            if current != step.original:
+            # Compared in chunks: no second copy of a big project.json is read.
+            held = project_files.holds(self.root, step.path, (step.data, step.original),
+                                       folder=self.sequences)
+            if held == 0:
+                # Already written (or removed) before an interruption, maybe not
+                # durably yet: that run may have been killed before its folder fsync.
+                project_files.add_folder_sync(self.root, step.path, self.syncs,
+                                              folder=self.sequences)
+                return
+            if held is None:
                 raise MigrateError(
                     MigrateCode.EDITED_SINCE, ErrorCode.INVALID_UPDATE,
                     "another program changed the file while the migration was running (it "
@@ -155,10 +170,16 @@ class _Writer:
                     "as it is. Check it with 'seqcheck validate', then migrate again.",
                     file=self.root / step.path,
                 )
+            if step.data is None or step.path == PROJECT_FILE:
+                # Removing a file, or project.json giving up its moved shots, deletes
+                # the only other copy of some shots: every step before must be
+                # durable first, names included.
+                self.syncs.flush()
             if step.data is None:
                 project_files.remove(self.root, step.path)
             else:
-                project_files.write(self.root, step.path, step.data)
+                project_files.write(self.root, step.path, step.data,
+                                    folder_syncs=self.syncs, folder=self.sequences)
 
 
 def _execute(writer: _Writer, start: int, on_step: StepCallback | None) -> int:
@@ -169,20 +190,26 @@ def _execute(writer: _Writer, start: int, on_step: StepCallback | None) -> int:
     try:
         if run.created_dirs:
             project_files.make_dirs(root, SEQUENCES_DIR)
-        for step in plan.steps[start:]:
-            writer.write_step(step)
-            done += 1
-            # The step is durable (the atomic write fsyncs file and folder) before the
-            # journal says so. The journal is group-committed: rewritten at most every
-            # JOURNAL_INTERVAL seconds (and after the last step), so it may lag behind
-            # the disk but never run ahead of it; a resume redoes the lagging steps,
-            # which finds their bytes already in place.
-            now = time.monotonic()
-            if done == total or now - last_journal >= JOURNAL_INTERVAL:
-                writer.journal(done)
-                last_journal = now
-            if on_step is not None:
-                on_step(done, total)
+        with contextlib.ExitStack() as stack:
+            if any(s.path.startswith(f"{SEQUENCES_DIR}/") for s in plan.steps[start:]):
+                # Opened once: a thousand files are written without a thousand walks.
+                writer.sequences = stack.enter_context(
+                    project_files.folder(root, SEQUENCES_DIR))
+            for step in plan.steps[start:]:
+                writer.write_step(step)
+                done += 1
+                # The step is durable (the atomic write fsyncs the file; the journal
+                # commit first fsyncs the folders written into) before the journal
+                # says so. The journal is group-committed: rewritten at most every
+                # JOURNAL_INTERVAL seconds (and after the last step), so it may lag
+                # behind the disk but never run ahead of it; a resume redoes the
+                # lagging steps, which finds their bytes already in place.
+                now = time.monotonic()
+                if done == total or now - last_journal >= JOURNAL_INTERVAL:
+                    writer.journal(done)
+                    last_journal = now
+                if on_step is not None:
+                    on_step(done, total)
         if start == total:
             writer.journal(done)
     except Exception as exc:
@@ -190,6 +217,9 @@ def _execute(writer: _Writer, start: int, on_step: StepCallback | None) -> int:
         if done == total:  # every file is in place; only the journal lags
             raise interrupted(cause, done, total, "migration") from exc
         raise _undone_or_interrupted(writer, cause, done) from exc
+    finally:
+        writer.syncs.close()
+        writer.sequences = None
     return done - start
 
 
@@ -307,7 +337,7 @@ def _unchanged_since(root: Path, early: _Early) -> bool:
     the plan (reading is cheap; parsing and planning again are not)."""
     if _visible_names(root) != early.names:
         return False
-    return all(project_files.read(root, rel) == raw
+    return all(project_files.holds(root, rel, (raw,)) == 0
                for rel, raw in early.snap.raw_files().items())
 
 
@@ -323,7 +353,8 @@ def apply(
     """Migrate ``project`` (or finish its interrupted migration); return what happened.
 
     ``now`` fixes the migration time (default: ``$SEQCHECK_MIGRATE_NOW`` or the
-    clock). With ``verify_after`` the result carries :func:`migrate.verify`'s report.
+    clock). With ``verify_after`` the result carries :func:`migrate.verify`'s report. The
+    result's plan keeps each step's size, not its bytes (:meth:`Plan.release_bytes`).
     Raises :class:`~conformance.errors.SeqcheckError` /
     :class:`~migrate.errors.MigrateError` before any write for bad input, conflicts
     (``MIGRATE_CONFLICT``), a born-broken project without ``repair``, a newer record,
@@ -357,7 +388,10 @@ def _apply(root: Path, options: Options, now: str | None, verify_after: bool,
                 if early is None or not _unchanged_since(root, early):
                     early = _planned(root, options, when)
                 result = _fresh(root, early.snap, early.plan, lock_timeout, on_step, ours)
-    early = None  # free the parsed snapshot before verification reads the project again
+    # Free the snapshot and the steps' bytes (on disk now, originals in the backup)
+    # before verification reads the project again.
+    early = None
+    result.plan.release_bytes()
     if verify_after:
         result.verification = _verify_after(root, result)
     return result

@@ -8,7 +8,9 @@ holds the exact bytes every step will write, so ``--dry-run`` shows precisely wh
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +140,7 @@ class Options:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShotMove:
     """One legacy shot (all its copies in project.json) and what happens to it.
 
@@ -303,6 +305,9 @@ class FileChange:
     first sequence), ``repair`` (a SequenceService file rewritten in the canonical
     shape), ``remove`` (a SequenceService file whose content is now in the file named
     by the step's sequence) or ``rewrite-project`` (project.json, always the last step).
+    ``size`` is ``len(data)`` (0 for a removal); a step of a plan that was applied
+    may be ``released``: its bytes dropped (they are on disk and in the backup),
+    ``data`` and ``original`` then ``None`` whatever the step did.
     """
 
     path: str
@@ -312,6 +317,16 @@ class FileChange:
     shots_after: int
     data: bytes | None = field(repr=False)
     original: bytes | None = field(repr=False)
+    size: int = -1
+    released: bool = False
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            object.__setattr__(self, "size", len(self.data) if self.data is not None else 0)
+
+    def release(self) -> FileChange:
+        """The step without its bytes (see the class doc)."""
+        return replace(self, data=None, original=None, released=True)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form for ``--format json`` (without the bytes)."""
@@ -321,7 +336,7 @@ class FileChange:
             "sequence_id": self.sequence_id,
             "shots_before": self.shots_before,
             "shots_after": self.shots_after,
-            "bytes": len(self.data) if self.data is not None else 0,
+            "bytes": self.size,
         }
 
 
@@ -353,6 +368,11 @@ class Plan:
         return (self.needs_repair or any(c.resolution is OnConflict.STOP for c in self.conflicts)
                 or any(r.resolution is GroupResolution.STOP for r in self.service_repairs))
 
+    def release_bytes(self) -> None:
+        """Drop every step's bytes once the plan is applied (a big migration's new
+        files and originals are then held once, on disk, not also in memory)."""
+        self.steps = [step.release() for step in self.steps]
+
     @property
     def has_work(self) -> bool:
         """True when applying the plan would change at least one file."""
@@ -360,9 +380,7 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         """Summary figures (also written into the migration record)."""
-        by_action: dict[MoveAction, int] = {}
-        for move in self.moves:
-            by_action[move.action] = by_action.get(move.action, 0) + 1
+        by_action: Counter[MoveAction] = Counter(map(attrgetter("action"), self.moves))
         return {
             "moved_shots": (by_action.get(MoveAction.APPEND, 0)
                             + by_action.get(MoveAction.RELOCATE, 0)),

@@ -31,8 +31,6 @@ from typing import Any
 
 from conformance import field_shapes, schema_registry
 from conformance.documents import (
-    LEGACY_ARRAYS,
-    MEMBERSHIP_FIELDS,
     check_sequence_doc,
     membership_problems,
     schema_error,
@@ -50,6 +48,7 @@ from conformance.layout import (
 )
 from migrate import model, runs
 from migrate.errors import MigrateCode, MigrateError, quote
+from migrate.legacy_reader import LegacyProject, ShotFacts
 from migrate.model import Options, Plan
 from migrate.records import RECORD_KEY, build_record, existing_record
 from migrate.repair import (
@@ -85,44 +84,93 @@ class _WorkFile:
     action: model.StepAction  # CREATE, MERGE, SPLIT or REPAIR
     shots_before: int
     by_id: dict[str, Shot] = field(default_factory=dict)
-    delta: float = 0
+    # The duration changes, in order: a number, or a legacy shot appended (its
+    # duration once it is parsed). Summed in this order when the file is written.
+    deltas: list[float | _Copy] = field(default_factory=list)
     dirty: bool = False
     fresh: bool = False  # created for legacy shots: duration is the sum of its shots
+    # One string, shared by the plan's every move into this file.
+    path: str = field(init=False)
 
-    @property
-    def path(self) -> str:
-        return f"{SEQUENCES_DIR}/{self.name}"
+    def __post_init__(self) -> None:
+        self.path = f"{SEQUENCES_DIR}/{self.name}"
 
-    def shots(self) -> list[Shot]:
-        shots: list[Shot] = self.doc["shots"]
+    def shots(self) -> list[Shot | _Copy]:
+        """The file's shots; a legacy shot appended is its project.json copy until
+        the file is encoded (:meth:`materialize`)."""
+        shots: list[Shot | _Copy] = self.doc["shots"]
         return shots
+
+    def _index_of(self, shot_id: str) -> int:
+        return next(i for i, s in enumerate(self.shots()) if _id_of(s) == shot_id)
 
     def append(self, shot: Shot) -> None:
         self.shots().append(shot)
         self.by_id[shot["id"]] = shot
         if not self.fresh:  # a fresh file's duration is summed once at the end
-            self.delta += shot_duration(shot)
+            self.deltas.append(shot_duration(shot))
+        self.dirty = True
+
+    def append_legacy(self, copy: _Copy) -> None:
+        """Append a legacy shot (stored with this file's sequence as its
+        ``sequencePlanId`` when it has none), parsed only when the file is encoded."""
+        self.shots().append(copy)
+        if not self.fresh:
+            self.deltas.append(copy)
         self.dirty = True
 
     def replace(self, shot: Shot) -> None:
         shots = self.shots()
-        index = next(i for i, s in enumerate(shots) if s.get("id") == shot["id"])
-        self.delta += shot_duration(shot) - shot_duration(shots[index])
+        index = self._index_of(shot["id"])
+        old = shots[index]
+        assert isinstance(old, dict)  # replaced shots are held ones, never pending
+        self.deltas.append(shot_duration(shot) - shot_duration(old))
         shots[index] = shot
         self.by_id[shot["id"]] = shot
         self.dirty = True
 
     def remove(self, shot_id: str) -> None:
         shots = self.shots()
-        index = next(i for i, s in enumerate(shots) if s.get("id") == shot_id)
-        self.delta -= shot_duration(shots[index])
+        index = self._index_of(shot_id)
+        old = shots[index]
+        assert isinstance(old, dict)
+        self.deltas.append(-shot_duration(old))
         del shots[index]
         del self.by_id[shot_id]
         self.dirty = True
 
     def pointer_of(self, shot_id: str) -> str:
-        index = next(i for i, s in enumerate(self.shots()) if s.get("id") == shot_id)
-        return json_pointer(["shots", index])
+        return json_pointer(["shots", self._index_of(shot_id)])
+
+    def materialize(self) -> tuple[list[Shot], dict[str, _Copy]]:
+        """The shots, each pending legacy shot parsed now, and the project.json copy
+        of each of those by shot id."""
+        shots = self.shots()
+        where = [i for i, shot in enumerate(shots) if isinstance(shot, _Copy)]
+        copies: list[_Copy] = [shots[i] for i in where]  # type: ignore[misc]
+        stored: dict[int, Shot] = {}  # id() of each copy -> the shot as stored
+        if copies:
+            parsed = copies[0].legacy.shots_at([(c.array, c.index) for c in copies])
+            for i, copy, shot in zip(where, copies, parsed, strict=True):
+                shots[i] = stored[id(copy)] = with_plan_id(shot, self.sequence_id)
+            self.deltas = [shot_duration(stored[id(d)]) if isinstance(d, _Copy) else d
+                           for d in self.deltas]
+        return self.doc["shots"], {c.facts.id: c for c in copies}
+
+    def delta(self) -> float:
+        """The sum of :attr:`deltas` (once materialized), in the order they happened
+        (as floats add)."""
+        total: float = 0
+        for change in self.deltas:
+            assert not isinstance(change, _Copy)
+            total += change
+        return total
+
+    def release(self) -> None:
+        """Drop the documents once the file's bytes are planned."""
+        self.doc = {}
+        self.by_id = {}
+        self.deltas = []
 
 
 class _FileNames:
@@ -156,12 +204,33 @@ class _FileNames:
         return name
 
 
-@dataclass
+@dataclass(slots=True)
 class _Copy:
-    pointer: str
+    """One copy of a legacy shot in project.json, parsed only when asked."""
+
     array: str
     index: int
-    shot: Shot
+    facts: ShotFacts
+    legacy: LegacyProject
+
+    @property
+    def pointer(self) -> str:
+        # Array names and indexes need no RFC 6901 escaping.
+        return f"/{self.array}/{self.index}"
+
+    @property
+    def shot(self) -> Shot:
+        """The copy's document (a fresh parse when streamed)."""
+        shot: Shot = self.legacy.shot(self.array, self.index)
+        return shot
+
+
+def _id_of(shot: Shot | _Copy) -> Any:
+    return shot.facts.id if isinstance(shot, _Copy) else shot.get("id")
+
+
+def _listed(copies: _Copy | list[_Copy]) -> list[_Copy]:
+    return copies if isinstance(copies, list) else [copies]
 
 
 class _Planner:
@@ -178,7 +247,9 @@ class _Planner:
         self.by_sequence: dict[str, str] = {}  # sequence id -> file name
         self.holders: dict[str, str] = {}  # shot id -> file name
         self.split_shots: set[str] = set()
-        self.removed: set[tuple[str, int]] = set()
+        # Per legacy array, 1 at the index of each copy that leaves project.json.
+        self.removed = {array: bytearray(snap.project.count(array))
+                        for array in snap.project.arrays()}
         self.plan = model.Plan(root, model.PlanState.LEGACY, options, now)
         self.next_order = 1
         self.created_rank = 0
@@ -186,7 +257,9 @@ class _Planner:
         self.service_files: set[str] = set()  # file names repair_service handles
         self.referenced: set[str] = set()  # legacy shot ids moved by shot_ids
         self.removals: list[model.FileChange] = []
-        self.sources: dict[str, str] = {}  # moved shot id -> its project.json pointer
+        # Moved shot id -> its project.json copy, for the moved shots that are not
+        # pending (a pending entry knows its copy).
+        self.sources: dict[str, _Copy] = {}
 
     # -- inputs ----------------------------------------------------------------------
     def load_existing(self) -> None:
@@ -208,6 +281,7 @@ class _Planner:
         self.files[work.name] = work
         self.by_sequence[work.sequence_id] = work.name
         for shot in work.shots():
+            assert isinstance(shot, dict)  # nothing is pending in a file registered
             work.by_id[shot["id"]] = shot
             self.holders.setdefault(shot["id"], work.name)
 
@@ -262,7 +336,7 @@ class _Planner:
     def repair_service(self, groups: tuple[ServiceGroup, ...]) -> None:
         """One canonical file per sequence id the app's SequenceService wrote
         (migrate.repair); replaced files become ``remove`` steps."""
-        copies = self.legacy_copies()
+        copies = {shot_id: _listed(c) for shot_id, c in self.legacy_copies().items()}
         legacy = {shot_id: LegacyShot(c[0].pointer, c[0].shot) for shot_id, c in copies.items()}
         for group in groups:
             seq_id = group.sequence_id
@@ -337,35 +411,36 @@ class _Planner:
             )
 
     # -- legacy shots ----------------------------------------------------------------
-    def legacy_copies(self) -> dict[str, list[_Copy]]:
-        copies: dict[str, list[_Copy]] = {}
-        for array in LEGACY_ARRAYS:
-            shots = self.snap.project.get(array)
-            if not isinstance(shots, list):
-                continue
-            for index, shot in enumerate(shots):
-                # Array names and indexes need no RFC 6901 escaping.
-                copies.setdefault(shot["id"], []).append(
-                    _Copy(f"/{array}/{index}", array, index, shot)
-                )
+    def legacy_copies(self) -> dict[str, _Copy | list[_Copy]]:
+        """Each legacy shot id's copies in project.json, in order (a list only for an
+        id with several: 100k one-element lists were 9 MiB)."""
+        copies: dict[str, _Copy | list[_Copy]] = {}
+        legacy = self.snap.project
+        for array in legacy.arrays():
+            for index, facts in enumerate(legacy.facts[array]):
+                copy = _Copy(array, index, facts, legacy)
+                found = copies.setdefault(facts.id, copy)
+                if isinstance(found, list):
+                    found.append(copy)
+                elif found is not copy:
+                    copies[facts.id] = [found, copy]
         return copies
 
     def target_of(self, copy: _Copy) -> str | None:
-        shot = copy.shot
-        named = [shot[f] for f in MEMBERSHIP_FIELDS if f in shot]
-        if len(set(named)) > 1:
+        facts = copy.facts
+        named = facts.members()
+        if len(set(named.values())) > 1:
             raise MigrateError(
                 MigrateCode.AMBIGUOUS_SEQUENCE, ErrorCode.CORRUPT_FILE,
                 f"expected one sequence per shot, but sequencePlanId says "
-                f"{quote(shot['sequencePlanId'])} and sequence_id says "
-                f"{quote(shot['sequence_id'])}. "
+                f"{quote(facts.plan_id)} and sequence_id says "
+                f"{quote(facts.sequence_id)}. "
                 "Make them agree; nothing was changed.",
                 file=self.root / PROJECT_FILE, pointer=copy.pointer,
             )
-        target = shot_sequence_id(shot)
+        target = shot_sequence_id(named)
         if target is None and self.broken is not None:
-            metadata = shot.get("metadata")
-            meta_target = metadata.get("sequence_id") if isinstance(metadata, dict) else None
+            meta_target = facts.meta_sequence_id
             if meta_target is not None:
                 problem = id_problem(meta_target)
                 if problem is not None:
@@ -383,7 +458,10 @@ class _Planner:
 
     def route(self, shot_id: str, copies: list[_Copy]) -> None:
         first = copies[0]
-        differing = next((c for c in copies[1:] if c.shot != first.shot), None)
+        differing = None
+        if len(copies) > 1:
+            first_shot = first.shot
+            differing = next((c for c in copies[1:] if c.shot != first_shot), None)
         in_split = shot_id in self.split_shots
         if differing is not None and not in_split:
             raise MigrateError(
@@ -395,7 +473,7 @@ class _Planner:
                 file=self.root / PROJECT_FILE, pointer=differing.pointer,
             )
         target = self.target_of(first)
-        pointers = tuple(c.pointer for c in copies)
+        pointers = (first.pointer,) if len(copies) == 1 else tuple(c.pointer for c in copies)
         if target is None:
             for c in copies:
                 self.plan.stays.append(model.Stay(
@@ -403,16 +481,18 @@ class _Planner:
                     "names no sequence (use --orphans SEQUENCE_ID to assign it)",
                 ))
             return
-        new_shot = with_plan_id(first.shot, target)
         holder_name = self.holders.get(shot_id)
         if holder_name is None:
             work = self.file_for(target)
-            work.append(new_shot)
-            self.move(shot_id, pointers, target, work.path, model.MoveAction.APPEND, "", copies)
+            work.append_legacy(first)
+            self.move(shot_id, pointers, target, work.path, model.MoveAction.APPEND, "", copies,
+                      pending=True)
             return
+        first_shot = first.shot
+        new_shot = with_plan_id(first_shot, target)
         holder = self.files[holder_name]
         held = holder.by_id[shot_id]
-        if held in (first.shot, new_shot):
+        if held in (first_shot, new_shot):
             self.move(shot_id, pointers, target, holder.path, model.MoveAction.DEDUPE,
                       f"identical copy already in {holder.path}", copies)
         elif in_split:
@@ -453,14 +533,14 @@ class _Planner:
 
     def move(
         self, shot_id: str, pointers: tuple[str, ...], sequence_id: str, path: str,
-        action: model.MoveAction, detail: str, copies: list[_Copy],
+        action: model.MoveAction, detail: str, copies: list[_Copy], *, pending: bool = False,
     ) -> None:
         self.plan.moves.append(model.ShotMove(shot_id, pointers, sequence_id, path, action,
                                               detail))
-        if action in _PLACES_LEGACY_COPY:
-            self.sources[shot_id] = copies[0].pointer
+        if action in _PLACES_LEGACY_COPY and not pending:
+            self.sources[shot_id] = copies[0]
         for c in copies:
-            self.removed.add((c.array, c.index))
+            self.removed[c.array][c.index] = 1
 
     def file_for(self, sequence_id: str) -> _WorkFile:
         name = self.by_sequence.get(sequence_id)
@@ -488,27 +568,32 @@ class _Planner:
         changed.sort(key=lambda w: (w.original is not None, w.name))
         steps = []
         for work in changed:
+            # One file's shots are parsed, checked and encoded at a time, then let go:
+            # the plan keeps their bytes, not their documents.
             doc = work.doc
+            shots, appended = work.materialize()
             if work.action is model.StepAction.MERGE:
                 doc["metadata"] = touched_metadata(doc.get("metadata"), self.now)
             duration = doc.get("duration")
             if work.fresh:
-                new_duration = sum(shot_duration(s) for s in work.shots())
+                new_duration = sum(shot_duration(s) for s in shots)
             elif isinstance(duration, (int, float)) and not isinstance(duration, bool):
-                new_duration = duration + work.delta
+                new_duration = duration + work.delta()
             else:
                 new_duration = None
             # A sum of huge finite durations can overflow; such a file keeps its value.
             if new_duration is not None and math.isfinite(new_duration):
                 doc["duration"] = new_duration
-            self._check_written(work)
+            self._check_written(work, shots, appended)
             steps.append(model.FileChange(
                 work.path, work.action, work.sequence_id, work.shots_before,
-                len(work.shots()), dump_checked_bytes(doc), work.original,
+                len(shots), dump_checked_bytes(doc), work.original,
             ))
+            work.release()
         return steps + sorted(self.removals, key=lambda s: s.path)
 
-    def _check_written(self, work: _WorkFile) -> None:
+    def _check_written(self, work: _WorkFile, shots: list[Shot],
+                       appended: dict[str, _Copy]) -> None:
         """A file the migration writes must be a valid sequence file. Moved shots are
         checked first, each against the shot schema, and a violation is reported on
         its project.json copy, where the user fixes it; then the whole document."""
@@ -517,8 +602,8 @@ class _Planner:
         # find the one to report (100k shots: one validation each instead of two).
         shots_valid = ("shots" in schema_registry.shot_arrays(schema_registry.SEQUENCE)
                        and schema_registry.is_valid(schema_registry.SEQUENCE, work.doc))
-        for shot in () if shots_valid else work.shots():
-            source = self.sources.get(shot["id"])
+        for shot in () if shots_valid else shots:
+            source = appended.get(shot["id"]) or self.sources.get(shot["id"])
             if source is None:
                 continue
             err = schema_error(ErrorCode.CORRUPT_FILE, schema_registry.SHOT, shot,
@@ -529,7 +614,7 @@ class _Planner:
                     f"{err.message} The shot moves from project.json into {work.path} and "
                     "must be valid there. Fix it in project.json; nothing was changed.",
                     file=self.root / PROJECT_FILE,
-                    pointer=source + (err.pointer or ""),
+                    pointer=source.pointer + (err.pointer or ""),
                 )
         if shots_valid and "id" in work.doc:
             # check_sequence_doc without its schema validation, just done above.
@@ -541,15 +626,10 @@ class _Planner:
 
 
     def project_step(self, counts: dict[str, int]) -> model.FileChange:
-        doc = dict(self.snap.project)
-        before = after = 0
-        for array in LEGACY_ARRAYS:
-            shots = doc.get(array)
-            if not isinstance(shots, list):
-                continue
-            before += len(shots)
-            doc[array] = [s for i, s in enumerate(shots) if (array, i) not in self.removed]
-            after += len(doc[array])
+        legacy = self.snap.project
+        doc = legacy.without(self.removed)
+        before = sum(legacy.count(array) for array in legacy.arrays())
+        after = sum(len(doc[array]) for array in legacy.arrays())
         metadata = doc.get("metadata")
         count = metadata.get("sequences") if isinstance(metadata, dict) else None
         if isinstance(count, int) and not isinstance(count, bool):
@@ -557,8 +637,8 @@ class _Planner:
             doc["metadata"] = {**metadata, "sequences": len(self.files)}
         doc[RECORD_KEY] = build_record(self.now, counts,
                                        self.broken is not None or bool(self.plan.service_repairs))
-        return model.FileChange(PROJECT_FILE, model.StepAction.REWRITE_PROJECT, None, before, after,
-                                dump_checked_bytes(doc), self.snap.project_raw)
+        return model.FileChange(PROJECT_FILE, model.StepAction.REWRITE_PROJECT, None, before,
+                                after, dump_checked_bytes(doc), legacy.raw)
 
 def make_plan(
     snap: Snapshot, root: Path, options: model.Options, migrated_at: str, *,
@@ -577,7 +657,7 @@ def make_plan(
     """
     if options.orphans is not None:
         check_id("sequence id", options.orphans)
-    record = existing_record(snap.project, root / PROJECT_FILE)
+    record = existing_record(snap.project.head, root / PROJECT_FILE)
     broken = find_born_broken(snap, root)
     if broken is not None and not options.repair and not preview:
         raise needs_repair_error(broken, root)
@@ -601,10 +681,13 @@ def make_plan(
         planner.plan.notes.append(service_explanation(groups))
     for shot_id, copies in planner.legacy_copies().items():
         if shot_id not in planner.referenced:
-            planner.route(shot_id, copies)
+            planner.route(shot_id, _listed(copies))
+    # Routed: what is left of the facts is in the pending shots, let go file by file
+    # as the files are encoded (the peak of a big migration's memory).
+    snap.project.forget_facts()
     plan = planner.plan
     plan.steps = planner.sequence_steps()
-    if plan.steps or planner.removed:
+    if plan.steps or any(1 in moved for moved in planner.removed.values()):
         plan.steps.append(planner.project_step(plan.counts()))
     elif plan.state not in (model.PlanState.BORN_BROKEN, model.PlanState.SEQUENCE_SERVICE):
         plan.state = (model.PlanState.ALREADY_MIGRATED if record is not None

@@ -40,13 +40,14 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from conformance.errors import ErrorCode, SeqcheckError
 from conformance.layout import lock_path
-from conformance.projectfs import EntryKind, ProjectFS
+from conformance.projectfs import EntryKind, FolderSyncs, OpenFolder, ProjectFS
 
 
 def _fs(root: Path) -> ProjectFS:
@@ -73,9 +74,45 @@ def is_dir(root: Path, rel: str) -> bool:
     return kind(root, rel) is EntryKind.FOLDER
 
 
-def write(root: Path, rel: str, data: bytes) -> None:
-    """Replace (or create) regular file ``rel`` atomically and durably."""
-    _fs(root).write_atomic(rel, data)
+def _in(folder: Folder | None, rel: str) -> str | None:
+    """``rel``'s name in ``folder`` when ``rel`` is directly in it, else ``None``."""
+    if folder is None:
+        return None
+    parent, _, name = rel.rpartition("/")
+    return name if parent and parent == folder.rel else None
+
+
+def write(root: Path, rel: str, data: bytes, *, folder_syncs: FolderSyncs | None = None,
+          folder: Folder | None = None) -> None:
+    """Replace (or create) regular file ``rel`` atomically and durably (with
+    ``folder_syncs``: its name durable once that is flushed; through ``folder``, an
+    opened folder (:func:`folder`) holding it, when given)."""
+    name = _in(folder, rel)
+    if folder is not None and name is not None:
+        folder.opened.write_atomic(name, data, folder_syncs=folder_syncs)
+    else:
+        _fs(root).write_atomic(rel, data, folder_syncs=folder_syncs)
+
+
+def add_folder_sync(root: Path, rel: str, folder_syncs: FolderSyncs, *,
+                    folder: Folder | None = None) -> None:
+    """Have ``folder_syncs`` fsync the folder holding file ``rel`` at its next flush.
+    ``folder`` as for :func:`write`."""
+    name = _in(folder, rel)
+    if folder is not None and name is not None:
+        folder.opened.add_folder_sync(name, folder_syncs)
+    else:
+        _fs(root).add_folder_sync(rel, folder_syncs)
+
+
+def holds(root: Path, rel: str, candidates: Sequence[bytes | None], *,
+          folder: Folder | None = None) -> int | None:
+    """Which of ``candidates`` file ``rel`` holds (``None``: absent), compared in
+    chunks; ``None`` when it holds none of them. ``folder`` as for :func:`write`."""
+    name = _in(folder, rel)
+    if folder is not None and name is not None:
+        return folder.opened.holds(name, candidates)
+    return _fs(root).holds(rel, candidates)
 
 
 def remove(root: Path, rel: str) -> bool:
@@ -142,6 +179,23 @@ def delete_folder(root: Path, rel: str, marker: str) -> None:
 def sidecar_of(rel: str) -> str:
     """The project-relative lock sidecar of ``rel``."""
     return lock_path(Path(rel)).as_posix()
+
+
+@dataclass(frozen=True)
+class Folder:
+    """Folder ``rel`` of a project opened once (:func:`folder`), for many operations
+    on the files directly in it (:class:`conformance.projectfs.OpenFolder`: the
+    same path policy, without a walk from the project root per file)."""
+
+    rel: str
+    opened: OpenFolder
+
+
+@contextmanager
+def folder(root: Path, rel: str) -> Iterator[Folder]:
+    """Folder ``rel`` opened for the block (see :class:`Folder`)."""
+    with _fs(root).open_folder(rel) as opened:
+        yield Folder(rel, opened)
 
 
 @contextmanager

@@ -21,7 +21,6 @@ from typing import Any
 from conformance import documents, field_shapes, schema_registry
 from conformance.documents import (
     LEGACY_ARRAYS,
-    MEMBERSHIP_FIELDS,
     check_sequence_doc,
     describe_schema_error,
 )
@@ -34,6 +33,7 @@ from conformance.validate.finding import FileRef
 from conformance.validate.parsing import parse
 from migrate import project_files
 from migrate.errors import quote
+from migrate.legacy_reader import LegacyProject, ShotFacts, Visit, facts_of, scan
 
 Shot = dict[str, Any]
 
@@ -90,8 +90,7 @@ class SequenceInput:
 class Snapshot:
     """The project's files at one instant: project.json and the sequence files."""
 
-    project_raw: bytes
-    project: dict[str, Any]
+    project: LegacyProject  # project.json: its bytes, members and legacy shots
     sequences: tuple[SequenceInput, ...]  # sorted by file name
     had_sequences_dir: bool
     #: project.json schema findings the migration does not interpret:
@@ -100,7 +99,7 @@ class Snapshot:
 
     def raw_files(self) -> dict[str, bytes]:
         """Project-relative path -> original bytes, for every input file."""
-        out = {PROJECT_FILE: self.project_raw}
+        out = {PROJECT_FILE: self.project.raw}
         out.update((s.path, s.raw) for s in self.sequences)
         return out
 
@@ -134,8 +133,23 @@ def check_project_doc(doc: Any, file: Path) -> dict[str, Any]:
                 pointer=json_pointer([array]),
             )
         for index, shot in enumerate(shots):
-            _check_legacy_shot(shot, file, array, index)
+            if not isinstance(shot, dict):
+                raise SeqcheckError(
+                    ErrorCode.CORRUPT_FILE,
+                    f"expected each shot to be a JSON object, found {type(shot).__name__}.",
+                    file=file,
+                    pointer=json_pointer([array, index]),
+                )
+            _check_legacy_shot(facts_of(shot), file, array, index)
     return doc
+
+
+def _check_legacy_shots(legacy: LegacyProject, file: Path) -> None:
+    """:func:`check_project_doc`'s checks of each shot, on a streamed project.json
+    (whose legacy arrays hold objects only), from the facts read while streaming."""
+    for array in legacy.arrays():
+        for index, facts in enumerate(legacy.facts[array]):
+            _check_legacy_shot(facts, file, array, index)
 
 
 def project_schema_findings(doc: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -152,16 +166,49 @@ def project_schema_findings(doc: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(out.items()))
 
 
-def _check_legacy_shot(shot: Any, file: Path, array: str, index: int) -> None:
+# A project.json valid with any valid shots under "shots" (checked at first use).
+_PROBE: dict[str, Any] = {"schema_version": "1.0", "project_name": "probe", "shots": []}
+
+
+class _ShotValidity:
+    """A scan's ``visit``: whether every legacy shot is valid against the shot schema.
+
+    Each group is validated as the ``shots`` of a minimal valid project (one
+    validator call per group, not per shot: the call costs more than a small shot),
+    which the project schema allows exactly when each is a valid shot
+    (:func:`schema_registry.shot_arrays`)."""
+
+    def __init__(self) -> None:
+        self.all_valid = True
+        self.grouped = "shots" in schema_registry.shot_arrays(schema_registry.PROJECT) and \
+            schema_registry.is_valid(schema_registry.PROJECT, _PROBE)
+
+    def __call__(self, array: str, first: int, shots: list[Shot]) -> None:
+        if not self.all_valid:
+            return
+        if self.grouped:
+            self.all_valid = schema_registry.is_valid(schema_registry.PROJECT,
+                                                      {**_PROBE, "shots": shots})
+        else:
+            self.all_valid = all(schema_registry.is_valid(schema_registry.SHOT, shot)
+                                 for shot in shots)
+
+
+def _streamed_findings(legacy: LegacyProject, shots_valid: bool) -> tuple[tuple[str, str], ...]:
+    """:func:`project_schema_findings` of a streamed project.json. Its legacy arrays
+    are plain arrays of shots in the schema (:func:`schema_registry.shot_arrays`), so
+    it is valid exactly when its other members are (the arrays standing empty) and
+    every shot is (``shots_valid``, checked while streaming); only an invalid
+    project is parsed whole to list its findings."""
+    plain = set(legacy.arrays()) <= set(schema_registry.shot_arrays(schema_registry.PROJECT))
+    if plain and shots_valid and schema_registry.is_valid(schema_registry.PROJECT, legacy.head):
+        return ()
+    return project_schema_findings(legacy.document())
+
+
+def _check_legacy_shot(facts: ShotFacts, file: Path, array: str, index: int) -> None:
     where: list[str | int] = [array, index]
-    if not isinstance(shot, dict):
-        raise SeqcheckError(
-            ErrorCode.CORRUPT_FILE,
-            f"expected each shot to be a JSON object, found {type(shot).__name__}.",
-            file=file,
-            pointer=json_pointer(where),
-        )
-    if "id" not in shot:
+    if not facts.has_id:
         raise SeqcheckError(
             ErrorCode.CORRUPT_FILE,
             "expected every shot to have an 'id', found a shot without one. A shot "
@@ -170,7 +217,7 @@ def _check_legacy_shot(shot: Any, file: Path, array: str, index: int) -> None:
             file=file,
             pointer=json_pointer(where),
         )
-    problem = id_problem(shot["id"])
+    problem = id_problem(facts.id)
     if problem is not None:
         raise SeqcheckError(
             ErrorCode.INVALID_ID,
@@ -179,18 +226,17 @@ def _check_legacy_shot(shot: Any, file: Path, array: str, index: int) -> None:
             file=file,
             pointer=json_pointer([*where, "id"]),
         )
-    for member in MEMBERSHIP_FIELDS:
-        if member in shot:
-            problem = id_problem(shot[member])
-            if problem is not None:
-                raise SeqcheckError(
-                    ErrorCode.INVALID_ID,
-                    f"expected {member} to name a sequence with a safe identifier (it "
-                    f"becomes part of a file's identity), but {quote(shot[member])} "
-                    f"{_phrase(problem)}. Fix the id; nothing was changed.",
-                    file=file,
-                    pointer=json_pointer([*where, member]),
-                )
+    for member, value in facts.members().items():
+        problem = id_problem(value)
+        if problem is not None:
+            raise SeqcheckError(
+                ErrorCode.INVALID_ID,
+                f"expected {member} to name a sequence with a safe identifier (it "
+                f"becomes part of a file's identity), but {quote(value)} "
+                f"{_phrase(problem)}. Fix the id; nothing was changed.",
+                file=file,
+                pointer=json_pointer([*where, member]),
+            )
 
 
 def _phrase(problem: str) -> str:
@@ -226,18 +272,23 @@ def read_snapshot(root: Path, *, checked: bool = True) -> Snapshot:
     verification, where the validator judges the rest and a backup was checked when
     it was taken.
     """
-    project_raw, project, findings = read_project(root, checked=checked)
+    project, findings = read_project(root, checked=checked)
     had_dir = project_files.list_names(root, SEQUENCES_DIR) is not None
     sequences = list(iter_sequences(root, checked=checked))
     if checked:
         _check_duplicates(sequences, root / SEQUENCES_DIR)
-    return Snapshot(project_raw, project, tuple(sequences), had_dir, findings)
+    return Snapshot(project, tuple(sequences), had_dir, findings)
 
 
-def read_project(root: Path, *, checked: bool = True
-                 ) -> tuple[bytes, dict[str, Any], tuple[tuple[str, str], ...]]:
-    """project.json of ``root``: its bytes, its document and (``checked``) its schema
-    findings, read as :func:`read_snapshot` reads it."""
+def read_project(root: Path, *, checked: bool = True, visit: Visit | None = None,
+                 facts: bool = True) -> tuple[LegacyProject, tuple[tuple[str, str], ...]]:
+    """project.json of ``root`` and (``checked``) its schema findings, read as
+    :func:`read_snapshot` reads it: streamed shot by shot where its layout allows
+    (:mod:`migrate.legacy_reader`), else parsed whole - the same checks, errors and
+    values either way. ``visit`` (unchecked reads only) is handed each legacy shot
+    of a streamed read as it is parsed (see :func:`migrate.legacy_reader.scan`);
+    without ``facts`` (unchecked reads only) a streamed read keeps no
+    :attr:`LegacyProject.facts` (for a reader that only visits the shots)."""
     project_path = root / PROJECT_FILE
     project_raw = project_files.read(root, PROJECT_FILE)
     if project_raw is None:
@@ -247,10 +298,18 @@ def read_project(root: Path, *, checked: bool = True
             "that holds project.json.",
             file=project_path,
         )
+    validity = _ShotValidity()
+    streamed = scan(project_raw, validity if checked else visit, facts=facts or checked)
+    if streamed is not None:
+        if not checked:
+            return streamed, ()
+        _check_legacy_shots(streamed, project_path)
+        return streamed, _streamed_findings(streamed, validity.all_valid)
     if checked:
-        project = check_project_doc(parse_bytes(project_raw, file=project_path), project_path)
-        return project_raw, project, project_schema_findings(project)
-    return project_raw, _object(_parse_fast(project_raw, project_path), project_path), ()
+        doc = check_project_doc(parse_bytes(project_raw, file=project_path), project_path)
+        return LegacyProject.from_document(project_raw, doc), project_schema_findings(doc)
+    doc = _object(_parse_fast(project_raw, project_path), project_path)
+    return LegacyProject.from_document(project_raw, doc), ()
 
 
 def iter_sequences(root: Path, *, checked: bool = True) -> Iterator[SequenceInput]:

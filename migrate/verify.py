@@ -38,6 +38,7 @@ from conformance.validate import Severity, validate_project
 from conformance.validate.gc_pause import cyclic_gc_paused
 from migrate import runs
 from migrate.errors import quote
+from migrate.legacy_reader import LegacyProject
 from migrate.model import ProblemKind, VerifyProblem, VerifyReport
 from migrate.snapshot import SequenceInput, iter_sequences, project_root, read_project
 
@@ -70,6 +71,13 @@ def _shots(doc: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]
         for index, shot in enumerate(shots):
             if isinstance(shot, dict) and isinstance(shot.get("id"), str):
                 yield index, shot
+
+
+def _legacy_shots(project: LegacyProject, array: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    # As _shots, one shot parsed at a time.
+    for index, shot in project.shots(array):
+        if isinstance(shot, dict) and isinstance(shot.get("id"), str):
+            yield index, shot
 
 
 def _project_locations(project: dict[str, Any]) -> Iterator[_Location]:
@@ -182,7 +190,9 @@ def _holder_form(loc: _Location) -> dict[str, Any] | None:
     plan_id = loc.shot.get("sequencePlanId")
     if loc.holder is None or type(plan_id) is not str or plan_id != loc.holder:
         return None
-    return {k: v for k, v in loc.shot.items() if k != "sequencePlanId"}
+    form = dict(loc.shot)  # a C copy; the keys are sorted by _key anyway
+    del form["sequencePlanId"]
+    return form
 
 
 class _Index:
@@ -194,20 +204,30 @@ class _Index:
         self.entries: dict[str, bytes | _Originals] = {}
 
     def add(self, loc: _Location) -> None:
+        if self.add_new(loc.shot, loc.file == PROJECT_FILE):
+            return
         shot_id = loc.shot["id"]
         entry = self.entries.get(shot_id)
         if entry is None:
-            key = _key(loc.shot)
-            if key is not None:
-                flags = (_IN_PROJECT if loc.file == PROJECT_FILE else 0) | \
-                    (_NO_PLAN_ID if "sequencePlanId" not in loc.shot else 0)
-                self.entries[shot_id] = bytes((flags,)) + key
-                return
             entry = _Originals()
         elif isinstance(entry, bytes):
             entry = _Originals.from_entry(entry)
         self.entries[shot_id] = entry
         entry.add(loc)
+
+    def add_new(self, shot: dict[str, Any], in_project: bool) -> bool:
+        """Index ``shot`` as a single-copy entry when its id is new and it has a key
+        (nearly always; no location needed); ``False`` when :meth:`add` must."""
+        shot_id = shot["id"]
+        if shot_id in self.entries:
+            return False
+        key = _key(shot)
+        if key is None:
+            return False
+        flags = (_IN_PROJECT if in_project else 0) | \
+            (_NO_PLAN_ID if "sequencePlanId" not in shot else 0)
+        self.entries[shot_id] = bytes((flags,)) + key
+        return True
 
     def __contains__(self, shot_id: str) -> bool:
         return shot_id in self.entries
@@ -252,14 +272,20 @@ def _original_index(run: runs.Run) -> tuple[_Index, str | None]:
         if runs.sha256(raw) != inputs.get(rel, {}).get("sha256"):
             damaged.append(rel)
 
-    raw, project, _findings = read_project(run.backup, checked=False)
-    note(PROJECT_FILE, raw)
-    del raw
-    for array in LEGACY_ARRAYS:
-        for position, shot in _shots(project, array):
-            index.add(_Location(PROJECT_FILE, f"/{array}/{position}", shot, None))
-            # Each shot is let go once keyed: the index grows as the document shrinks.
-            project[array][position] = None
+    # project.json is streamed where its layout allows: each shot is keyed as it is
+    # parsed and let go, so the index grows while only the file's bytes are held.
+    def visit(array: str, first: int, shots: list[dict[str, Any]]) -> None:
+        for position, shot in enumerate(shots, start=first):
+            if isinstance(shot.get("id"), str) and not index.add_new(shot, True):
+                index.add(_Location(PROJECT_FILE, f"/{array}/{position}", shot, None))
+
+    project, _findings = read_project(run.backup, checked=False, visit=visit, facts=False)
+    note(PROJECT_FILE, project.raw)
+    if not project.streamed:  # parsed whole: index it from the start
+        index = _Index()
+        for array in LEGACY_ARRAYS:
+            for position, shot in _legacy_shots(project, array):
+                index.add(_Location(PROJECT_FILE, f"/{array}/{position}", shot, None))
     del project
     for seq in _noting(iter_sequences(run.backup, checked=False), note):
         for loc in _sequence_locations(seq):
@@ -283,18 +309,23 @@ def _read_current(root: Path, originals: _Index | None,
     Raises SeqcheckError when a project file cannot be read."""
     count = 0
     found: dict[str, list[_Found]] = {}
-    _raw, project, _findings = read_project(root, checked=False)
-    del _raw
-    for locs in _file_locations(project, iter_sequences(root, checked=False)):
+    project, _findings = read_project(root, checked=False)
+    for locs in _file_locations(project.document(), iter_sequences(root, checked=False)):
         count += len(locs)
         if locs and locs[0].file == PROJECT_FILE:
             _left_behind(locs, left)
         if originals is None:
             continue
+        entries, matched_by = originals.entries, originals.matched_by
         for loc in locs:
-            if loc.shot["id"] in originals:
-                found.setdefault(loc.shot["id"], []).append(
-                    _Found(loc.file, loc.pointer, originals.matched_by(loc)))
+            shot_id = loc.shot["id"]
+            if shot_id in entries:
+                at = _Found(loc.file, loc.pointer, matched_by(loc))
+                listed = found.get(shot_id)
+                if listed is None:
+                    found[shot_id] = [at]
+                else:
+                    listed.append(at)
     return count, found
 
 
@@ -309,6 +340,8 @@ def _compare(originals: _Index, found: dict[str, list[_Found]],
                 f"shot {quote(shot_id)} of the original project is nowhere in the "
                 "migrated project. Roll back with 'seqcheck migrate PROJECT --rollback'."))
             continue
+        if len(locs) == 1 and locs[0].matches and locs[0].file != PROJECT_FILE:
+            continue  # once, in a sequence file, unchanged: the common case, decided
         files = {loc.file for loc in locs}
         n_project = sum(1 for loc in locs if loc.file == PROJECT_FILE)
         if len(files) > 1 or len(locs) - n_project > 1 or n_project > in_project:

@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from conformance.projectfs import FolderSyncs
+from migrate.project_files import Folder
+
 NOW = "2030-01-02T03:04:05.678Z"
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -107,13 +110,15 @@ def patch_project_writes(monkeypatch: pytest.MonkeyPatch,
     real = files.write
     calls = {"n": 0}
 
-    def write(root: Path, rel: str, data: bytes) -> None:
+    def write(root: Path, rel: str, data: bytes, *,
+              folder_syncs: FolderSyncs | None = None, folder: Folder | None = None,
+              ) -> None:
         if not rel.startswith(".seqcheck/"):
             calls["n"] += 1
             exc = fail(calls["n"], rel)
             if exc is not None:
                 raise exc
-        real(root, rel, data)
+        real(root, rel, data, folder_syncs=folder_syncs, folder=folder)
 
     monkeypatch.setattr(files, "write", write)
 
