@@ -100,7 +100,8 @@ def test_a_failed_flush_is_io_error_naming_the_folder_and_stays_pending(
             syncs.flush()
         assert caught.value.code is ErrorCode.IO_ERROR
         assert caught.value.file == str(root / "sequences")
-        assert "could not flush it to disk: Input/output error" in caught.value.message
+        assert "could not flush the folder to disk" in caught.value.message
+        assert "\"Input/output error\", EIO" in caught.value.message
         assert len(syncs) == 1
         monkeypatch.setattr(os, "fsync", real)
         syncs.flush()
