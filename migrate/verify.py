@@ -35,6 +35,7 @@ from conformance.errors import SeqcheckError
 from conformance.jsonio import json_equal
 from conformance.layout import PROJECT_FILE
 from conformance.validate import Severity, validate_project
+from conformance.validate.batch import default_jobs
 from conformance.validate.gc_pause import cyclic_gc_paused
 from migrate import runs
 from migrate.errors import quote
@@ -46,9 +47,10 @@ from migrate.snapshot import SequenceInput, iter_sequences, project_root, read_p
 VALIDATOR = "seqcheck validate"
 
 
-def validation_problems(root: Path) -> tuple[str, list[VerifyProblem]]:
-    """``(validator name, one problem per validation error)`` for project ``root``."""
-    report = validate_project(root)
+def validation_problems(root: Path, jobs: int = 1) -> tuple[str, list[VerifyProblem]]:
+    """``(validator name, one problem per validation error)`` for project ``root``;
+    ``jobs`` as for :func:`conformance.validate.validate_project`."""
+    report = validate_project(root, jobs=jobs)
     problems = [
         VerifyProblem(ProblemKind.VALIDATION, f"{f.code} {f.name}: {f.message}", f.file, f.pointer)
         for f in report.findings
@@ -368,16 +370,20 @@ def _left_behind(locs: list[_Location], problems: list[VerifyProblem]) -> None:
                 "'seqcheck migrate PROJECT'.", PROJECT_FILE, loc.pointer))
 
 
-def verify(project: str | os.PathLike[str]) -> VerifyReport:
-    """Check the migrated layout of ``project`` (see module doc); never writes."""
+def verify(project: str | os.PathLike[str], *, jobs: int | None = None) -> VerifyReport:
+    """Check the migrated layout of ``project`` (see module doc); never writes.
+
+    ``jobs``: processes the validator may share a big project's sequence files over
+    (``None``: the cores this process may use; serial inside a parallel batch's
+    worker), with the same report as a serial check."""
     # Millions of parsed JSON containers, none in a cycle: collections only re-scan them.
     with cyclic_gc_paused():
-        return _verify(project_root(project))
+        return _verify(project_root(project), default_jobs() if jobs is None else jobs)
 
 
-def _verify(root: Path) -> VerifyReport:
+def _verify(root: Path, jobs: int) -> VerifyReport:
     run = runs.latest_run(root)
-    validator, findings = validation_problems(root)
+    validator, findings = validation_problems(root, jobs)
     report = VerifyReport(root, 0, validator)
     if run is not None:
         progress = run.progress()

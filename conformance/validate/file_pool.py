@@ -29,13 +29,16 @@ _state: Any = None
 
 def can_fork() -> bool:
     """Whether :func:`map_forked` may run here (else run serially): not on macOS,
-    where system libraries are not fork-safe (Python's default there is spawn)."""
+    where system libraries are not fork-safe (Python's default there is spawn), not
+    with other threads running, and not inside a multiprocessing worker (a parallel
+    batch already uses the cores: a pool in each worker would multiply the processes)."""
     import multiprocessing
 
     return (
         sys.platform != "darwin"
         and "fork" in multiprocessing.get_all_start_methods()
         and threading.active_count() == 1
+        and multiprocessing.parent_process() is None
     )
 
 
