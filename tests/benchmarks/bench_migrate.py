@@ -43,6 +43,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks.bench_bytecode import compile_tree
+
 NOW = "2026-02-01T12:00:00.000Z"
 
 
@@ -164,6 +166,9 @@ def main() -> None:
     if args.phase:
         print(json.dumps(run_phase(args.phase, Path(args.root))))
         return
+    print(compile_tree(Path(__file__).resolve().parents[2]))
+    if args.baseline is not None:
+        print(compile_tree(args.baseline))
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         source = Path(tmp) / "source"
         # Generated in a child: a child's peak RSS includes its parent's at fork time

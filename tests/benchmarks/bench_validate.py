@@ -47,6 +47,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks.bench_bytecode import compile_tree
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -392,6 +394,7 @@ def main() -> int:
     parser.add_argument("--no-check-jsonschema", action="store_true")
     args = parser.parse_args()
     names = list(CASES) if args.case == "all" else [args.case]
+    print(compile_tree(REPO))
     ok = True
     scratch = os.environ.get("BENCH_DIR")
     with tempfile.TemporaryDirectory(prefix="seqcheck-bench-", dir=scratch) as tmp:
