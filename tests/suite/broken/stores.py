@@ -55,7 +55,8 @@ class _WriteDefect(_Broken):
         return copy.deepcopy(new_shot)
 
     def _write(self, path: Path, data: bytes) -> None:
-        raise NotImplementedError
+        """The defective write; every subclass defines its own."""
+        raise TypeError(f"{type(self).__name__} must define _write (its write defect)")
 
 
 class InPlaceWrite(_WriteDefect):
