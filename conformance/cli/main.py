@@ -9,11 +9,9 @@ over a library function.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import json
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -61,6 +59,8 @@ class LazyGroup(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = click.utils.make_str(args[0])
         if name not in COMMANDS and not name.startswith("-"):
+            import difflib  # only for a mistyped command: not on every start-up
+
             close = difflib.get_close_matches(name, list(COMMANDS), n=1)
             hint = f" Did you mean 'seqcheck {close[0]}'?" if close else ""
             ctx.fail(
@@ -83,6 +83,8 @@ class LazyGroup(click.Group):
             click.echo("seqcheck: interrupted", err=True)
             sys.exit(ExitCode.INTERRUPTED)
         except Exception as exc:  # a bug in seqcheck: say so, briefly, and exit 3
+            import traceback  # only for an internal error
+
             tail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-4:])
             click.echo(
                 f"seqcheck: internal error: {type(exc).__name__}: {exc}\n{tail}"
