@@ -123,6 +123,8 @@ class ReferenceStore:
         # what the store wrote, if the file held exactly that). Set by
         # _load_for_update, used to check and encode only what the update changed.
         self._basis: tuple[dict[str, Any], dict[str, Any], Written | None] | None = None
+        # The document _check_updated last checked and its changed_part (or None).
+        self._checked: tuple[dict[str, Any], dict[str, Any] | None] | None = None
 
     # -- helpers -----------------------------------------------------------------
     def _check_project(self) -> None:
@@ -176,8 +178,11 @@ class ReferenceStore:
             return folder
         return None
 
-    def _read_raw(self, path: Path) -> bytes | None:
-        folder = self._folder_of(path)
+    def _read_raw(self, path: Path, folder: OpenFolder | None = None) -> bytes | None:
+        """The bytes of ``path`` (``None``: no such file); ``folder``: the caller's
+        :meth:`_folder_of` ``path``, when it has it."""
+        if folder is None:
+            folder = self._folder_of(path)
         if folder is not None:
             return folder.read_bytes_or_none(path.name)
         return self._fs.read_bytes_or_none(path)
@@ -201,10 +206,12 @@ class ReferenceStore:
             return parse_known(raw, known)
         return check_sequence_doc(parse_bytes(raw, file=path), path)
 
-    def _load_for_update(self, sequence_id: str, path: Path) -> dict[str, Any] | None:
+    def _load_for_update(
+        self, sequence_id: str, path: Path, folder: OpenFolder | None = None
+    ) -> dict[str, Any] | None:
         """Like :meth:`_load_at`, but a working copy (see :func:`working_copy`) of the
         document, remembered as the basis of the update (:attr:`_basis`)."""
-        raw = self._read_raw(path)
+        raw = self._read_raw(path, folder)
         known = None if raw is None else self._written.matching(path, raw)
         if known is not None:
             original = known.doc
@@ -225,11 +232,12 @@ class ReferenceStore:
             return None
         return basis[1], basis[2]
 
-    def _has_sidecar(self, path: Path) -> bool:
+    def _has_sidecar(self, path: Path, folder: OpenFolder | None = None) -> bool:
         """Whether the lock file of ``path`` already exists. A write that would fail
         is refused before the lock is taken when it does not: a call that changes
         nothing leaves nothing behind, not even a new lock file."""
-        folder = self._folder_of(path)
+        if folder is None:
+            folder = self._folder_of(path)
         if folder is not None:
             return folder.lock_exists(path.name)
         return self._fs.lock_exists(path)
@@ -307,20 +315,21 @@ class ReferenceStore:
                 return self._update_shot(sequence_id, shot_id, updates)
             finally:
                 self._basis = None
+                self._checked = None
 
     def _update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> Shot:
         for _ in range(3):
             path = self._index.locate(sequence_id)
-            if not self._has_sidecar(path):
+            folder = self._folder_of(path)
+            if not self._has_sidecar(path, folder):
                 # Dry run without the lock: every error it raises is raised before
                 # the lock file is created (the run under the lock repeats it).
-                doc = self._load_for_update(sequence_id, path)
+                doc = self._load_for_update(sequence_id, path, folder)
                 if doc is None:
                     continue
                 self._updated(path, doc, sequence_id, shot_id, updates)
-            folder = self._folder_of(path)
             with file_lock(path, self.lock_timeout, project=self.project, folder=folder):
-                doc = self._load_for_update(sequence_id, path)
+                doc = self._load_for_update(sequence_id, path, folder)
                 if doc is None:
                     continue
                 return self._update_locked(path, doc, sequence_id, shot_id, updates)
@@ -338,7 +347,13 @@ class ReferenceStore:
         )
         # doc is the store's own copy from here on: the caller gets a copy of the shot.
         self._written.remember(path, Written(data, doc, fast))
-        same_ids = basis is not None and changed_part(doc, basis[0]) is not None
+        # What _check_updated found just now for this very doc, unchanged since.
+        checked = self._checked
+        if checked is not None and checked[0] is doc:
+            part = checked[1]
+        else:
+            part = None if basis is None else changed_part(doc, basis[0])
+        same_ids = basis is not None and part is not None
         self._index.note_written(path.name, written, doc, same_ids=same_ids)
         return json_copy(new_shot)  # type: ignore[no-any-return]
 
@@ -362,6 +377,7 @@ class ReferenceStore:
         always comes from the whole document."""
         basis = self._basis_of(doc)
         part = None if basis is None else changed_part(doc, basis[0])
+        self._checked = (doc, part)
         checked = doc if part is None else part
         if not schema_registry.is_valid(schema_registry.SEQUENCE, checked):
             err = schema_error(
