@@ -49,7 +49,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from conformance import limits
 from conformance.errors import ErrorCode, HeldOpenError, SeqcheckError, io_error, io_errors
@@ -988,7 +988,7 @@ class ProjectFS:
             fd = self._open_sidecar(t)
         finally:
             t.folder.close()
-        with _held(fd, t, timeout):
+        with _Held(fd, t, timeout):
             yield
 
     def lock_exists(self, rel: str | os.PathLike[str]) -> bool:
@@ -1004,10 +1004,14 @@ class ProjectFS:
             raise io_error("inspect the lock file", lock_path(self.path(rel)), exc) from exc
         return True
 
-    def _open_sidecar(self, t: _Target) -> int:
+    def _open_sidecar(self, t: _Target, seen: int | None = None) -> int:
+        """Open (create) the sidecar of ``t``. ``seen``: its ``lstat`` mode, when the
+        caller took it a moment ago (:meth:`OpenFolder.lock_probe`)."""
         side_name = _lock_name(t.name)
         try:
-            kind = kind_of_mode(t.folder.lstat(side_name).st_mode)
+            if seen is None:
+                seen = t.folder.lstat(side_name).st_mode
+            kind = kind_of_mode(seen)
         except FileNotFoundError:
             kind = EntryKind.FILE
         except OSError as exc:
@@ -1298,30 +1302,30 @@ class OpenFolder:
 
     def lock_exists(self, name: str) -> bool:
         """:meth:`ProjectFS.lock_exists` of ``folder/name``."""
+        return self.lock_probe(name).exists
+
+    def lock_probe(self, name: str) -> LockProbe:
+        """:meth:`lock_exists` of ``folder/name``, with what it looked at: passed to
+        :meth:`lock` right after, the lock looks at neither again."""
         side_name = _lock_name(name)
         try:
             t, shown = self._target(name)
             if t is None:
-                return self._fs.lock_exists(shown)
-            self._dir.lstat(side_name)
+                return LockProbe(self._fs.lock_exists(shown), name)
+            side_mode = self._dir.lstat(side_name).st_mode
         except FileNotFoundError:
-            return False
+            return LockProbe(False, name)
         except OSError as exc:
             raise io_error("inspect the lock file", lock_path(self.path / name), exc) from exc
-        return True
+        return LockProbe(True, name, t, side_mode)
 
-    @contextlib.contextmanager
-    def lock(self, name: str, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
-        """:meth:`ProjectFS.lock` of ``folder/name``."""
-        with io_errors("inspect", self._shown(name), unchanged=False):
-            t, shown = self._target(name)
-        if t is None:
-            with self._fs.lock(shown, timeout):
-                yield
-            return
-        fd = self._fs._open_sidecar(t)
-        with _held(fd, t, timeout):
-            yield
+    def lock(
+        self, name: str, timeout: float = LOCK_TIMEOUT_SECONDS, *,
+        probe: LockProbe | None = None,
+    ) -> contextlib.AbstractContextManager[None]:
+        """:meth:`ProjectFS.lock` of ``folder/name``. ``probe``: :meth:`lock_probe`
+        of ``name`` taken just before, when the sidecar existed (else ignored)."""
+        return _FolderLock(self, name, timeout, probe)
 
     def holds(self, name: str, candidates: Sequence[bytes | None]) -> int | None:
         """:meth:`ProjectFS.holds` of ``folder/name``."""
@@ -1358,6 +1362,56 @@ class OpenFolder:
         if t is None:
             return self._fs.write_atomic(shown, data, folder_syncs=folder_syncs)
         return self._fs._write_in(t, data, folder_syncs)
+
+
+class LockProbe(NamedTuple):
+    """What :meth:`OpenFolder.lock_probe` found."""
+
+    #: Whether the sidecar lock file exists (as any kind of entry).
+    exists: bool
+    #: The file name probed.
+    name: str
+    #: The file as the probe's walk found it (``None``: a link, or not looked at).
+    target: _Target | None = None
+    #: The sidecar's ``lstat`` mode.
+    sidecar_mode: int | None = None
+
+
+class _FolderLock:
+    """:meth:`OpenFolder.lock`: resolves and takes the lock on entering, as
+    :meth:`ProjectFS.lock` does; a class, not a generator: taken on every update."""
+
+    __slots__ = ("_folder", "_held", "_name", "_probe", "_timeout")
+
+    def __init__(
+        self, folder: OpenFolder, name: str, timeout: float, probe: LockProbe | None
+    ) -> None:
+        self._folder, self._name, self._timeout, self._probe = folder, name, timeout, probe
+        self._held: contextlib.AbstractContextManager[None] | None = None
+
+    def __enter__(self) -> None:
+        folder, name, probe = self._folder, self._name, self._probe
+        if probe is not None and probe.exists and probe.target is not None and (
+            probe.name == name
+        ):
+            t: _Target | None = probe.target
+            shown = probe.target.shown
+            seen = probe.sidecar_mode
+        else:
+            with io_errors("inspect", folder._shown(name), unchanged=False):
+                t, shown = folder._target(name)
+            seen = None
+        held: contextlib.AbstractContextManager[None]
+        if t is None:
+            held = folder._fs.lock(shown, self._timeout)
+        else:
+            held = _Held(folder._fs._open_sidecar(t, seen), t, self._timeout)
+        held.__enter__()
+        self._held = held
+
+    def __exit__(self, *exc: Any) -> bool | None:
+        held, self._held = self._held, None
+        return None if held is None else held.__exit__(*exc)
 
 
 def _sync_folder_of(t: _Target, folder_syncs: FolderSyncs | None) -> None:
@@ -1485,17 +1539,28 @@ def _bad_sidecar(side: Path, kind: EntryKind) -> SeqcheckError:
     )
 
 
-@contextlib.contextmanager
-def _held(fd: int, t: _Target, timeout: float) -> Iterator[None]:
-    """Hold ``flock`` on the open sidecar ``fd`` of ``t``; close it afterwards."""
-    try:
-        _acquire(fd, t, timeout)
+class _Held:
+    """Hold ``flock`` on the open sidecar ``fd`` of ``t``; close it afterwards.
+
+    A class rather than a generator context manager: taken on every update."""
+
+    __slots__ = ("_fd", "_t", "_timeout")
+
+    def __init__(self, fd: int, t: _Target, timeout: float) -> None:
+        self._fd, self._t, self._timeout = fd, t, timeout
+
+    def __enter__(self) -> None:
         try:
-            yield
+            _acquire(self._fd, self._t, self._timeout)
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            _release(self._fd)
         finally:
-            _release(fd)
-    finally:
-        os.close(fd)
+            os.close(self._fd)
 
 
 def _acquire(fd: int, t: _Target, timeout: float) -> None:
@@ -1557,6 +1622,7 @@ __all__ = [
     "FileTooLargeError",
     "FolderSyncs",
     "LinkOutError",
+    "LockProbe",
     "NotRegularFileError",
     "OpenFolder",
     "ProjectFS",

@@ -32,7 +32,14 @@ from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
 from conformance.jsonio import dump_checked_bytes, find_unwritable, parse_bytes
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, project_file, sequences_dir
-from conformance.projectfs import EntryKind, FileInfo, NotRegularFileError, OpenFolder, ProjectFS
+from conformance.projectfs import (
+    EntryKind,
+    FileInfo,
+    LockProbe,
+    NotRegularFileError,
+    OpenFolder,
+    ProjectFS,
+)
 from conformance.reference.index import SequenceIndex
 from conformance.reference.written import (
     Written,
@@ -67,10 +74,12 @@ def atomic_write_bytes(
 def file_lock(
     target: Path, timeout: float = LOCK_TIMEOUT_SECONDS, *,
     project: str | os.PathLike[str] | None = None, folder: OpenFolder | None = None,
+    probe: LockProbe | None = None,
 ) -> contextlib.AbstractContextManager[None]:
-    """THE lock (:meth:`ProjectFS.lock`) of ``target``."""
+    """THE lock (:meth:`ProjectFS.lock`) of ``target``; ``probe``: what
+    :meth:`OpenFolder.lock_probe` of it in ``folder`` found just before."""
     if folder is not None:
-        return folder.lock(target.name, timeout)
+        return folder.lock(target.name, timeout, probe=probe)
     return atomic.file_lock(target, timeout, project=project)
 
 
@@ -232,12 +241,11 @@ class ReferenceStore:
             return None
         return basis[1], basis[2]
 
-    def _has_sidecar(self, path: Path, folder: OpenFolder | None = None) -> bool:
+    def _has_sidecar(self, path: Path) -> bool:
         """Whether the lock file of ``path`` already exists. A write that would fail
         is refused before the lock is taken when it does not: a call that changes
         nothing leaves nothing behind, not even a new lock file."""
-        if folder is None:
-            folder = self._folder_of(path)
+        folder = self._folder_of(path)
         if folder is not None:
             return folder.lock_exists(path.name)
         return self._fs.lock_exists(path)
@@ -321,14 +329,20 @@ class ReferenceStore:
         for _ in range(3):
             path = self._index.locate(sequence_id)
             folder = self._folder_of(path)
-            if not self._has_sidecar(path, folder):
+            # The lock looks again at neither the file nor its sidecar when nothing
+            # ran in between (the sidecar existed: no dry run).
+            probe = None if folder is None else folder.lock_probe(path.name)
+            if not (self._has_sidecar(path) if probe is None else probe.exists):
                 # Dry run without the lock: every error it raises is raised before
                 # the lock file is created (the run under the lock repeats it).
+                probe = None
                 doc = self._load_for_update(sequence_id, path, folder)
                 if doc is None:
                     continue
                 self._updated(path, doc, sequence_id, shot_id, updates)
-            with file_lock(path, self.lock_timeout, project=self.project, folder=folder):
+            with file_lock(
+                path, self.lock_timeout, project=self.project, folder=folder, probe=probe
+            ):
                 doc = self._load_for_update(sequence_id, path, folder)
                 if doc is None:
                     continue
