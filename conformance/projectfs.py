@@ -398,6 +398,10 @@ class ProjectFS:
                 (given + "/",) if self._root_parts else ()
             )
         self._max_file_bytes = max_file_bytes
+        # Display paths of the folders open_folder opened directly under the root,
+        # each with its entries' display paths (see OpenFolder._shown): a store
+        # opens the same folder for every call and names the same files in it.
+        self._child_paths: dict[str, tuple[Path, dict[str, Path]]] = {}
 
     # -- paths -----------------------------------------------------------------------
     @property
@@ -718,7 +722,7 @@ class ProjectFS:
         limit = self.max_file_bytes
         chunks: list[bytes] = []
         got = 0
-        with io_errors("read the file", shown, unchanged=False):
+        try:
             if expected is None:
                 expected = os.fstat(fd).st_size
             while got <= limit:
@@ -736,6 +740,8 @@ class ProjectFS:
                     # read without asking again (one read instead of two). Still
                     # bounded: ``got`` never passes ``limit + 1``.
                     break
+        except OSError as exc:
+            raise io_error("read the file", shown, exc, unchanged=False) from exc
         if got > limit:
             raise FileTooLargeError(shown, None, limit)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -822,22 +828,29 @@ class ProjectFS:
                     ) from None
                 raise
 
-    @contextlib.contextmanager
-    def open_folder(self, rel: str | os.PathLike[str]) -> Iterator[OpenFolder]:
+    def open_folder(self, rel: str | os.PathLike[str]) -> contextlib.AbstractContextManager[
+        OpenFolder
+    ]:
         """Folder ``rel`` opened once for the calls of one operation (see
         :class:`OpenFolder`), closed on exit. Raises as :meth:`list_dir` does."""
+        return _FolderOpening(self, rel)
+
+    def _opened_folder(self, rel: str | os.PathLike[str]) -> OpenFolder:
+        """:meth:`open_folder`'s folder, opened; the caller closes it."""
         folder = self._open_child_folder(rel) if isinstance(rel, str) else None
         if folder is not None:
-            shown = self.root / rel
-        else:
-            shown = self.path(rel)
-            with io_errors("open the folder", shown, unchanged=False,
-                           passing=(FileNotFoundError,)):
-                folder = self._open_folder(rel)
-        try:
-            yield OpenFolder(self, folder, shown)
-        finally:
-            folder.close()
+            assert isinstance(rel, str)
+            cached = self._child_paths.get(rel)
+            if cached is None:
+                if len(self._child_paths) >= _PATHS_CACHED:
+                    self._child_paths.clear()
+                cached = self._child_paths[rel] = (self.root / rel, {})
+            return OpenFolder(self, folder, cached[0], cached[1])
+        shown = self.path(rel)
+        with io_errors("open the folder", shown, unchanged=False,
+                       passing=(FileNotFoundError,)):
+            folder = self._open_folder(rel)
+        return OpenFolder(self, folder, shown)
 
     def _open_child_folder(self, name: str) -> _Dir | None:
         """The real folder ``name`` directly under the root, opened ``O_NOFOLLOW |
@@ -928,8 +941,10 @@ class ProjectFS:
             mode = seen & 0o7777
         tmp = temp_name_for(name)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY
-        with io_errors("create a temp file beside the target", t.real):
+        try:
             fd = folder.open(tmp, flags, 0o644)
+        except OSError as exc:  # t.real only now: building it costs on every write
+            raise io_error("create a temp file beside the target", t.real, exc) from exc
         try:
             try:
                 if mode is not None:  # the replacement keeps the original's permissions
@@ -1226,13 +1241,24 @@ class OpenFolder:
     not usable after that block ends.
     """
 
-    def __init__(self, fs: ProjectFS, folder: _Dir, shown: Path) -> None:
+    def __init__(
+        self, fs: ProjectFS, folder: _Dir, shown: Path,
+        shown_paths: dict[str, Path] | None = None,
+    ) -> None:
         self._fs = fs
-        # Borrowed by every _Target made here: their close() must not close it.
+        # The descriptor, owned here (closed by close()), and a borrowed copy for
+        # every _Target made here: their close() must not close it.
+        self._owned = folder
         self._dir = _Dir(folder.fd, folder.where, folder.parts, owned=False)
         #: The folder's display path (as the caller named it).
         self.path = shown
-        self._shown_paths: dict[str, Path] = {}
+        # Display paths of entries already named (shared by every opening of the
+        # folder by one ProjectFS: a Path costs more to build than to look up).
+        self._shown_paths: dict[str, Path] = {} if shown_paths is None else shown_paths
+
+    def close(self) -> None:
+        """Close the folder's descriptor (the end of :meth:`ProjectFS.open_folder`)."""
+        self._owned.close()
 
     def _shown(self, name: str) -> Path:
         shown = self._shown_paths.get(name)
@@ -1244,6 +1270,8 @@ class OpenFolder:
                 f"expected a file name inside the folder, found {json.dumps(name)}.",
                 file=self.path,
             )
+        if len(self._shown_paths) >= _PATHS_CACHED:
+            self._shown_paths.clear()
         shown = self._shown_paths[name] = self.path / name
         return shown
 
@@ -1261,10 +1289,13 @@ class OpenFolder:
 
     def self_info(self) -> FileInfo:
         """The folder's own :class:`FileInfo` (``fstat`` of its descriptor)."""
-        with io_errors("inspect", self.path, unchanged=False):
+        # try/except rather than io_errors: one context manager less per update.
+        try:
             if self._dir.fd is not None:
                 return _file_info(os.fstat(self._dir.fd))
             return _file_info(os.stat(self._dir.where))  # noqa: PTH116 - no dir_fd here
+        except OSError as exc:
+            raise io_error("inspect", self.path, exc, unchanged=False) from exc
 
     def info(self, name: str) -> FileInfo | None:
         """:meth:`ProjectFS.info` of ``folder/name``."""
@@ -1281,8 +1312,10 @@ class OpenFolder:
 
     def read_bytes(self, name: str) -> bytes:
         """:meth:`ProjectFS.read_bytes` of ``folder/name``."""
-        with io_errors("inspect", self._shown(name), unchanged=False):
+        try:
             t, shown = self._target(name)
+        except OSError as exc:
+            raise io_error("inspect", self._shown(name), exc, unchanged=False) from exc
         if t is None:
             return self._fs.read_bytes(shown)
         if t.mode is None:
@@ -1357,11 +1390,33 @@ class OpenFolder:
     def write_atomic(self, name: str, data: bytes, *,
                      folder_syncs: FolderSyncs | None = None) -> FileInfo | None:
         """:meth:`ProjectFS.write_atomic` of ``folder/name``."""
-        with io_errors("inspect the file", self._shown(name)):
+        try:
             t, shown = self._target(name)
+        except OSError as exc:
+            raise io_error("inspect the file", self._shown(name), exc) from exc
         if t is None:
             return self._fs.write_atomic(shown, data, folder_syncs=folder_syncs)
         return self._fs._write_in(t, data, folder_syncs)
+
+
+class _FolderOpening:
+    """:meth:`ProjectFS.open_folder`: opens on entering, closes on leaving (a
+    class, not a generator: one per store call)."""
+
+    __slots__ = ("_fs", "_opened", "_rel")
+
+    def __init__(self, fs: ProjectFS, rel: str | os.PathLike[str]) -> None:
+        self._fs, self._rel = fs, rel
+        self._opened: OpenFolder | None = None
+
+    def __enter__(self) -> OpenFolder:
+        self._opened = self._fs._opened_folder(self._rel)
+        return self._opened
+
+    def __exit__(self, *exc: object) -> None:
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            opened.close()
 
 
 class LockProbe(NamedTuple):
@@ -1412,6 +1467,11 @@ class _FolderLock:
     def __exit__(self, *exc: Any) -> bool | None:
         held, self._held = self._held, None
         return None if held is None else held.__exit__(*exc)
+
+
+#: Display paths kept per cache (ProjectFS._child_paths, OpenFolder._shown_paths)
+#: before it starts over.
+_PATHS_CACHED = 4096
 
 
 def _sync_folder_of(t: _Target, folder_syncs: FolderSyncs | None) -> None:

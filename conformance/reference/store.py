@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,23 @@ def _check_updates(updates: Any) -> dict[str, Any]:
     return updates
 
 
+class _Operation:
+    """:meth:`ReferenceStore._operation` (a class, not a generator: one per call)."""
+
+    __slots__ = ("_opened", "_store")
+
+    def __init__(self, store: ReferenceStore) -> None:
+        self._store = store
+        self._opened: contextlib.AbstractContextManager[OpenFolder] | None = None
+
+    def __enter__(self) -> None:
+        self._opened = self._store._begin_operation()
+
+    def __exit__(self, *exc: object) -> None:
+        opened, self._opened = self._opened, None
+        self._store._end_operation(opened)
+
+
 class ReferenceStore:
     """Sequence-file persistence for one project folder.
 
@@ -146,8 +163,7 @@ class ReferenceStore:
                 file=self.project,
             )
 
-    @contextlib.contextmanager
-    def _operation(self) -> Iterator[None]:
+    def _operation(self) -> contextlib.AbstractContextManager[None]:
         """Open ``sequences/`` once for the file calls of one public operation.
 
         The walk from the project root (SEQ-ID-5) is then done once, not for every
@@ -156,9 +172,12 @@ class ReferenceStore:
         folder cannot be opened (absent, a link out, not a folder), every call goes
         by path, which reports that exactly as before. Nested operations share it.
         """
+        return _Operation(self)
+
+    def _begin_operation(self) -> contextlib.AbstractContextManager[OpenFolder] | None:
+        """Enter :meth:`_operation`; what :meth:`_end_operation` then closes."""
         if self._open is not None:
-            yield
-            return
+            return None
         opened = self._fs.open_folder(SEQUENCES_DIR)
         try:
             folder: OpenFolder | None = opened.__enter__()
@@ -168,16 +187,17 @@ class ReferenceStore:
             # Say PROJECT_NOT_FOUND (rather than what the folder's absence means)
             # when the project itself is missing; an opened folder proves it exists.
             self._check_project()
-            yield
-            return
+            return None
         self._open = folder
         self._index.use_folder(folder)
-        try:
-            yield
-        finally:
-            self._open = None
-            self._index.use_folder(None)
-            opened.__exit__(None, None, None)
+        return opened
+
+    def _end_operation(self, opened: contextlib.AbstractContextManager[OpenFolder] | None) -> None:
+        if opened is None:
+            return
+        self._open = None
+        self._index.use_folder(None)
+        opened.__exit__(None, None, None)
 
     def _folder_of(self, path: Path) -> OpenFolder | None:
         """The open folder, when ``path`` is directly in it."""
