@@ -648,9 +648,10 @@ class ProjectFS:
         read) or another ``CORRUPT_FILE``; ``IO_ERROR`` for an unreadable file.
         """
         with self._target(rel, follow_last=True) as t:
-            fd, size = self._open_regular(t)
+            limit = self.max_file_bytes
+            fd, size = self._open_regular(t, limit)
             try:
-                return self._read_bounded(fd, t.shown, size)
+                return self._read_bounded(fd, t.shown, size, limit)
             finally:
                 os.close(fd)
 
@@ -679,8 +680,9 @@ class ProjectFS:
             return _absent_candidate(candidates)
         return _held_candidate(fd, shown, candidates)
 
-    def _open_regular(self, t: _Target) -> tuple[int, int]:
-        """The descriptor of the regular file ``t`` and its size (``fstat``)."""
+    def _open_regular(self, t: _Target, limit: int | None = None) -> tuple[int, int]:
+        """The descriptor of the regular file ``t`` and its size (``fstat``).
+        ``limit``: :attr:`max_file_bytes`, when the caller already has it."""
         folder, name = t.folder, t.name
         try:
             # Refuse a FIFO or device before opening it at all (opening a device can
@@ -710,7 +712,8 @@ class ProjectFS:
             kind = kind_of_mode(st.st_mode)
             if kind is not EntryKind.FILE:
                 raise NotRegularFileError(t.shown, kind)
-            limit = self.max_file_bytes
+            if limit is None:
+                limit = self.max_file_bytes
             if st.st_size > limit:
                 raise FileTooLargeError(t.shown, st.st_size, limit)
         except BaseException:
@@ -718,8 +721,12 @@ class ProjectFS:
             raise
         return fd, st.st_size
 
-    def _read_bounded(self, fd: int, shown: Path, expected: int | None = None) -> bytes:
-        limit = self.max_file_bytes
+    def _read_bounded(
+        self, fd: int, shown: Path, expected: int | None = None, limit: int | None = None
+    ) -> bytes:
+        # The limit read once per file read (it comes from the environment).
+        if limit is None:
+            limit = self.max_file_bytes
         chunks: list[bytes] = []
         got = 0
         try:
@@ -1320,9 +1327,10 @@ class OpenFolder:
             return self._fs.read_bytes(shown)
         if t.mode is None:
             raise FileNotFoundError(errno.ENOENT, "No such file", str(shown))
-        fd, size = self._fs._open_regular(t)
+        limit = self._fs.max_file_bytes
+        fd, size = self._fs._open_regular(t, limit)
         try:
-            return self._fs._read_bounded(fd, shown, size)
+            return self._fs._read_bounded(fd, shown, size, limit)
         finally:
             os.close(fd)
 

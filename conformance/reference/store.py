@@ -145,6 +145,7 @@ class ReferenceStore:
         # The sequences folder, opened once per public call (see _operation).
         self._open: OpenFolder | None = None
         self._folder_str = str(self._index.folder)
+        self._in_folder: Path | None = None  # the last path _folder_of found in it
         # The document an update's working copy was made from: (copy, original,
         # what the store wrote, if the file held exactly that). Set by
         # _load_for_update, used to check and encode only what the update changed.
@@ -202,8 +203,12 @@ class ReferenceStore:
     def _folder_of(self, path: Path) -> OpenFolder | None:
         """The open folder, when ``path`` is directly in it."""
         folder = self._open
-        # A string comparison: Path.parent builds a Path, several times per update.
-        if folder is not None and os.path.dirname(path) == self._folder_str:  # noqa: PTH120
+        if folder is None:
+            return None
+        # The index hands out one Path per file: the last one found here is known.
+        # Else a string comparison: Path.parent builds a Path.
+        if path is self._in_folder or os.path.dirname(path) == self._folder_str:  # noqa: PTH120
+            self._in_folder = path
             return folder
         return None
 
@@ -376,9 +381,7 @@ class ReferenceStore:
         new_shot = self._updated(path, doc, sequence_id, shot_id, updates)
         basis = self._basis_of(doc)
         data, fast = canonical_bytes(doc, None if basis is None else basis[1])
-        written = atomic_write_bytes(
-            path, data, project=self.project, folder=self._folder_of(path)
-        )
+        written = atomic_write_bytes(path, data, project=self.project, folder=self._folder_of(path))
         # doc is the store's own copy from here on: the caller gets a copy of the shot.
         self._written.remember(path, Written(data, doc, fast))
         # What _check_updated found just now for this very doc, unchanged since.
