@@ -49,7 +49,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from conformance import limits
 from conformance.errors import ErrorCode, HeldOpenError, SeqcheckError, io_error, io_errors
@@ -398,6 +398,10 @@ class ProjectFS:
                 (given + "/",) if self._root_parts else ()
             )
         self._max_file_bytes = max_file_bytes
+        # Display paths of the folders open_folder opened directly under the root,
+        # each with its entries' display paths (see OpenFolder._shown): a store
+        # opens the same folder for every call and names the same files in it.
+        self._child_paths: dict[str, tuple[Path, dict[str, Path]]] = {}
 
     # -- paths -----------------------------------------------------------------------
     @property
@@ -644,9 +648,10 @@ class ProjectFS:
         read) or another ``CORRUPT_FILE``; ``IO_ERROR`` for an unreadable file.
         """
         with self._target(rel, follow_last=True) as t:
-            fd, size = self._open_regular(t)
+            limit = self.max_file_bytes
+            fd, size = self._open_regular(t, limit)
             try:
-                return self._read_bounded(fd, t.shown, size)
+                return self._read_bounded(fd, t.shown, size, limit)
             finally:
                 os.close(fd)
 
@@ -675,8 +680,9 @@ class ProjectFS:
             return _absent_candidate(candidates)
         return _held_candidate(fd, shown, candidates)
 
-    def _open_regular(self, t: _Target) -> tuple[int, int]:
-        """The descriptor of the regular file ``t`` and its size (``fstat``)."""
+    def _open_regular(self, t: _Target, limit: int | None = None) -> tuple[int, int]:
+        """The descriptor of the regular file ``t`` and its size (``fstat``).
+        ``limit``: :attr:`max_file_bytes`, when the caller already has it."""
         folder, name = t.folder, t.name
         try:
             # Refuse a FIFO or device before opening it at all (opening a device can
@@ -706,7 +712,8 @@ class ProjectFS:
             kind = kind_of_mode(st.st_mode)
             if kind is not EntryKind.FILE:
                 raise NotRegularFileError(t.shown, kind)
-            limit = self.max_file_bytes
+            if limit is None:
+                limit = self.max_file_bytes
             if st.st_size > limit:
                 raise FileTooLargeError(t.shown, st.st_size, limit)
         except BaseException:
@@ -714,11 +721,15 @@ class ProjectFS:
             raise
         return fd, st.st_size
 
-    def _read_bounded(self, fd: int, shown: Path, expected: int | None = None) -> bytes:
-        limit = self.max_file_bytes
+    def _read_bounded(
+        self, fd: int, shown: Path, expected: int | None = None, limit: int | None = None
+    ) -> bytes:
+        # The limit read once per file read (it comes from the environment).
+        if limit is None:
+            limit = self.max_file_bytes
         chunks: list[bytes] = []
         got = 0
-        with io_errors("read the file", shown, unchanged=False):
+        try:
             if expected is None:
                 expected = os.fstat(fd).st_size
             while got <= limit:
@@ -736,6 +747,8 @@ class ProjectFS:
                     # read without asking again (one read instead of two). Still
                     # bounded: ``got`` never passes ``limit + 1``.
                     break
+        except OSError as exc:
+            raise io_error("read the file", shown, exc, unchanged=False) from exc
         if got > limit:
             raise FileTooLargeError(shown, None, limit)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -822,22 +835,29 @@ class ProjectFS:
                     ) from None
                 raise
 
-    @contextlib.contextmanager
-    def open_folder(self, rel: str | os.PathLike[str]) -> Iterator[OpenFolder]:
+    def open_folder(self, rel: str | os.PathLike[str]) -> contextlib.AbstractContextManager[
+        OpenFolder
+    ]:
         """Folder ``rel`` opened once for the calls of one operation (see
         :class:`OpenFolder`), closed on exit. Raises as :meth:`list_dir` does."""
+        return _FolderOpening(self, rel)
+
+    def _opened_folder(self, rel: str | os.PathLike[str]) -> OpenFolder:
+        """:meth:`open_folder`'s folder, opened; the caller closes it."""
         folder = self._open_child_folder(rel) if isinstance(rel, str) else None
         if folder is not None:
-            shown = self.root / rel
-        else:
-            shown = self.path(rel)
-            with io_errors("open the folder", shown, unchanged=False,
-                           passing=(FileNotFoundError,)):
-                folder = self._open_folder(rel)
-        try:
-            yield OpenFolder(self, folder, shown)
-        finally:
-            folder.close()
+            assert isinstance(rel, str)
+            cached = self._child_paths.get(rel)
+            if cached is None:
+                if len(self._child_paths) >= _PATHS_CACHED:
+                    self._child_paths.clear()
+                cached = self._child_paths[rel] = (self.root / rel, {})
+            return OpenFolder(self, folder, cached[0], cached[1])
+        shown = self.path(rel)
+        with io_errors("open the folder", shown, unchanged=False,
+                       passing=(FileNotFoundError,)):
+            folder = self._open_folder(rel)
+        return OpenFolder(self, folder, shown)
 
     def _open_child_folder(self, name: str) -> _Dir | None:
         """The real folder ``name`` directly under the root, opened ``O_NOFOLLOW |
@@ -928,8 +948,10 @@ class ProjectFS:
             mode = seen & 0o7777
         tmp = temp_name_for(name)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY
-        with io_errors("create a temp file beside the target", t.real):
+        try:
             fd = folder.open(tmp, flags, 0o644)
+        except OSError as exc:  # t.real only now: building it costs on every write
+            raise io_error("create a temp file beside the target", t.real, exc) from exc
         try:
             try:
                 if mode is not None:  # the replacement keeps the original's permissions
@@ -988,7 +1010,7 @@ class ProjectFS:
             fd = self._open_sidecar(t)
         finally:
             t.folder.close()
-        with _held(fd, t, timeout):
+        with _Held(fd, t, timeout):
             yield
 
     def lock_exists(self, rel: str | os.PathLike[str]) -> bool:
@@ -1004,10 +1026,14 @@ class ProjectFS:
             raise io_error("inspect the lock file", lock_path(self.path(rel)), exc) from exc
         return True
 
-    def _open_sidecar(self, t: _Target) -> int:
+    def _open_sidecar(self, t: _Target, seen: int | None = None) -> int:
+        """Open (create) the sidecar of ``t``. ``seen``: its ``lstat`` mode, when the
+        caller took it a moment ago (:meth:`OpenFolder.lock_probe`)."""
         side_name = _lock_name(t.name)
         try:
-            kind = kind_of_mode(t.folder.lstat(side_name).st_mode)
+            if seen is None:
+                seen = t.folder.lstat(side_name).st_mode
+            kind = kind_of_mode(seen)
         except FileNotFoundError:
             kind = EntryKind.FILE
         except OSError as exc:
@@ -1222,13 +1248,24 @@ class OpenFolder:
     not usable after that block ends.
     """
 
-    def __init__(self, fs: ProjectFS, folder: _Dir, shown: Path) -> None:
+    def __init__(
+        self, fs: ProjectFS, folder: _Dir, shown: Path,
+        shown_paths: dict[str, Path] | None = None,
+    ) -> None:
         self._fs = fs
-        # Borrowed by every _Target made here: their close() must not close it.
+        # The descriptor, owned here (closed by close()), and a borrowed copy for
+        # every _Target made here: their close() must not close it.
+        self._owned = folder
         self._dir = _Dir(folder.fd, folder.where, folder.parts, owned=False)
         #: The folder's display path (as the caller named it).
         self.path = shown
-        self._shown_paths: dict[str, Path] = {}
+        # Display paths of entries already named (shared by every opening of the
+        # folder by one ProjectFS: a Path costs more to build than to look up).
+        self._shown_paths: dict[str, Path] = {} if shown_paths is None else shown_paths
+
+    def close(self) -> None:
+        """Close the folder's descriptor (the end of :meth:`ProjectFS.open_folder`)."""
+        self._owned.close()
 
     def _shown(self, name: str) -> Path:
         shown = self._shown_paths.get(name)
@@ -1240,6 +1277,8 @@ class OpenFolder:
                 f"expected a file name inside the folder, found {json.dumps(name)}.",
                 file=self.path,
             )
+        if len(self._shown_paths) >= _PATHS_CACHED:
+            self._shown_paths.clear()
         shown = self._shown_paths[name] = self.path / name
         return shown
 
@@ -1257,10 +1296,13 @@ class OpenFolder:
 
     def self_info(self) -> FileInfo:
         """The folder's own :class:`FileInfo` (``fstat`` of its descriptor)."""
-        with io_errors("inspect", self.path, unchanged=False):
+        # try/except rather than io_errors: one context manager less per update.
+        try:
             if self._dir.fd is not None:
                 return _file_info(os.fstat(self._dir.fd))
             return _file_info(os.stat(self._dir.where))  # noqa: PTH116 - no dir_fd here
+        except OSError as exc:
+            raise io_error("inspect", self.path, exc, unchanged=False) from exc
 
     def info(self, name: str) -> FileInfo | None:
         """:meth:`ProjectFS.info` of ``folder/name``."""
@@ -1277,15 +1319,18 @@ class OpenFolder:
 
     def read_bytes(self, name: str) -> bytes:
         """:meth:`ProjectFS.read_bytes` of ``folder/name``."""
-        with io_errors("inspect", self._shown(name), unchanged=False):
+        try:
             t, shown = self._target(name)
+        except OSError as exc:
+            raise io_error("inspect", self._shown(name), exc, unchanged=False) from exc
         if t is None:
             return self._fs.read_bytes(shown)
         if t.mode is None:
             raise FileNotFoundError(errno.ENOENT, "No such file", str(shown))
-        fd, size = self._fs._open_regular(t)
+        limit = self._fs.max_file_bytes
+        fd, size = self._fs._open_regular(t, limit)
         try:
-            return self._fs._read_bounded(fd, shown, size)
+            return self._fs._read_bounded(fd, shown, size, limit)
         finally:
             os.close(fd)
 
@@ -1298,30 +1343,30 @@ class OpenFolder:
 
     def lock_exists(self, name: str) -> bool:
         """:meth:`ProjectFS.lock_exists` of ``folder/name``."""
+        return self.lock_probe(name).exists
+
+    def lock_probe(self, name: str) -> LockProbe:
+        """:meth:`lock_exists` of ``folder/name``, with what it looked at: passed to
+        :meth:`lock` right after, the lock looks at neither again."""
         side_name = _lock_name(name)
         try:
             t, shown = self._target(name)
             if t is None:
-                return self._fs.lock_exists(shown)
-            self._dir.lstat(side_name)
+                return LockProbe(self._fs.lock_exists(shown), name)
+            side_mode = self._dir.lstat(side_name).st_mode
         except FileNotFoundError:
-            return False
+            return LockProbe(False, name)
         except OSError as exc:
             raise io_error("inspect the lock file", lock_path(self.path / name), exc) from exc
-        return True
+        return LockProbe(True, name, t, side_mode)
 
-    @contextlib.contextmanager
-    def lock(self, name: str, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
-        """:meth:`ProjectFS.lock` of ``folder/name``."""
-        with io_errors("inspect", self._shown(name), unchanged=False):
-            t, shown = self._target(name)
-        if t is None:
-            with self._fs.lock(shown, timeout):
-                yield
-            return
-        fd = self._fs._open_sidecar(t)
-        with _held(fd, t, timeout):
-            yield
+    def lock(
+        self, name: str, timeout: float = LOCK_TIMEOUT_SECONDS, *,
+        probe: LockProbe | None = None,
+    ) -> contextlib.AbstractContextManager[None]:
+        """:meth:`ProjectFS.lock` of ``folder/name``. ``probe``: :meth:`lock_probe`
+        of ``name`` taken just before, when the sidecar existed (else ignored)."""
+        return _FolderLock(self, name, timeout, probe)
 
     def holds(self, name: str, candidates: Sequence[bytes | None]) -> int | None:
         """:meth:`ProjectFS.holds` of ``folder/name``."""
@@ -1353,11 +1398,88 @@ class OpenFolder:
     def write_atomic(self, name: str, data: bytes, *,
                      folder_syncs: FolderSyncs | None = None) -> FileInfo | None:
         """:meth:`ProjectFS.write_atomic` of ``folder/name``."""
-        with io_errors("inspect the file", self._shown(name)):
+        try:
             t, shown = self._target(name)
+        except OSError as exc:
+            raise io_error("inspect the file", self._shown(name), exc) from exc
         if t is None:
             return self._fs.write_atomic(shown, data, folder_syncs=folder_syncs)
         return self._fs._write_in(t, data, folder_syncs)
+
+
+class _FolderOpening:
+    """:meth:`ProjectFS.open_folder`: opens on entering, closes on leaving (a
+    class, not a generator: one per store call)."""
+
+    __slots__ = ("_fs", "_opened", "_rel")
+
+    def __init__(self, fs: ProjectFS, rel: str | os.PathLike[str]) -> None:
+        self._fs, self._rel = fs, rel
+        self._opened: OpenFolder | None = None
+
+    def __enter__(self) -> OpenFolder:
+        self._opened = self._fs._opened_folder(self._rel)
+        return self._opened
+
+    def __exit__(self, *exc: object) -> None:
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            opened.close()
+
+
+class LockProbe(NamedTuple):
+    """What :meth:`OpenFolder.lock_probe` found."""
+
+    #: Whether the sidecar lock file exists (as any kind of entry).
+    exists: bool
+    #: The file name probed.
+    name: str
+    #: The file as the probe's walk found it (``None``: a link, or not looked at).
+    target: _Target | None = None
+    #: The sidecar's ``lstat`` mode.
+    sidecar_mode: int | None = None
+
+
+class _FolderLock:
+    """:meth:`OpenFolder.lock`: resolves and takes the lock on entering, as
+    :meth:`ProjectFS.lock` does; a class, not a generator: taken on every update."""
+
+    __slots__ = ("_folder", "_held", "_name", "_probe", "_timeout")
+
+    def __init__(
+        self, folder: OpenFolder, name: str, timeout: float, probe: LockProbe | None
+    ) -> None:
+        self._folder, self._name, self._timeout, self._probe = folder, name, timeout, probe
+        self._held: contextlib.AbstractContextManager[None] | None = None
+
+    def __enter__(self) -> None:
+        folder, name, probe = self._folder, self._name, self._probe
+        if probe is not None and probe.exists and probe.target is not None and (
+            probe.name == name
+        ):
+            t: _Target | None = probe.target
+            shown = probe.target.shown
+            seen = probe.sidecar_mode
+        else:
+            with io_errors("inspect", folder._shown(name), unchanged=False):
+                t, shown = folder._target(name)
+            seen = None
+        held: contextlib.AbstractContextManager[None]
+        if t is None:
+            held = folder._fs.lock(shown, self._timeout)
+        else:
+            held = _Held(folder._fs._open_sidecar(t, seen), t, self._timeout)
+        held.__enter__()
+        self._held = held
+
+    def __exit__(self, *exc: Any) -> bool | None:
+        held, self._held = self._held, None
+        return None if held is None else held.__exit__(*exc)
+
+
+#: Display paths kept per cache (ProjectFS._child_paths, OpenFolder._shown_paths)
+#: before it starts over.
+_PATHS_CACHED = 4096
 
 
 def _sync_folder_of(t: _Target, folder_syncs: FolderSyncs | None) -> None:
@@ -1485,17 +1607,28 @@ def _bad_sidecar(side: Path, kind: EntryKind) -> SeqcheckError:
     )
 
 
-@contextlib.contextmanager
-def _held(fd: int, t: _Target, timeout: float) -> Iterator[None]:
-    """Hold ``flock`` on the open sidecar ``fd`` of ``t``; close it afterwards."""
-    try:
-        _acquire(fd, t, timeout)
+class _Held:
+    """Hold ``flock`` on the open sidecar ``fd`` of ``t``; close it afterwards.
+
+    A class rather than a generator context manager: taken on every update."""
+
+    __slots__ = ("_fd", "_t", "_timeout")
+
+    def __init__(self, fd: int, t: _Target, timeout: float) -> None:
+        self._fd, self._t, self._timeout = fd, t, timeout
+
+    def __enter__(self) -> None:
         try:
-            yield
+            _acquire(self._fd, self._t, self._timeout)
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            _release(self._fd)
         finally:
-            _release(fd)
-    finally:
-        os.close(fd)
+            os.close(self._fd)
 
 
 def _acquire(fd: int, t: _Target, timeout: float) -> None:
@@ -1557,6 +1690,7 @@ __all__ = [
     "FileTooLargeError",
     "FolderSyncs",
     "LinkOutError",
+    "LockProbe",
     "NotRegularFileError",
     "OpenFolder",
     "ProjectFS",

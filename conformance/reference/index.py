@@ -23,7 +23,6 @@ CORRUPT_FILE (:meth:`SequenceIndex.app_file_error`).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -41,6 +40,8 @@ from conformance.projectfs import EntryKind, FileInfo, LinkOutError, OpenFolder,
 
 #: How long a full sweep may be relied on while the folder looks unchanged.
 TRUST_SECONDS = 1.0
+#: File paths kept by :meth:`SequenceIndex._file` before the cache starts over.
+_PATHS_CACHED = 4096
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,8 @@ class SequenceIndex:
         # The folder opened by the caller for the calls of one operation, if any:
         # looking at one file then needs no walk from the project root.
         self._open: OpenFolder | None = None
+        # File name -> its path in the folder (see _file).
+        self._paths: dict[str, Path] = {}
 
     def use_folder(self, folder: OpenFolder | None) -> None:
         """Look at single files through ``folder`` (this index's folder, opened by
@@ -192,7 +195,13 @@ class SequenceIndex:
         self._open = folder
 
     def _file(self, name: str) -> Path:
-        return self.folder / name
+        # Cached: a lookup and an update each name the same file again and again.
+        path = self._paths.get(name)
+        if path is None:
+            if len(self._paths) >= _PATHS_CACHED:
+                self._paths.clear()
+            path = self._paths[name] = self.folder / name
+        return path
 
     def _folder_mtime_now(self) -> int | None:
         try:
@@ -364,18 +373,23 @@ class SequenceIndex:
         tick) is what the periodic sweep bounds. ``same_ids``: the caller knows
         ``doc`` holds the sequence id and shot ids the file held before.
         """
-        path = self._file(name)
         stale = self._entries.get(name)
         if written is not None and doc is not None:
             if same_ids and stale is not None and stale.sequence_id == doc.get("id"):
-                fresh = dataclasses.replace(stale, signature=written.signature)
-            else:
-                fresh = _entry_of(written.signature, doc)
+                # The usual update: same id, same shots. Only the signature changed,
+                # so the derived maps stay as they are.
+                self._entries[name] = _Entry(
+                    written.signature, stale.sequence_id, stale.shot_ids, stale.problem,
+                    stale.problem_code, stale.pointer, stale.escapes,
+                )
+                if self._folder_mtime is not None:
+                    self._folder_mtime = self._folder_mtime_now()
+                return
+            fresh = _entry_of(written.signature, doc)
             if stale is not None and (stale.sequence_id, stale.shot_ids, stale.problem) == (
                 fresh.sequence_id, fresh.shot_ids, fresh.problem
             ):
-                # The usual update: same id, same shots. Only the signature changed,
-                # so the derived maps stay as they are.
+                # Same id and shots, found by comparing: the maps stay as they are.
                 self._entries[name] = fresh
                 if self._folder_mtime is not None:
                     self._folder_mtime = self._folder_mtime_now()
@@ -385,7 +399,7 @@ class SequenceIndex:
             if sig is None:
                 self._folder_mtime = None
                 return
-            fresh = _read_entry(self._fs, path, sig)
+            fresh = _read_entry(self._fs, self._file(name), sig)
         stale = self._entries.get(name)
         if stale is not None:
             self._unmap(name, stale)
@@ -471,7 +485,7 @@ class SequenceIndex:
             len(names) == 1 and sequence_id not in self._app_by_id
             and self._trusted(names[0]) and not self._has_problems()
         ):
-            return self.folder / names[0]
+            return self._file(names[0])
         self.refresh()
         names = self.names_for(sequence_id)
         if not names:
@@ -499,7 +513,7 @@ class SequenceIndex:
                 f"among {len(self._entries)} sequence file(s).",
                 file=self.folder,
             )
-        return self.folder / names[0]
+        return self._file(names[0])
 
     def _holders(self, shot_id: str) -> list[str]:
         return sorted(self._by_shot.get(shot_id, ()))

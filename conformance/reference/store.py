@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,14 @@ from conformance.errors import ErrorCode, SeqcheckError, json_pointer
 from conformance.ids import check_id
 from conformance.jsonio import dump_checked_bytes, find_unwritable, parse_bytes
 from conformance.layout import PROJECT_FILE, SEQUENCES_DIR, project_file, sequences_dir
-from conformance.projectfs import EntryKind, FileInfo, NotRegularFileError, OpenFolder, ProjectFS
+from conformance.projectfs import (
+    EntryKind,
+    FileInfo,
+    LockProbe,
+    NotRegularFileError,
+    OpenFolder,
+    ProjectFS,
+)
 from conformance.reference.index import SequenceIndex
 from conformance.reference.written import (
     Written,
@@ -67,10 +74,12 @@ def atomic_write_bytes(
 def file_lock(
     target: Path, timeout: float = LOCK_TIMEOUT_SECONDS, *,
     project: str | os.PathLike[str] | None = None, folder: OpenFolder | None = None,
+    probe: LockProbe | None = None,
 ) -> contextlib.AbstractContextManager[None]:
-    """THE lock (:meth:`ProjectFS.lock`) of ``target``."""
+    """THE lock (:meth:`ProjectFS.lock`) of ``target``; ``probe``: what
+    :meth:`OpenFolder.lock_probe` of it in ``folder`` found just before."""
     if folder is not None:
-        return folder.lock(target.name, timeout)
+        return folder.lock(target.name, timeout, probe=probe)
     return atomic.file_lock(target, timeout, project=project)
 
 
@@ -88,6 +97,23 @@ def _check_updates(updates: Any) -> dict[str, Any]:
             f"{problem[0] or '/'} in the updates.",
         )
     return updates
+
+
+class _Operation:
+    """:meth:`ReferenceStore._operation` (a class, not a generator: one per call)."""
+
+    __slots__ = ("_opened", "_store")
+
+    def __init__(self, store: ReferenceStore) -> None:
+        self._store = store
+        self._opened: contextlib.AbstractContextManager[OpenFolder] | None = None
+
+    def __enter__(self) -> None:
+        self._opened = self._store._begin_operation()
+
+    def __exit__(self, *exc: object) -> None:
+        opened, self._opened = self._opened, None
+        self._store._end_operation(opened)
 
 
 class ReferenceStore:
@@ -119,10 +145,13 @@ class ReferenceStore:
         # The sequences folder, opened once per public call (see _operation).
         self._open: OpenFolder | None = None
         self._folder_str = str(self._index.folder)
+        self._in_folder: Path | None = None  # the last path _folder_of found in it
         # The document an update's working copy was made from: (copy, original,
         # what the store wrote, if the file held exactly that). Set by
         # _load_for_update, used to check and encode only what the update changed.
         self._basis: tuple[dict[str, Any], dict[str, Any], Written | None] | None = None
+        # The document _check_updated last checked and its changed_part (or None).
+        self._checked: tuple[dict[str, Any], dict[str, Any] | None] | None = None
 
     # -- helpers -----------------------------------------------------------------
     def _check_project(self) -> None:
@@ -135,8 +164,7 @@ class ReferenceStore:
                 file=self.project,
             )
 
-    @contextlib.contextmanager
-    def _operation(self) -> Iterator[None]:
+    def _operation(self) -> contextlib.AbstractContextManager[None]:
         """Open ``sequences/`` once for the file calls of one public operation.
 
         The walk from the project root (SEQ-ID-5) is then done once, not for every
@@ -145,9 +173,12 @@ class ReferenceStore:
         folder cannot be opened (absent, a link out, not a folder), every call goes
         by path, which reports that exactly as before. Nested operations share it.
         """
+        return _Operation(self)
+
+    def _begin_operation(self) -> contextlib.AbstractContextManager[OpenFolder] | None:
+        """Enter :meth:`_operation`; what :meth:`_end_operation` then closes."""
         if self._open is not None:
-            yield
-            return
+            return None
         opened = self._fs.open_folder(SEQUENCES_DIR)
         try:
             folder: OpenFolder | None = opened.__enter__()
@@ -157,27 +188,35 @@ class ReferenceStore:
             # Say PROJECT_NOT_FOUND (rather than what the folder's absence means)
             # when the project itself is missing; an opened folder proves it exists.
             self._check_project()
-            yield
-            return
+            return None
         self._open = folder
         self._index.use_folder(folder)
-        try:
-            yield
-        finally:
-            self._open = None
-            self._index.use_folder(None)
-            opened.__exit__(None, None, None)
+        return opened
+
+    def _end_operation(self, opened: contextlib.AbstractContextManager[OpenFolder] | None) -> None:
+        if opened is None:
+            return
+        self._open = None
+        self._index.use_folder(None)
+        opened.__exit__(None, None, None)
 
     def _folder_of(self, path: Path) -> OpenFolder | None:
         """The open folder, when ``path`` is directly in it."""
         folder = self._open
-        # A string comparison: Path.parent builds a Path, several times per update.
-        if folder is not None and os.path.dirname(path) == self._folder_str:  # noqa: PTH120
+        if folder is None:
+            return None
+        # The index hands out one Path per file: the last one found here is known.
+        # Else a string comparison: Path.parent builds a Path.
+        if path is self._in_folder or os.path.dirname(path) == self._folder_str:  # noqa: PTH120
+            self._in_folder = path
             return folder
         return None
 
-    def _read_raw(self, path: Path) -> bytes | None:
-        folder = self._folder_of(path)
+    def _read_raw(self, path: Path, folder: OpenFolder | None = None) -> bytes | None:
+        """The bytes of ``path`` (``None``: no such file); ``folder``: the caller's
+        :meth:`_folder_of` ``path``, when it has it."""
+        if folder is None:
+            folder = self._folder_of(path)
         if folder is not None:
             return folder.read_bytes_or_none(path.name)
         return self._fs.read_bytes_or_none(path)
@@ -201,10 +240,12 @@ class ReferenceStore:
             return parse_known(raw, known)
         return check_sequence_doc(parse_bytes(raw, file=path), path)
 
-    def _load_for_update(self, sequence_id: str, path: Path) -> dict[str, Any] | None:
+    def _load_for_update(
+        self, sequence_id: str, path: Path, folder: OpenFolder | None = None
+    ) -> dict[str, Any] | None:
         """Like :meth:`_load_at`, but a working copy (see :func:`working_copy`) of the
         document, remembered as the basis of the update (:attr:`_basis`)."""
-        raw = self._read_raw(path)
+        raw = self._read_raw(path, folder)
         known = None if raw is None else self._written.matching(path, raw)
         if known is not None:
             original = known.doc
@@ -307,20 +348,27 @@ class ReferenceStore:
                 return self._update_shot(sequence_id, shot_id, updates)
             finally:
                 self._basis = None
+                self._checked = None
 
     def _update_shot(self, sequence_id: str, shot_id: str, updates: dict[str, Any]) -> Shot:
         for _ in range(3):
             path = self._index.locate(sequence_id)
-            if not self._has_sidecar(path):
+            folder = self._folder_of(path)
+            # The lock looks again at neither the file nor its sidecar when nothing
+            # ran in between (the sidecar existed: no dry run).
+            probe = None if folder is None else folder.lock_probe(path.name)
+            if not (self._has_sidecar(path) if probe is None else probe.exists):
                 # Dry run without the lock: every error it raises is raised before
                 # the lock file is created (the run under the lock repeats it).
-                doc = self._load_for_update(sequence_id, path)
+                probe = None
+                doc = self._load_for_update(sequence_id, path, folder)
                 if doc is None:
                     continue
                 self._updated(path, doc, sequence_id, shot_id, updates)
-            folder = self._folder_of(path)
-            with file_lock(path, self.lock_timeout, project=self.project, folder=folder):
-                doc = self._load_for_update(sequence_id, path)
+            with file_lock(
+                path, self.lock_timeout, project=self.project, folder=folder, probe=probe
+            ):
+                doc = self._load_for_update(sequence_id, path, folder)
                 if doc is None:
                     continue
                 return self._update_locked(path, doc, sequence_id, shot_id, updates)
@@ -333,12 +381,16 @@ class ReferenceStore:
         new_shot = self._updated(path, doc, sequence_id, shot_id, updates)
         basis = self._basis_of(doc)
         data, fast = canonical_bytes(doc, None if basis is None else basis[1])
-        written = atomic_write_bytes(
-            path, data, project=self.project, folder=self._folder_of(path)
-        )
+        written = atomic_write_bytes(path, data, project=self.project, folder=self._folder_of(path))
         # doc is the store's own copy from here on: the caller gets a copy of the shot.
         self._written.remember(path, Written(data, doc, fast))
-        same_ids = basis is not None and changed_part(doc, basis[0]) is not None
+        # What _check_updated found just now for this very doc, unchanged since.
+        checked = self._checked
+        if checked is not None and checked[0] is doc:
+            part = checked[1]
+        else:
+            part = None if basis is None else changed_part(doc, basis[0])
+        same_ids = basis is not None and part is not None
         self._index.note_written(path.name, written, doc, same_ids=same_ids)
         return json_copy(new_shot)  # type: ignore[no-any-return]
 
@@ -362,6 +414,7 @@ class ReferenceStore:
         always comes from the whole document."""
         basis = self._basis_of(doc)
         part = None if basis is None else changed_part(doc, basis[0])
+        self._checked = (doc, part)
         checked = doc if part is None else part
         if not schema_registry.is_valid(schema_registry.SEQUENCE, checked):
             err = schema_error(

@@ -6,6 +6,7 @@ operations: files parsed by the index, and the slow, explaining validator.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,29 @@ def test_invalid_update_is_explained_by_the_detailed_validator(
         ReferenceStore(root).update_shot("seq-0", "shot-0-1", {"number": 0})
     assert info.value.code is ErrorCode.SCHEMA_VIOLATION
     assert "minimum" in info.value.message and info.value.pointer == "/shots/1/number"
+
+
+def test_warm_update_looks_at_each_name_only_where_a_check_needs_it(
+    kit: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One warm update lstats its sidecar once (the probe, whose result the lock
+    reuses) and its file five times: the index's signature check, the probe, the
+    read under the lock, the write's check of what it replaces, and the write's
+    proof that the file in place is the one written."""
+    root = many_sequences(kit, tmp_path, 3)
+    store = ReferenceStore(root)
+    store.update_shot("seq-1", "shot-1-0", {"notes": "warm-up"})
+    seen: list[str] = []
+    real_stat = os.stat
+
+    def recording_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if kwargs.get("dir_fd") is not None:
+            seen.append(str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", recording_stat)
+    store.update_shot("seq-1", "shot-1-1", {"notes": "counted"})
+    monkeypatch.undo()
+    assert seen.count(".sequence_002.json.lock") == 1, seen
+    assert seen.count("sequence_002.json") == 5, seen
+    assert store.get_shots("seq-1")[1]["notes"] == "counted"
