@@ -1,6 +1,7 @@
 """The example service writes with the spec's protocol; the in-place variants do not.
 
-Runs one update through adapter.mjs under ``strace -f -y`` and reads the syscalls:
+Runs one update through adapter.mjs under ``strace -f -y`` and reads the syscalls with
+the crash tooling's trace parser (which joins calls another thread interrupted):
 the correct service never opens the target for writing, writes a temp file beside it
 (O_EXCL), fsyncs it, renames it over the target and fsyncs the folder; the
 ``inplace-write`` variant and the app-like service open the target with O_TRUNC.
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.crash.strace import Syscall, read_trace
 from conformance.protocol import messages
 
 HERE = Path(__file__).resolve().parent
@@ -38,7 +40,7 @@ def strace() -> str:
 
 def traced_update(
     strace: str, node: str, tmp_path: Path, module: str, export: str
-) -> tuple[Path, list[str]]:
+) -> tuple[Path, list[Syscall]]:
     project = tmp_path / "project"
     shutil.copytree(DEMO, project)
     log = tmp_path / "strace.log"
@@ -84,51 +86,57 @@ def traced_update(
     )
     assert done.returncode == 0, done.stderr.decode()
     assert b'"ok":true' in done.stdout.splitlines()[0]
-    return project / "sequences" / "sequence_001.json", log.read_text().splitlines()
+    return project / "sequences" / "sequence_001.json", read_trace(log, cwd=str(REPO))
 
 
-def opens_for_writing(lines: list[str], path: Path) -> list[str]:
+def opens_for_writing(calls: list[Syscall], path: Path) -> list[Syscall]:
     return [
-        line
-        for line in lines
-        if re.search(r"open(at)?\(.*\"" + re.escape(str(path)) + r"\", [^)]*O_(WRONLY|RDWR)", line)
+        call
+        for call in calls
+        if call.name in ("open", "openat")
+        and str(path) in call.path_args
+        and re.search(r"O_(WRONLY|RDWR)", " ".join(call.args))
     ]
 
 
 def test_example_service_writes_temp_fsync_rename_fsync_folder(
     strace: str, node: str, tmp_path: Path
 ) -> None:
-    target, lines = traced_update(
+    target, calls = traced_update(
         strace, node, tmp_path, "examples/node-service/ProjectService.mjs", "ProjectService"
     )
-    assert opens_for_writing(lines, target) == [], "the target itself was opened for writing"
-    tmp_re = re.escape(str(target.parent)) + r"/\.sequence_001\.json\.[0-9a-f]{12}\.tmp"
+    assert opens_for_writing(calls, target) == [], "the target itself was opened for writing"
+    tmp_re = re.compile(re.escape(str(target.parent)) + r"/\.sequence_001\.json\.[0-9a-f]{12}\.tmp")
     created = [
-        n
-        for n, line in enumerate(lines)
-        if re.search(r"open(at)?\(.*\"" + tmp_re + r"\", O_WRONLY\|O_CREAT\|O_EXCL", line)
+        call.start
+        for call in calls
+        if call.name in ("open", "openat")
+        and any(tmp_re.fullmatch(path) for path in call.path_args)
+        and "O_WRONLY|O_CREAT|O_EXCL" in " ".join(call.args)
     ]
     synced = [
-        n
-        for n, line in enumerate(lines)
-        if re.match(r"\d+\s+f(data)?sync\(\d+<" + tmp_re + r">\)", line)
+        call.start
+        for call in calls
+        if call.name in ("fsync", "fdatasync") and tmp_re.fullmatch(call.fd_path() or "")
     ]
     renamed = [
-        n
-        for n, line in enumerate(lines)
-        if re.search(
-            r"rename(at2?)?\(.*\"" + tmp_re + r"\", .*\"" + re.escape(str(target)) + r"\"", line
-        )
+        call.start
+        for call in calls
+        if call.name.startswith("rename")
+        and len(call.path_args) == 2
+        and tmp_re.fullmatch(call.path_args[0])
+        and call.path_args[1] == str(target)
     ]
     folder_synced = [
-        n
-        for n, line in enumerate(lines)
-        if re.match(r"\d+\s+fsync\(\d+<" + re.escape(str(target.parent)) + r">\)", line)
+        call.start
+        for call in calls
+        if call.name == "fsync" and call.fd_path() == str(target.parent)
     ]
-    assert (
-        len(created) == 1 and len(synced) == 1 and len(renamed) == 1 and len(folder_synced) == 1
-    ), "\n".join(lines)
-    assert created[0] < synced[0] < renamed[0] < folder_synced[0]
+    listing = "\n".join(
+        f"{call.tid} {call.name}({', '.join(call.args)}) = {call.ret}" for call in calls
+    )
+    assert (len(created), len(synced), len(renamed), len(folder_synced)) == (1, 1, 1, 1), listing
+    assert created[0] < synced[0] < renamed[0] < folder_synced[0], listing
     assert b"traced" in target.read_bytes()
 
 
@@ -142,8 +150,8 @@ def test_example_service_writes_temp_fsync_rename_fsync_folder(
 def test_in_place_writers_truncate_the_target(
     strace: str, node: str, tmp_path: Path, module: str, export: str
 ) -> None:
-    target, lines = traced_update(strace, node, tmp_path, module, export)
-    writes = opens_for_writing(lines, target)
-    assert len(writes) == 1 and "O_TRUNC" in writes[0]
-    assert not any(re.search(r"rename(at2?)?\(", line) for line in lines)
+    target, calls = traced_update(strace, node, tmp_path, module, export)
+    writes = opens_for_writing(calls, target)
+    assert len(writes) == 1 and "O_TRUNC" in " ".join(writes[0].args)
+    assert not any(call.name.startswith("rename") for call in calls)
     assert b"traced" in target.read_bytes()
