@@ -144,7 +144,9 @@ def test_silent_adapter_is_declared_broken_after_three_unanswered(tmp_path: Path
     with pytest.raises(AdapterFault) as fresh:
         open_adapter(argv, timeout=0.3)
     assert fresh.value.kind == "broken"
-    assert time.monotonic() - started < 0.5
+    # "broken" and "was not sent" prove nothing waited on the 0.3 s timeout; the bound
+    # only catches a start-up wait, with room for a loaded machine.
+    assert time.monotonic() - started < 5
 
 
 def test_crash_runs_share_the_count_and_stop_once_broken(tmp_path: Path) -> None:
@@ -161,7 +163,7 @@ def test_crash_runs_share_the_count_and_stop_once_broken(tmp_path: Path) -> None
         run_update(argv, tmp_path, "001", "s1", {}, timeout=60)
     assert caught.value.kind == "broken"
     assert "the run was not started" in caught.value.detail
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 30  # a started run would wait its 60 s timeout
 
 
 def test_an_answer_resets_the_unanswered_count(tmp_path: Path) -> None:
