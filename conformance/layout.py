@@ -7,8 +7,8 @@ names that readers must ignore.
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -48,7 +48,7 @@ def temp_name_for(name: str) -> str:
     """A fresh temp file name for an atomic write of ``name``: ``.<name>.<12 hex>.tmp``
     beside it (the leading dot hides it from readers; crash clean-up recognises the
     pattern, spec SEQ-LAYOUT-2)."""
-    return f".{name}.{secrets.token_hex(6)}.tmp"
+    return f".{name}.{os.urandom(6).hex()}.tmp"
 
 
 def canonical_sequence_file_name(sequence_id: str, taken: Iterable[str]) -> str:

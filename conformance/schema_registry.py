@@ -1,6 +1,7 @@
 """The one place that loads seqcheck's JSON Schemas.
 
-Schemas ship inside the ``schemas`` package and are read with importlib.resources.
+Schemas ship inside the ``schemas`` package and are read from its folder (through
+importlib.resources when the package is not a folder of files, e.g. in a zip).
 Two validators per schema, deliberately: a compiled one (jsonschema-rs) decides
 validity fast, and the pure-Python ``jsonschema`` one, the source of truth for error
 reporting, explains why a document that failed is invalid. Tests check both agree.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
@@ -19,6 +20,8 @@ import jsonschema_rs
 if TYPE_CHECKING:  # jsonschema and referencing are imported on first use: they cost
     # ~0.15 s at start-up and are needed only to explain a document that failed the
     # compiled check (every adapter process and CLI start pays the import otherwise).
+    from importlib.abc import Traversable
+
     import jsonschema
     from referencing import Registry
 
@@ -28,10 +31,25 @@ SEQUENCE = "sequence"
 PROJECT = "project"
 
 
+@cache
+def _package_files() -> Traversable:
+    """The ``schemas`` package's files: its folder when it is one (importlib.resources
+    and the tempfile and zipfile machinery it imports cost every command ~10 ms of
+    start-up), else importlib.resources' view of it."""
+    import schemas
+
+    folder = Path(schemas.__file__).parent
+    if folder.is_dir():
+        return folder
+    from importlib import resources
+
+    return resources.files("schemas")
+
+
 def schema_names() -> list[str]:
     """Every schema shipped in the ``schemas`` package."""
     names = []
-    for entry in resources.files("schemas").iterdir():
+    for entry in _package_files().iterdir():
         if entry.name.endswith(".schema.json"):
             names.append(entry.name[: -len(".schema.json")])
     return sorted(names)
@@ -40,7 +58,7 @@ def schema_names() -> list[str]:
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     """The parsed schema ``schemas/<name>.schema.json``."""
-    text = resources.files("schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    text = _package_files().joinpath(f"{name}.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

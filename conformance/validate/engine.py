@@ -240,14 +240,17 @@ def _in_worker(state: _WorkerState, name: str) -> _Checked | None:
     return _check_sequence_file(project, name, rules, limit, None, folder)
 
 
-def _sequence_bytes(project: Path, names: list[str]) -> int:
-    # A size estimate only (it decides serial or parallel); nothing is read here.
+def _big_enough_to_share(project: Path, names: list[str]) -> bool:
+    """Whether the sequence files hold at least :data:`_MIN_PARALLEL_BYTES` (sizes from
+    lstat, summed only until the answer is known; nothing is read here)."""
     folder = layout.sequences_dir(project)
     total = 0
     for name in names:
+        if total >= _MIN_PARALLEL_BYTES:
+            return True
         with contextlib.suppress(OSError):
             total += os.lstat(folder / name).st_size
-    return total
+    return total >= _MIN_PARALLEL_BYTES
 
 
 def _merged(cross: list[Finding]) -> _Merge:
@@ -267,7 +270,7 @@ def _checked_files(
         jobs <= 1
         or len(names) < 2
         or not file_pool.can_fork()
-        or _sequence_bytes(project, names) < _MIN_PARALLEL_BYTES
+        or not _big_enough_to_share(project, names)
     ):
         for name in names:
             yield _check_sequence_file(project, name, rules, limit, rules.merge, folder)
@@ -287,7 +290,7 @@ def _checked_files(
                     project, name, rules, limit, _merged(cross), folder
                 )
             else:
-                yield replace(checked, elsewhere=cross)
+                yield replace(checked, elsewhere=cross) if cross else checked
     finally:
         results.close()
 

@@ -21,7 +21,7 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 #: Chunks per worker: fewer means less IPC, more means less time idle behind a slow one.
-_CHUNKS_PER_WORKER = 4
+_CHUNKS_PER_WORKER = 16
 
 # The state every worker reads; set in the parent before the workers fork.
 _state: Any = None

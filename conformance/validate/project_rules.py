@@ -2,9 +2,10 @@
 and a sequence file, legacy shots, duplicate order).
 
 Sequence files stream through :meth:`ProjectRules.add_sequence` one at a time; only
-what the rules need is kept: each sequence id and order with its file, each shot id
-with where it was first seen (packed in one int), and the legacy shots of
-project.json (needed whole, to compare copies).
+what the rules need is kept: each sequence id and order with its file, each file's
+shot ids (in a set while no id repeats; where each was first seen, packed in one
+int, once one does), and the legacy shots of project.json (needed whole, to compare
+copies).
 """
 
 from __future__ import annotations
@@ -67,7 +68,13 @@ class ProjectRules:
         self._files: list[str] = []
         self._sequence_ids: dict[str, int] = {}
         self._orders: dict[int, int] = {}
-        self._shot_ids: dict[str, int] = {}
+        # Every shot id so far, and each file's ids in order, while no id repeats:
+        # one set update per file finds the first repeat (the common case is none).
+        self._seen_ids: set[str] = set()
+        self._ids_by_file: list[list[str | None]] = []
+        # Where each id was first seen (file index and shot index, packed), built from
+        # those lists at the first repeat and kept from then on (SC303 names it).
+        self._first_seen: dict[str, int] | None = None
         self._legacy: dict[str, _LegacyShot] = {}
         self._by_service: set[int] = set()  # files written by the app's SequenceService
 
@@ -192,36 +199,38 @@ class ProjectRules:
                     )
                 )
         ids = facts.shot_ids
+        first_seen = self._first_seen
+        if first_seen is None:
+            seen = self._seen_ids
+            named = ids if None not in ids else [i for i in ids if i is not None]
+            before = len(seen)
+            seen.update(named)  # type: ignore[arg-type]
+            if len(seen) - before == len(named):
+                # The common case, in C: every id is new (no SC303 to report).
+                self._ids_by_file.append(ids)
+                for _index, copied_id, finding in facts.copies:
+                    self._legacy[copied_id].matched = True
+                    out.append(finding)
+                return out
+            first_seen = self._first_seen = self._positions()
+            self._seen_ids, self._ids_by_file = set(), []
+        # Once per shot of the file: locals instead of attribute lookups.
         base = file_index << _SHOT_BITS
-        known = self._shot_ids
-        if None not in ids and known.keys().isdisjoint(ids) and len(set(ids)) == len(ids):
-            # The common case, in C: every id is new (no SC303 to report).
-            known.update(zip(ids, range(base, base + len(ids)), strict=True))  # type: ignore[arg-type]
-            duplicates = False
-        else:
-            duplicates = True
+        first_at = first_seen.setdefault
         copies = iter(facts.copies)
         copy = next(copies, None)
-        if not duplicates:
-            while copy is not None:
-                self._legacy[copy[1]].matched = True
-                out.append(copy[2])
-                copy = next(copies, None)
-            return out
-        # Once per shot of the file: locals instead of attribute lookups.
-        first_seen = known.setdefault
         for index, shot_id in enumerate(ids):
             if shot_id is None:
                 continue
             packed = base | index
-            seen = first_seen(shot_id, packed)
-            if seen != packed:
+            seen_at = first_at(shot_id, packed)
+            if seen_at != packed:
                 out.append(
                     ref.finding(
                         "SC303",
                         f"/shots/{index}/id",
                         f"expected unique shot ids, found {shot_id!r} here and in "
-                        f"{self._where(seen)}.",
+                        f"{self._where(seen_at)}.",
                     )
                 )
             if copy is not None and copy[0] == index:
@@ -229,6 +238,16 @@ class ProjectRules:
                 out.append(copy[2])
                 copy = next(copies, None)
         return out
+
+    def _positions(self) -> dict[str, int]:
+        """Where each shot id of the files merged so far was first seen."""
+        first_seen: dict[str, int] = {}
+        for file_index, ids in enumerate(self._ids_by_file):
+            base = file_index << _SHOT_BITS
+            for index, shot_id in enumerate(ids):
+                if shot_id is not None:
+                    first_seen.setdefault(shot_id, base | index)
+        return first_seen
 
     def _duplicate_cause(self, first: int, second: int) -> str:
         if not self._by_service & {first, second}:
