@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.reference import ReferenceStore
+from tests.benchmarks.rounds import paired_ratio
 
 SEQUENCE_COUNTS = (10, 1000)
 SHOT_COUNTS = (3, 100)
@@ -163,10 +164,9 @@ class Config:
 
 
 def ratio(c: Config) -> float:
-    """update_shot / floor: the median over rounds of each update's time divided by
-    its own round's floor (measured back to back), so that a slow drift of the
-    disk's fsync latency during the run (2-10x on a shared machine) cancels out."""
-    return statistics.median(u / f for u, f in zip(c.store_s, c.bare_s, strict=True))
+    """update_shot / floor: :func:`paired_ratio` of each update and the bare write
+    measured back to back with it."""
+    return paired_ratio(c.store_s, c.bare_s)
 
 
 def ms(seconds: float) -> str:

@@ -7,7 +7,8 @@ Run on demand (not collected by pytest)::
 Every case generates its project(s) in a temp folder, then runs whole processes in
 interleaved rounds (every command once per round, ``--repeat`` rounds) and reports per
 command the median wall time, median CPU time and highest peak RSS (from wait4), and
-the ratio of the medians. Cases:
+each ratio as the median over rounds of (command / the other command in that round),
+see ``rounds.py``. Cases:
 
 ``clean`` (issue 12)
     FILES sequence files x SHOTS shots. ``seqcheck validate`` (default ``-j``: one
@@ -44,10 +45,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.benchmarks.bench_bytecode import compile_tree
+from tests.benchmarks.rounds import paired_ratio
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -207,30 +210,51 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run
     return wall, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
-def interleaved(commands: dict[str, list[str]], cwd: Path, repeat: int) -> dict[str, Run]:
-    """Run the commands in turn, ``repeat`` rounds; per command the median wall and CPU
-    time, the highest peak RSS and the last exit code. Interleaving makes a burst of
-    load from other processes hit every command alike; medians ignore one-off bursts."""
-    runs: dict[str, list[Run]] = {name: [] for name in commands}
+@dataclass
+class Stats:
+    """One command's rounds: wall and CPU seconds per round, highest peak RSS, last
+    exit code."""
+
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    rss: float = 0.0
+    code: int = 0
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
+
+    def over(self, other: Stats) -> str:
+        """This command against ``other``: wall and CPU ratios, paired by round."""
+        return (
+            f"{paired_ratio(self.walls, other.walls):.2f}x wall, "
+            f"{paired_ratio(self.cpus, other.cpus):.2f}x CPU"
+        )
+
+
+def interleaved(commands: dict[str, list[str]], cwd: Path, repeat: int) -> dict[str, Stats]:
+    """Run the commands in turn, ``repeat`` rounds. Interleaving makes a burst of load
+    from other processes hit every command alike; medians ignore one-off bursts."""
+    runs = {name: Stats() for name in commands}
     for _ in range(repeat):
         for name, cmd in commands.items():
-            runs[name].append(measure(cmd, cwd))
-    return {
-        name: (
-            statistics.median(r[0] for r in rs),
-            max(r[1] for r in rs),
-            rs[-1][2],
-            statistics.median(r[3] for r in rs),
-        )
-        for name, rs in runs.items()
-    }
+            wall, rss, code, cpu = measure(cmd, cwd)
+            stats = runs[name]
+            stats.walls.append(wall)
+            stats.cpus.append(cpu)
+            stats.rss, stats.code = max(stats.rss, rss), code
+    return runs
 
 
-def show(runs: dict[str, Run]) -> None:
-    for name, (wall, rss, code, cpu) in runs.items():
+def show(runs: dict[str, Stats]) -> None:
+    for name, r in runs.items():
         print(
-            f"  {name:<28} {wall:8.2f} s wall  {cpu:8.2f} s CPU  {rss:7.0f} MB peak RSS  "
-            f"exit {code}"
+            f"  {name:<28} {r.wall:8.2f} s wall  {r.cpu:8.2f} s CPU  {r.rss:7.0f} MB peak "
+            f"RSS  exit {r.code}"
         )
 
 
@@ -286,16 +310,16 @@ def case_clean(tmp: Path, args: argparse.Namespace) -> bool:
         )
     show(runs)
     ours, base = runs["seqcheck validate"], runs["orjson floor"]
-    ratio = ours[0] / base[0]
-    ok = ratio <= 1.5 and ours[2] == 0
+    ratio = paired_ratio(ours.walls, base.walls)
+    ok = ratio <= 1.5 and ours.code == 0
     serial = runs["seqcheck validate -j 1"]
     print(
-        f"  validate / orjson floor: {ratio:.2f}x wall, {ours[3] / base[3]:.2f}x CPU "
-        f"(target <= 1.5x); -j 1: {serial[0] / base[0]:.2f}x wall, "
-        f"{serial[3] / base[3]:.2f}x CPU"
+        f"  validate / orjson floor: {ours.over(base)} (target <= 1.5x); "
+        f"-j 1: {serial.over(base)}"
     )
     if "check-jsonschema" in runs:
-        speedup = runs["check-jsonschema"][0] / ours[0]
+        # Run in rounds of its own (it is slow): a ratio of medians.
+        speedup = runs["check-jsonschema"].wall / ours.wall
         print(f"  speed-up vs check-jsonschema: {speedup:.1f}x (target >= 5x)")
         ok = ok and speedup >= 5
     return ok
@@ -319,12 +343,11 @@ def _pair(tmp: Path, name: str, make: Callable[[Path, bool], int], repeat: int) 
     ours, clean, base = (
         runs["validate (findings)"], runs["validate (clean, same size)"], runs["orjson floor"]
     )
-    ratio = ours[0] / clean[0]
     print(
-        f"  findings / clean: {ratio:.2f}x wall, {ours[3] / clean[3]:.2f}x CPU (target: about "
-        f"1x); findings / floor: {ours[0] / base[0]:.2f}x wall, {ours[3] / base[3]:.2f}x CPU"
+        f"  findings / clean: {ours.over(clean)} (target: about 1x); "
+        f"findings / floor: {ours.over(base)}"
     )
-    return ratio <= 1.5
+    return paired_ratio(ours.walls, clean.walls) <= 1.5
 
 
 def case_legacy(tmp: Path, args: argparse.Namespace) -> bool:
@@ -364,11 +387,10 @@ def _one_file(tmp: Path, kind: str, args: argparse.Namespace) -> bool:
         runs[f"validate ({kind})"], runs["validate (clean file)"], runs["orjson floor"]
     )
     print(
-        f"  {kind} / clean: {ours[0] / clean[0]:.2f}x wall, {ours[3] / clean[3]:.2f}x CPU; "
-        f"{kind} / floor: {ours[0] / base[0]:.2f}x wall, {ours[3] / base[3]:.2f}x CPU "
+        f"  {kind} / clean: {ours.over(clean)}; {kind} / floor: {ours.over(base)} "
         "(no target: linear, and listed findings capped)"
     )
-    return ours[2] == 1
+    return ours.code == 1
 
 
 CASES: dict[str, Callable[[Path, argparse.Namespace], bool]] = {
