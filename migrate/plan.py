@@ -34,7 +34,6 @@ from conformance.documents import (
     check_sequence_doc,
     membership_problems,
     schema_error,
-    shot_sequence_id,
     touched_metadata,
 )
 from conformance.errors import ErrorCode, SeqcheckError, json_pointer
@@ -48,7 +47,7 @@ from conformance.layout import (
 )
 from migrate import model, runs
 from migrate.errors import MigrateCode, MigrateError, quote
-from migrate.legacy_reader import LegacyProject, ShotFacts
+from migrate.legacy_reader import MISSING, LegacyProject, ShotFacts
 from migrate.model import Options, Plan
 from migrate.records import RECORD_KEY, build_record, existing_record
 from migrate.repair import (
@@ -428,8 +427,9 @@ class _Planner:
 
     def target_of(self, copy: _Copy) -> str | None:
         facts = copy.facts
-        named = facts.members()
-        if len(set(named.values())) > 1:
+        # The snapshot checked both membership fields: each is missing or a safe id.
+        plan_id, seq_id = facts.plan_id, facts.sequence_id
+        if plan_id is not MISSING and seq_id is not MISSING and plan_id != seq_id:
             raise MigrateError(
                 MigrateCode.AMBIGUOUS_SEQUENCE, ErrorCode.CORRUPT_FILE,
                 f"expected one sequence per shot, but sequencePlanId says "
@@ -438,7 +438,7 @@ class _Planner:
                 "Make them agree; nothing was changed.",
                 file=self.root / PROJECT_FILE, pointer=copy.pointer,
             )
-        target = shot_sequence_id(named)
+        target = plan_id if plan_id is not MISSING else seq_id if seq_id is not MISSING else None
         if target is None and self.broken is not None:
             meta_target = facts.meta_sequence_id
             if meta_target is not None:

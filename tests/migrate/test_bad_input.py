@@ -120,3 +120,23 @@ def test_not_a_project(tmp_path: Path) -> None:
         apply(tmp_path / "empty")
     assert info.value.code is ErrorCode.PROJECT_NOT_FOUND
     assert list((tmp_path / "empty").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("late", "pointer"),
+    [
+        ({"id": "../d", "sequencePlanId": "s"}, "/shots/3/id"),
+        ({"id": 4, "sequencePlanId": "s"}, "/shots/3/id"),
+        ({"id": "d", "sequencePlanId": "s", "sequence_id": "../s"}, "/shots/3/sequence_id"),
+        ({"id": "d", "sequencePlanId": ["s"]}, "/shots/3/sequencePlanId"),
+        ({"id": "d", "sequence_id": ".s"}, "/shots/3/sequence_id"),
+    ],
+)
+def test_a_shot_naming_an_already_checked_sequence_is_still_checked(
+    make_project: MakeProject, late: dict[str, Any], pointer: str
+) -> None:
+    """The streamed check remembers the sequence ids it found safe; a later shot that
+    names one of them is still refused for its own id or its other field."""
+    shots = [{"id": c, "sequencePlanId": "s", "sequence_id": "s"} for c in "abc"]
+    err = _refused(make_project(project_doc(shots=[*shots, late])))
+    assert err.code is ErrorCode.INVALID_ID and err.pointer == pointer
