@@ -202,18 +202,7 @@ def main() -> None:
                 )
                 runs[phase].append(json.loads(out.stdout.strip().splitlines()[-1]))
                 shutil.rmtree(root)
-        results = {
-            phase: {
-                "seconds": statistics.median(r["seconds"] for r in rs),
-                "spread": max(r["seconds"] for r in rs) - min(r["seconds"] for r in rs),
-                "peak_rss_mib": max(r["peak_rss_mib"] for r in rs),
-            }
-            for phase, rs in runs.items()
-        }
-        seconds = {phase: [r["seconds"] for r in rs] for phase, rs in runs.items()}
-        for phase, r in results.items():
-            r["x_json"] = paired_ratio(seconds[phase], seconds["floor-json"])
-            r["x_orjson"] = paired_ratio(seconds[phase], seconds["floor-orjson"])
+        results = _summary(runs)
         fast = results["floor-orjson"]["seconds"]
         print(f"{'phase':<20} {'median s':>8} {'spread s':>9} {'peak RSS':>10} "
               f"{'x json floor':>13} {'x orjson floor':>15}")
@@ -228,6 +217,22 @@ def main() -> None:
             print(_verdict(f"{prefix}migrate+verify", results, 3.0))
             print(_rss_verdict(f"{prefix}migrate+verify", results, size_mib, 4.0))
             print(_verdict(f"{prefix}migrate", results, 2.0))
+
+
+def _summary(runs: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Per phase: median seconds, their spread, the highest peak RSS, and the ratios to
+    both floors (:func:`paired_ratio`, round by round)."""
+    seconds = {phase: [r["seconds"] for r in rs] for phase, rs in runs.items()}
+    return {
+        phase: {
+            "seconds": statistics.median(seconds[phase]),
+            "spread": max(seconds[phase]) - min(seconds[phase]),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in rs),
+            "x_json": paired_ratio(seconds[phase], seconds["floor-json"]),
+            "x_orjson": paired_ratio(seconds[phase], seconds["floor-orjson"]),
+        }
+        for phase, rs in runs.items()
+    }
 
 
 def _verdict(phase: str, results: dict[str, dict[str, float]], target: float) -> str:
